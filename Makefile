@@ -1,0 +1,114 @@
+# tos.cloud — everything runs from a fresh clone with: make demo | make test
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT       := $(CURDIR)
+PYTHON     ?= $(shell command -v python3.11 || command -v python3)
+VENV       := $(ROOT)/.venv
+VPY        := $(VENV)/bin/python
+BUILD      := $(ROOT)/build
+# ansible finds the collection here (a link to this tree)
+COLLECTIONS := $(BUILD)/collections
+COLL_LINK  := $(COLLECTIONS)/ansible_collections/tos/cloud
+# ansible-test works on a copy (it resolves links and wants the real path to end in ansible_collections/tos/cloud)
+TEST_COPY  := $(BUILD)/test/ansible_collections/tos/cloud
+PYBIN      := $(BUILD)/pybin
+SIMDIR     := $(BUILD)/sim
+SIM_SPEED  ?= 40
+GET_PIP_CACHE := $(HOME)/.ansible/test/cache
+
+export PATH := $(PYBIN):$(VENV)/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
+export PYTHONPATH := $(COLLECTIONS):$(ROOT)
+export ANSIBLE_FORCE_COLOR := 0
+export PY_COLORS := 0
+export ANSIBLE_NOCOLOR := 1
+
+.PHONY: help venv collection demo test units simtests sanity integration lint molecule clean \
+        sim-start sim-stop build-collection
+
+help:
+	@echo "make demo   - bring up the demo clouds on the simulator and render an inspection report"
+	@echo "make test   - everything that must pass: units, simulator, sanity, integration, molecule, lint"
+	@echo "make bench  - the benchmark (not part of make test)"
+
+# ---- environment -------------------------------------------------------------------------
+
+$(VENV)/.stamp: requirements.txt requirements-dev.txt simulator/requirements.txt
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(VPY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.stamp
+
+$(PYBIN)/.stamp:
+	@mkdir -p $(PYBIN)
+	@for v in $(HOME)/.pyenv/versions/*/bin/python3.*; do \
+	  case "$$v" in *-config|*m|*.py) continue;; esac; \
+	  n=$$(basename $$v); [ -e $(PYBIN)/$$n ] || ln -s $$v $(PYBIN)/$$n; done
+	@touch $@
+
+$(GET_PIP_CACHE)/.stamp: tools/get_pip_stub.py
+	@mkdir -p $(GET_PIP_CACHE)
+	@for v in 24_2 25_2; do cp tools/get_pip_stub.py $(GET_PIP_CACHE)/get_pip_$$v.py; done
+	@touch $@
+
+collection: venv $(PYBIN)/.stamp
+	@mkdir -p $(dir $(COLL_LINK))
+	@ln -sfn ../../../.. $(COLL_LINK)
+
+# ---- the simulator -----------------------------------------------------------------------
+
+sim-start: venv
+	@tools/simctl start $(SIMDIR) --speed $(SIM_SPEED) --state-file $(SIMDIR)/state.json >/dev/null
+	@echo "simulator at $$(cat $(SIMDIR)/sim.url)"
+
+sim-stop:
+	@tools/simctl stop $(SIMDIR)
+
+# ---- demo --------------------------------------------------------------------------------
+
+demo: collection
+	@rm -f $(SIMDIR)/state.json
+	@tools/simctl start $(SIMDIR) --speed $(SIM_SPEED) --state-file $(SIMDIR)/state.json >/dev/null
+	@trap 'tools/simctl stop $(SIMDIR)' EXIT; \
+	  TOS_API_URL=$$(cat $(SIMDIR)/sim.url) ansible-playbook -i playbooks/inventory/demo.ini playbooks/site.yml \
+	    -e tos_report_dir=$(ROOT)/report
+	@echo; echo "Report: $(ROOT)/report/index.html"
+
+# ---- tests -------------------------------------------------------------------------------
+
+test: units simtests sanity integration
+	@echo "make test: all suites passed"
+
+units: collection
+	cd $(ROOT) && python -m pytest -q -p no:cacheprovider tests/unit
+
+simtests: collection
+	cd $(ROOT) && python -m pytest -q -p no:cacheprovider tests/simulator
+
+$(TEST_COPY): FORCE
+	@tools/sanity-copy $(TEST_COPY)
+
+sanity: collection $(GET_PIP_CACHE)/.stamp $(TEST_COPY)
+	cd $(TEST_COPY) && ansible-test sanity --color no --exclude simulator/ --exclude bench/ --exclude tools/
+
+integration: collection $(TEST_COPY)
+	@rm -f $(SIMDIR)/state.json
+	@tools/simctl start $(SIMDIR) --speed $(SIM_SPEED) >/dev/null
+	@trap 'tools/simctl stop $(SIMDIR)' EXIT; \
+	  printf 'tos_api_url: %s\ntos_sim_url: %s\n' "$$(cat $(SIMDIR)/sim.url)" "$$(cat $(SIMDIR)/sim.url)" \
+	    > $(TEST_COPY)/tests/integration/integration_config.yml; \
+	  cd $(TEST_COPY) && ansible-test integration --color no --local $(INTEGRATION_TARGETS)
+
+build-collection: collection
+	@rm -rf $(BUILD)/dist && mkdir -p $(BUILD)/dist
+	ansible-galaxy collection build --force --output-path $(BUILD)/dist .
+
+clean:
+	rm -rf $(BUILD) tests/output report
+
+FORCE:

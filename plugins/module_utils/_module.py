@@ -1,0 +1,223 @@
+# Copyright (c) tos.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Shared machinery of the API modules.
+
+- ``CONNECTION_ARGSPEC``: the connection options, defined once (docs: ``tos.cloud.connection``).
+- ``TosModule``: an ``AnsibleModule`` plus the client, change/diff tracking and the one place
+  where a ``TosApiError`` becomes ``fail_json``.
+- ``merge``/``masked``/``changes``: desired-vs-current helpers so modules stay thin.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.tos.cloud.plugins.module_utils._api import (
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    TosApiError,
+    TosClient,
+)
+
+MASK = "********"
+
+CONNECTION_ARGSPEC = dict(
+    api_url=dict(type="list", elements="str", required=True, fallback=(env_fallback, ["TOS_API_URL"])),
+    api_token=dict(type="str", no_log=True, fallback=(env_fallback, ["TOS_API_TOKEN"])),
+    validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["TOS_VALIDATE_CERTS"])),
+    ca_path=dict(type="path", fallback=(env_fallback, ["TOS_CA_PATH"])),
+    timeout=dict(type="int", default=30, fallback=(env_fallback, ["TOS_TIMEOUT"])),
+)
+
+WAIT_ARGSPEC = dict(
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=600),
+)
+
+
+def client_from_options(options, warn=None):
+    """Build the client from connection options (a module's params or a plugin's options)."""
+    if not options.get("validate_certs", True) and warn is not None:
+        warn("validate_certs is false: the manager's TLS certificate is not verified.")
+    return TosClient(
+        api_url=options.get("api_url"),
+        api_token=options.get("api_token"),
+        validate_certs=options.get("validate_certs", True),
+        ca_path=options.get("ca_path"),
+        timeout=options.get("timeout") or 30,
+        warn=warn,
+    )
+
+
+class TosModule:
+    """An API module: argument spec with the connection options, the client, and the result.
+
+    Typical use::
+
+        def run(tm):
+            current = ...read...
+            after = merge(current, desired)
+            if tm.track(current, after) and not tm.check_mode:
+                tm.client.post(...)
+            tm.exit(config=after)
+
+        def main():
+            TosModule(argument_spec=..., secrets=("password",)).execute(run)
+    """
+
+    def __init__(self, argument_spec, secrets=(), **kwargs):
+        spec = dict(CONNECTION_ARGSPEC)
+        spec.update(argument_spec)
+        kwargs.setdefault("supports_check_mode", True)
+        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.params = self.module.params
+        self.check_mode = self.module.check_mode
+        self.secrets = tuple(secrets)
+        self.changed = False
+        self.before = {}
+        self.after = {}
+        self.warnings = []
+        self.operation = None
+        self._client = None
+        if not HAS_REQUESTS:
+            self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = client_from_options(self.params, warn=self.warn)
+        return self._client
+
+    def warn(self, message):
+        self.module.warn(message)
+
+    def fail(self, msg, **kwargs):
+        self.module.fail_json(msg=msg, **kwargs)
+
+    def track(self, before, after, key=None):
+        """Record a before/after pair for ``--diff`` and return whether it changes anything.
+
+        With ``key`` the pair is stored under that key (for modules managing several objects).
+        """
+        changed = before != after
+        if key is None:
+            self.before, self.after = before, after
+        else:
+            self.before[key], self.after[key] = before, after
+        self.changed = self.changed or changed
+        return changed
+
+    def diff(self):
+        after = masked(self.after, self.secrets, reference=self.before)
+        return dict(before=masked(self.before, self.secrets), after=after)
+
+    def exit(self, **result):
+        result.setdefault("changed", self.changed)
+        result = masked(result, self.secrets)
+        if self.module._diff:
+            result["diff"] = self.diff()
+        self.module.exit_json(**result)
+
+    def execute(self, run):
+        """Run ``run(self)``; turn an API failure into one clear ``fail_json``."""
+        try:
+            run(self)
+        except TosApiError as exc:
+            what = ("Could not %s: " % self.operation) if self.operation else ""
+            self.module.fail_json(msg=what + exc.message, api_error=exc.to_dict(), changed=self.changed)
+
+    def doing(self, operation):
+        """Name what the module is doing now, for error messages ("create cluster 'c1'")."""
+        self.operation = operation
+        return self
+
+    def wait_for(self, probe, timeout, interval=2.0, what="the operation"):
+        """Poll ``probe()`` until it returns a truthy value; fail after ``timeout`` seconds."""
+        return wait_for(probe, timeout, interval=interval, what=what, on_timeout=self.fail)
+
+
+def wait_for(probe, timeout, interval=2.0, what="the operation", on_timeout=None, clock=time.monotonic,
+             sleep=time.sleep):
+    deadline = clock() + timeout
+    delay = min(0.5, interval)
+    while True:
+        result = probe()
+        if result:
+            return result
+        if clock() >= deadline:
+            msg = "Timed out after %ss waiting for %s. Raise wait_timeout, or set wait=false and check " \
+                  "later." % (timeout, what)
+            if on_timeout is None:
+                raise TimeoutError(msg)
+            on_timeout(msg)
+            return None
+        sleep(delay)
+        delay = min(interval, delay * 2)
+
+
+def merge(current, desired):
+    """Deep-merge ``desired`` into a copy of ``current``; ``None`` in desired means "leave it"."""
+    result = copy.deepcopy(current) if current is not None else {}
+    for key, value in (desired or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merge(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+def changes(before, after, prefix=""):
+    """List the dotted paths whose values differ between two nested dicts."""
+    paths = []
+    for key in sorted(set(before or {}) | set(after or {}), key=str):
+        b, a = (before or {}).get(key), (after or {}).get(key)
+        path = "%s%s" % (prefix, key)
+        if isinstance(b, dict) and isinstance(a, dict):
+            paths.extend(changes(b, a, path + "."))
+        elif b != a:
+            paths.append(path)
+    return paths
+
+
+def masked(value, secrets, reference=None):
+    """Copy ``value`` with every key named in ``secrets`` replaced by a mask, at any depth.
+
+    With ``reference`` (the "before" side of a diff), a secret that differs from the reference
+    shows as ``"******** (changed)"`` so a diff tells that it changes without telling what to.
+    """
+    if not secrets:
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            ref = reference.get(key) if isinstance(reference, dict) else None
+            if key in secrets and item not in (None, ""):
+                out[key] = MASK + (" (changed)" if reference is not None and ref != item else "")
+            else:
+                out[key] = masked(item, secrets, ref if reference is not None else None)
+        return out
+    if isinstance(value, list):
+        return [masked(item, secrets) for item in value]
+    return value
+
+
+def pick(params, names):
+    """The subset of ``params`` named in ``names`` that the user set (not None)."""
+    return {name: params[name] for name in names if params.get(name) is not None}
+
+
+def to_api(values, mapping):
+    """Rename option names to API field names with ``mapping`` (option -> field)."""
+    return {mapping[key]: value for key, value in values.items() if key in mapping}
+
+
+def from_api(fields, mapping):
+    """Rename API field names to option names (inverse of ``to_api``), keeping only mapped ones."""
+    return {option: fields.get(field) for option, field in mapping.items() if field in (fields or {})}

@@ -1,0 +1,436 @@
+# Copyright (c) tos.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The API client against real HTTP servers on 127.0.0.1 (pytest-httpserver and raw sockets)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import threading
+import time
+
+import pytest
+from werkzeug import Response
+
+from ansible_collections.tos.cloud.plugins.module_utils._api import (
+    TosApiError,
+    TosClient,
+    backoff_delay,
+    normalize_urls,
+    parse_envelope,
+    parse_retry_after,
+)
+
+TOKEN = "s3cr3t-t0ken-value"
+NEW_OK = {"scode": 0, "desc": "", "message": "success", "message_cn": "成功", "messageCn": "", "stack": None,
+          "data": {"version": "0.1"}}
+LEGACY_OK = {"status_code": 0, "message_en": "success", "message_cn": "成功", "data": {"version": "0.2"}}
+NEW_ERR = {"scode": 1004, "desc": "", "message": "cluster not found", "message_cn": "集群不存在", "stack": None,
+           "data": None}
+LEGACY_ERR = {"status_code": 2001, "message_en": "name already exists", "message_cn": "名称已存在", "data": None}
+
+
+class Sleeps(list):
+    """Records the delays the client asks for instead of sleeping."""
+
+    def __call__(self, seconds):
+        self.append(seconds)
+
+
+def make_client(urls, **kwargs):
+    sleeps = Sleeps()
+    kwargs.setdefault("timeout", 5)
+    client = TosClient(urls, sleep=sleeps, **kwargs)
+    return client, sleeps
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class DroppingServer:
+    """Accepts connections, reads the request, then closes without answering."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.hits = 0
+        self._stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        self.sock.settimeout(0.2)
+        while not self._stop:
+            try:
+                conn, dummy = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                try:
+                    conn.recv(65536)
+                except OSError:
+                    pass
+                self.hits += 1
+
+    def close(self):
+        self._stop = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+# -- envelopes -----------------------------------------------------------------------------
+
+
+def test_new_envelope_returns_data(httpserver):
+    httpserver.expect_request("/v1/system/version", method="GET").respond_with_json(NEW_OK)
+    client, dummy = make_client(httpserver.url_for(""))
+    assert client.get("/v1/system/version") == {"version": "0.1"}
+
+
+def test_legacy_envelope_returns_data(httpserver):
+    httpserver.expect_request("/v1/system/version").respond_with_json(LEGACY_OK)
+    client, dummy = make_client(httpserver.url_for(""))
+    assert client.get("/v1/system/version") == {"version": "0.2"}
+
+
+@pytest.mark.parametrize("payload,code,en,cn", [
+    (NEW_ERR, 1004, "cluster not found", "集群不存在"),
+    (LEGACY_ERR, 2001, "name already exists", "名称已存在"),
+    ({"scode": 7, "desc": "desc only", "messageCn": "中文", "data": None}, 7, "desc only", "中文"),
+])
+def test_error_envelope_raises_with_both_messages(httpserver, payload, code, en, cn):
+    httpserver.expect_request("/v1/cluster/get").respond_with_json(payload)
+    client, sleeps = make_client(httpserver.url_for(""))
+    with pytest.raises(TosApiError) as err:
+        client.get("/v1/cluster/get", {"cluster_uuid": "x"})
+    exc = err.value
+    assert (exc.kind, exc.code, exc.message_en, exc.message_cn) == ("api", code, en, cn)
+    assert en in exc.message and cn in exc.message and "GET /v1/cluster/get" in exc.message
+    assert sleeps == []  # an error envelope is an answer: never retried
+
+
+def test_inner_status_failure_is_an_error(httpserver):
+    payload = dict(NEW_OK, data={"meta_data": {"status": {"code": 12, "message": "not a center node",
+                                                          "messageCn": "不是中心节点"}}})
+    httpserver.expect_request("/v1/cluster/data/snapshot/list").respond_with_json(payload)
+    client, dummy = make_client(httpserver.url_for(""))
+    with pytest.raises(TosApiError, match="not a center node / 不是中心节点"):
+        client.get("/v1/cluster/data/snapshot/list", {"cluster_uuid": "x", "ip": "192.0.2.1"})
+
+
+def test_non_envelope_answer_is_a_protocol_error(httpserver):
+    httpserver.expect_request("/v1/system/version").respond_with_data("<html>hi</html>", content_type="text/html")
+    client, dummy = make_client(httpserver.url_for(""))
+    with pytest.raises(TosApiError) as err:
+        client.get("/v1/system/version")
+    assert err.value.kind == "protocol" and "not a /v1 API envelope" in err.value.message
+
+
+def test_parse_envelope_rejects_other_json():
+    assert parse_envelope({"foo": 1}) is None
+    assert parse_envelope([1, 2]) is None
+    assert parse_envelope({"scode": "0", "data": 3}) == (0, "", "", 3)
+
+
+# -- auth and secrets ----------------------------------------------------------------------
+
+
+def test_token_is_sent_as_bearer(httpserver):
+    httpserver.expect_request("/v1/system/version", headers={"Authorization": "Bearer " + TOKEN}) \
+        .respond_with_json(NEW_OK)
+    client, dummy = make_client(httpserver.url_for(""), api_token=TOKEN)
+    assert client.get("/v1/system/version")["version"] == "0.1"
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_auth_failure_names_the_option_and_hides_the_token(httpserver, status):
+    body = {"scode": 401, "message": "invalid token " + TOKEN, "message_cn": "令牌无效", "data": None}
+    httpserver.expect_request("/v1/system/version").respond_with_json(body, status=status)
+    client, sleeps = make_client(httpserver.url_for(""), api_token="other-token")
+    with pytest.raises(TosApiError) as err:
+        client.get("/v1/system/version")
+    exc = err.value
+    assert exc.kind == "auth" and exc.http_status == status
+    assert "api_token" in exc.message and "TOS_API_TOKEN" in exc.message
+    assert "other-token" not in exc.message and "other-token" not in json.dumps(exc.to_dict())
+    assert sleeps == []
+
+
+@pytest.mark.parametrize("status", [400, 404, 500, 502, 503])
+def test_token_never_in_error_messages(httpserver, status):
+    httpserver.expect_request("/v1/cluster/add").respond_with_data("boom", status=status)
+    client, dummy = make_client(httpserver.url_for(""), api_token=TOKEN)
+    with pytest.raises(TosApiError) as err:
+        client.post("/v1/cluster/add", {"name": "c1", "ip": "192.0.2.1"})
+    assert TOKEN not in str(err.value) and TOKEN not in json.dumps(err.value.to_dict())
+
+
+# -- retries -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_get_retries_transient_status_then_succeeds(httpserver, status):
+    httpserver.expect_ordered_request("/v1/cluster/list").respond_with_data("busy", status=status)
+    httpserver.expect_ordered_request("/v1/cluster/list").respond_with_data("busy", status=status)
+    httpserver.expect_ordered_request("/v1/cluster/list").respond_with_json(NEW_OK)
+    client, sleeps = make_client(httpserver.url_for(""))
+    assert client.get("/v1/cluster/list") == {"version": "0.1"}
+    assert len(httpserver.log) == 3
+    assert len(sleeps) == 2
+
+
+def test_get_gives_up_after_retries_with_clear_message(httpserver):
+    httpserver.expect_request("/v1/cluster/list").respond_with_data("busy", status=503)
+    client, sleeps = make_client(httpserver.url_for(""), retries=3)
+    with pytest.raises(TosApiError) as err:
+        client.get("/v1/cluster/list")
+    assert len(httpserver.log) == 4 and len(sleeps) == 3
+    assert "GET /v1/cluster/list failed with HTTP 503" in err.value.message
+
+
+def test_backoff_grows_exponentially_with_jitter_bounds():
+    for attempt in range(6):
+        low = min(30.0, 0.5 * 2 ** attempt) / 2
+        high = min(30.0, 0.5 * 2 ** attempt)
+        assert backoff_delay(attempt, rand=lambda: 0.0) == pytest.approx(low)
+        assert backoff_delay(attempt, rand=lambda: 1.0) == pytest.approx(high)
+    assert backoff_delay(20) <= 30.0
+
+
+def test_retry_sleeps_stay_within_backoff_bounds(httpserver):
+    httpserver.expect_request("/v1/cluster/list").respond_with_data("busy", status=502)
+    client, sleeps = make_client(httpserver.url_for(""), retries=4, backoff=0.5)
+    with pytest.raises(TosApiError):
+        client.get("/v1/cluster/list")
+    for attempt, delay in enumerate(sleeps):
+        ceiling = 0.5 * 2 ** attempt
+        assert ceiling / 2 <= delay <= ceiling
+
+
+def test_retry_after_is_honoured(httpserver):
+    httpserver.expect_ordered_request("/v1/cluster/list").respond_with_response(
+        Response("slow down", status=503, headers={"Retry-After": "7"}))
+    httpserver.expect_ordered_request("/v1/cluster/list").respond_with_json(NEW_OK)
+    client, sleeps = make_client(httpserver.url_for(""))
+    client.get("/v1/cluster/list")
+    assert sleeps == [7.0]
+
+
+def test_parse_retry_after_accepts_seconds_and_dates():
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == pytest.approx(10.0)
+    assert parse_retry_after("garbage") is None
+    assert parse_retry_after(None) is None
+
+
+@pytest.fixture
+def threaded_server():
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+def test_read_timeout_is_retried_for_get(threaded_server):
+    httpserver = threaded_server
+
+    def slow(_request):
+        time.sleep(1.5)
+        return Response(json.dumps(NEW_OK), content_type="application/json")
+
+    httpserver.expect_ordered_request("/v1/cluster/list").respond_with_handler(slow)
+    httpserver.expect_ordered_request("/v1/cluster/list").respond_with_json(NEW_OK)
+    client, sleeps = make_client(httpserver.url_for(""), timeout=0.5)
+    assert client.get("/v1/cluster/list") == {"version": "0.1"}
+    assert len(sleeps) == 1
+
+
+def test_dropped_connection_get_is_retried_then_reported():
+    server = DroppingServer()
+    try:
+        client, sleeps = make_client("http://127.0.0.1:%d" % server.port, retries=2)
+        with pytest.raises(TosApiError) as err:
+            client.get("/v1/cluster/list")
+        assert server.hits == 3 and len(sleeps) == 2
+        assert err.value.kind == "connection" and "closed the connection" in err.value.message
+    finally:
+        server.close()
+
+
+# -- POST is never blindly repeated --------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_post_is_not_repeated_after_an_ambiguous_status(httpserver, status):
+    httpserver.expect_request("/v1/cluster/add", method="POST").respond_with_data("oops", status=status)
+    client, sleeps = make_client(httpserver.url_for(""))
+    with pytest.raises(TosApiError) as err:
+        client.post("/v1/cluster/add", {"name": "c1", "ip": "192.0.2.1"})
+    assert len(httpserver.log) == 1 and sleeps == []
+    assert err.value.may_have_landed
+
+
+def test_post_is_not_repeated_after_a_dropped_connection():
+    server = DroppingServer()
+    try:
+        client, dummy = make_client("http://127.0.0.1:%d" % server.port)
+        with pytest.raises(TosApiError) as err:
+            client.post("/v1/cluster/add", {"name": "c1"})
+        assert server.hits == 1 and err.value.may_have_landed
+        assert "may have been applied" in err.value.message
+    finally:
+        server.close()
+
+
+def test_post_read_timeout_is_not_repeated(threaded_server):
+    httpserver = threaded_server
+
+    def slow(_request):
+        time.sleep(1.2)
+        return Response(json.dumps(NEW_OK), content_type="application/json")
+
+    httpserver.expect_request("/v1/cluster/add").respond_with_handler(slow)
+    client, dummy = make_client(httpserver.url_for(""), timeout=0.4)
+    with pytest.raises(TosApiError) as err:
+        client.post("/v1/cluster/add", {"name": "c1"})
+    time.sleep(1)
+    assert len(httpserver.log) == 1 and err.value.may_have_landed and err.value.kind == "timeout"
+
+
+def test_post_verified_rereads_state_instead_of_repeating(httpserver):
+    httpserver.expect_request("/v1/cluster/add").respond_with_data("lost", status=502)
+    client, dummy = make_client(httpserver.url_for(""))
+    checks = []
+
+    def landed():
+        checks.append(1)
+        return {"uuid": "u1"}
+
+    assert client.post_verified("/v1/cluster/add", {"name": "c1"}, landed) == {"uuid": "u1"}
+    assert len(httpserver.log) == 1 and checks == [1]
+
+
+def test_post_verified_sends_again_only_when_state_shows_it_did_not_land(httpserver):
+    httpserver.expect_ordered_request("/v1/cluster/add").respond_with_data("lost", status=502)
+    httpserver.expect_ordered_request("/v1/cluster/add").respond_with_json(NEW_OK)
+    client, dummy = make_client(httpserver.url_for(""))
+    assert client.post_verified("/v1/cluster/add", {"name": "c1"}, lambda: None) == {"version": "0.1"}
+    assert len(httpserver.log) == 2
+
+
+def test_post_is_retried_when_the_connection_was_refused(httpserver):
+    httpserver.expect_request("/v1/cluster/add").respond_with_json(NEW_OK)
+    dead = "http://127.0.0.1:%d" % free_port()
+    client, dummy = make_client([dead, httpserver.url_for("")])
+    assert client.post("/v1/cluster/add", {"name": "c1"}) == {"version": "0.1"}
+    assert len(httpserver.log) == 1
+
+
+# -- fail-over -----------------------------------------------------------------------------
+
+
+def test_failover_goes_to_next_url_in_order_and_sticks(httpserver):
+    httpserver.expect_request("/v1/system/version").respond_with_json(NEW_OK)
+    dead1, dead2 = "http://127.0.0.1:%d" % free_port(), "http://127.0.0.1:%d" % free_port()
+    client, sleeps = make_client([dead1, dead2, httpserver.url_for("")])
+    assert client.get("/v1/system/version")["version"] == "0.1"
+    assert client.base_url == httpserver.url_for("").rstrip("/")
+    assert sleeps == []
+    client.get("/v1/system/version")
+    assert len(httpserver.log) == 2
+
+
+def test_all_urls_down_names_the_url():
+    dead = "http://127.0.0.1:%d" % free_port()
+    client, sleeps = make_client(dead, retries=1)
+    with pytest.raises(TosApiError) as err:
+        client.get("/v1/system/version")
+    assert dead in err.value.message and "connection refused" in err.value.message
+    assert "TOS_API_URL" in err.value.message and len(sleeps) == 1
+
+
+def test_normalize_urls_accepts_comma_lists():
+    assert normalize_urls("http://a:1/, http://b:2") == ["http://a:1", "http://b:2"]
+    assert normalize_urls(["http://a:1,http://b:2", "http://c:3"]) == ["http://a:1", "http://b:2", "http://c:3"]
+
+
+def test_bad_url_scheme_is_refused():
+    with pytest.raises(TosApiError, match="not an http"):
+        TosClient("ftp://192.0.2.1")
+
+
+# -- pagination ----------------------------------------------------------------------------
+
+
+def test_paginate_yields_every_item(httpserver):
+    items = [{"cluster_uuid": str(i), "cluster_name": "c%d" % i} for i in range(7)]
+
+    def page(request):
+        num, size = int(request.args["page_num"]), int(request.args["page_size"])
+        chunk = items[(num - 1) * size: num * size]
+        body = dict(NEW_OK, data={"list": chunk, "total_count": len(items)})
+        return Response(json.dumps(body), content_type="application/json")
+
+    httpserver.expect_request("/v1/cluster/list").respond_with_handler(page)
+    client, dummy = make_client(httpserver.url_for(""))
+    assert [i["cluster_uuid"] for i in client.paginate("/v1/cluster/list", page_size=3)] == \
+        [str(i) for i in range(7)]
+    assert len(httpserver.log) == 3
+
+
+# -- TLS -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_ca():
+    trustme = pytest.importorskip("trustme")
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_server(tls_ca, tmp_path):
+    from pytest_httpserver import HTTPServer
+
+    cert = tls_ca.issue_cert("127.0.0.1", "localhost")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(context)
+    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
+    server.start()
+    server.expect_request("/v1/system/version").respond_with_json(NEW_OK)
+    ca_file = tmp_path / "ca.pem"
+    tls_ca.cert_pem.write_to_path(str(ca_file))
+    yield server, str(ca_file)
+    server.clear()
+    server.stop()
+
+
+def test_tls_verification_fails_without_the_ca(tls_server):
+    server, _ca = tls_server
+    client, sleeps = make_client(server.url_for(""))
+    with pytest.raises(TosApiError) as err:
+        client.get("/v1/system/version")
+    assert err.value.kind == "tls" and "ca_path" in err.value.message and sleeps == []
+
+
+def test_tls_verification_succeeds_with_ca_path(tls_server):
+    server, ca = tls_server
+    client, dummy = make_client(server.url_for(""), ca_path=ca)
+    assert client.get("/v1/system/version")["version"] == "0.1"
+
+
+def test_tls_verification_off(tls_server):
+    server, _ca = tls_server
+    client, dummy = make_client(server.url_for(""), validate_certs=False)
+    assert client.get("/v1/system/version")["version"] == "0.1"
