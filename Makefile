@@ -12,9 +12,10 @@ BUILD      := $(ROOT)/build
 COLLECTIONS := $(BUILD)/collections
 COLL_LINK  := $(COLLECTIONS)/ansible_collections/tos/cloud
 # ansible-test works on a copy (it resolves links and wants the real path to end in ansible_collections/tos/cloud)
-TEST_COPY  := $(BUILD)/test/ansible_collections/tos/cloud
+TEST_ROOT  ?= $(BUILD)/test
+TEST_COPY  := $(TEST_ROOT)/ansible_collections/tos/cloud
 PYBIN      := $(BUILD)/pybin
-SIMDIR     := $(BUILD)/sim
+SIMDIR     ?= $(BUILD)/sim
 SIM_SPEED  ?= 40
 GET_PIP_CACHE := $(HOME)/.ansible/test/cache
 
@@ -103,6 +104,10 @@ integration: collection $(TEST_COPY)
 	  printf 'tos_api_url: %s\ntos_sim_url: %s\n' "$$(cat $(SIMDIR)/sim.url)" "$$(cat $(SIMDIR)/sim.url)" \
 	    > $(TEST_COPY)/tests/integration/integration_config.yml; \
 	  cd $(TEST_COPY) && ansible-test integration --color no --local $(INTEGRATION_TARGETS)
+
+# one target, e.g.: make integration-cluster  (TEST_ROOT/SIMDIR may point elsewhere to run in parallel)
+integration-%:
+	@$(MAKE) --no-print-directory integration INTEGRATION_TARGETS=$*
 
 build-collection: collection
 	@rm -rf $(BUILD)/dist && mkdir -p $(BUILD)/dist
