@@ -27,6 +27,10 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 export ANSIBLE_NOCOLOR := 1
 
+# Suites owned by other areas add themselves in mk/*.mk with: TEST_SUITES += <target>
+TEST_SUITES :=
+-include mk/*.mk
+
 .PHONY: help venv collection demo test units simtests sanity integration lint molecule clean \
         sim-start sim-stop build-collection
 
@@ -82,7 +86,7 @@ demo: collection
 
 # ---- tests -------------------------------------------------------------------------------
 
-test: units simtests sanity integration
+test: units simtests sanity integration $(TEST_SUITES)
 	@echo "make test: all suites passed"
 
 units: collection
