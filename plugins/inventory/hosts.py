@@ -1,0 +1,515 @@
+# Copyright (c) tos.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: hosts
+short_description: The hosts of tos clusters as an inventory
+version_added: 0.1.0
+author: tos.cloud maintainers (@tos-cloud)
+description:
+  - Reads every cluster of a tos manager through its /v1 API (C(cluster/list), then C(cluster/get) per cluster)
+    and makes every physical host of each cluster's topology an inventory host.
+  - Uses a YAML configuration file whose name ends with C(tos.yml) or C(tos.yaml), for example C(inventory.tos.yml).
+  - Host variables start with C(tos_); C(ansible_host) is the host's management address.
+  - "Groups: one per cluster (O(cluster_group_prefix) plus the cluster's name), one per service role
+    (O(role_group_prefix) plus V(manager), V(center), V(compute), V(storage), V(storage_service), V(network)),
+    and V(tos_center_leader) (with O(role_group_prefix)) for the host of the leader cloud-management VM;
+    plus what O(compose), O(groups) and O(keyed_groups) construct."
+  - Cloud-management VMs and storage-service VMs appear in the topology as system-service nodes that run on a
+    physical host; they are not inventory hosts of their own but variables (C(tos_cvm), C(tos_storage_vms))
+    and roles (V(center), V(storage_service)) of the host they run on.
+  - With the inventory cache enabled, a run within O(cache_timeout) of the last one sends no request to the manager.
+extends_documentation_fragment:
+  - ansible.builtin.constructed
+  - ansible.builtin.inventory_cache
+  - tos.cloud.connection.INVENTORY
+options:
+  plugin:
+    description: Marks the file as a source of this plugin.
+    type: str
+    required: true
+    choices: [tos.cloud.hosts]
+  clusters:
+    description:
+      - Only the clusters named here, each by its exact name or its UUID.
+      - An entry that matches no cluster is reported with a warning.
+      - When empty, every cluster of the manager.
+    type: list
+    elements: str
+    default: []
+  hostname_key:
+    description:
+      - What names a host in the inventory.
+      - V(management_ip) is the host's management address, V(name) its host name, V(uuid) its UUID.
+      - A host that lacks the chosen key (no management address, no name) is named by its name, then its UUID.
+    type: str
+    choices: [management_ip, name, uuid]
+    default: management_ip
+  cluster_group_prefix:
+    description:
+      - Prefix of the group made for each cluster.
+      - The rest of the group name is the cluster's name (or UUID, see O(cluster_group_key)) with every character
+        that is not a letter, a digit or C(_) replaced by C(_). Letters include Chinese characters, which Ansible
+        accepts in group names, so a cluster named C(生产-1) becomes group C(tos_cluster_生产_1).
+      - When two clusters would get the same group name, the second one's group gets the first 8 characters of
+        its UUID appended, with a warning.
+    type: str
+    default: tos_cluster_
+  cluster_group_key:
+    description:
+      - Whether cluster groups are named after the cluster's V(name) or its V(uuid).
+      - V(uuid) gives ASCII group names that survive renames.
+    type: str
+    choices: [name, uuid]
+    default: name
+  role_group_prefix:
+    description:
+      - Prefix of the groups made for each service role, and of the leader group.
+    type: str
+    default: tos_
+  want_leader:
+    description:
+      - Ask C(cluster/cloud/manage) which cloud-management VM is the leader, to set C(tos_cvm.leader),
+        C(tos_center_leader) and the leader group.
+      - One request per cluster, only for clusters whose topology has a cloud-management VM.
+      - When false, C(tos_center_leader) is V(null) for every host.
+    type: bool
+    default: true
+  want_versions:
+    description:
+      - Read the installed version of every service type of every host (C(tos_versions)) from
+        C(system/upgrade_package/list), one request per cluster.
+    type: bool
+    default: false
+  fetch_workers:
+    description:
+      - How many clusters are read at the same time (each worker has its own HTTP session).
+      - V(1) reads them one after the other.
+    type: int
+    default: 4
+notes:
+  - "Host variables: C(tos_cluster_name), C(tos_cluster_uuid), C(tos_uuid), C(tos_name), C(tos_management_ip),
+    C(tos_storage_ip), C(tos_backup_ip), C(tos_compute_ip), C(tos_networks) (per network: C(nic), C(addresses)
+    with prefix length, C(mtu)), C(tos_services) (the topology node's services as the API names them - C(manager),
+    C(usm), C(hyper), ... - each with C(enabled), C(mode), C(status)), C(tos_roles) (the role names of the
+    groups), C(tos_agent_status), C(tos_host_mode), C(tos_center) (runs a cloud-management VM),
+    C(tos_center_leader) (that VM is the leader; V(null) when unknown), C(tos_cvm) (C(uuid), C(name), C(ip),
+    C(status), C(leader)), C(tos_storage_vms), and with O(want_versions) C(tos_versions) (service type to version)."
+  - "Service roles from the API's service names: C(manager) -> V(manager), C(center) -> V(center),
+    C(hyper) -> V(compute), C(usm) -> V(storage), C(vsm) -> V(storage_service), C(network) -> V(network);
+    any other service keeps its API name."
+  - Every value read from the API is marked unsafe, so a host or cluster name containing C({{) is never templated.
+  - "AWX: create an inventory source of type I(Sourced from a Project) with this file, and a custom credential
+    type that injects the environment variables E(TOS_API_URL) and E(TOS_API_TOKEN) (and E(TOS_CA_PATH) or
+    E(TOS_VALIDATE_CERTS) when needed); leave O(api_url) and O(api_token) out of the file."
+requirements:
+  - requests >= 2.25 (on the controller)
+"""
+
+EXAMPLES = r"""
+# inventory.tos.yml: every host of every cluster; the manager from TOS_API_URL / TOS_API_TOKEN
+plugin: tos.cloud.hosts
+
+# Two clusters only, hosts named by host name, versions as variables, cached for an hour
+plugin: tos.cloud.hosts
+api_url: https://192.0.2.10:9990
+clusters: [prod-a, 9505d119-0fa8-4a57-b693-5e8ab7b64466]
+hostname_key: name
+want_versions: true
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/tos-inventory
+cache_timeout: 3600
+
+# Constructed groups and variables
+plugin: tos.cloud.hosts
+keyed_groups:
+  - key: tos_versions.compute | default('unknown')
+    prefix: compute_version
+groups:
+  upgrade_last: tos_center_leader
+compose:
+  ansible_user: "'root'"
+"""
+
+import concurrent.futures
+import threading
+
+from ansible.errors import AnsibleParserError
+from ansible.inventory.group import to_safe_group_name
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.display import Display
+from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
+
+from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
+from ansible_collections.tos.cloud.plugins.module_utils._module import client_from_options
+from ansible_collections.tos.cloud.plugins.module_utils._resolve import (
+    get_cluster,
+    host_addresses,
+    list_clusters,
+    topology,
+)
+
+display = Display()
+
+CLOUD_MANAGE = "/v1/cluster/cloud/manage"
+UPGRADE_PACKAGES = "/v1/system/upgrade_package/list"
+
+# What the cache holds; a different number means the cached data is ignored.
+CACHE_FORMAT = 1
+
+# The API's service names (keys of a topology node's "services") -> role group names.
+SERVICE_ROLES = {
+    "manager": "manager",
+    "center": "center",
+    "hyper": "compute",
+    "usm": "storage",
+    "vsm": "storage_service",
+    "network": "network",
+}
+# Keys of "services" that are not services.
+SERVICE_META = ("UUID", "uuid", "agentStatus", "hostMode")
+NETWORKS = (("management", "managerNet"), ("storage", "storageNet"), ("backup", "backupNet"),
+            ("compute", "computeNet"))
+# Errors that would hit every cluster alike: no point going on with the next one.
+FATAL_KINDS = ("auth", "connection", "tls")
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+
+    NAME = "tos.cloud.hosts"
+
+    def verify_file(self, path):
+        if not super().verify_file(path):
+            return False
+        if path.endswith(("tos.yml", "tos.yaml")):
+            return True
+        display.vvv("Skipping %s: tos.cloud.hosts only reads files whose name ends with tos.yml or tos.yaml." % path)
+        return False
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache=cache)
+        self._read_config_data(path)
+
+        fingerprint = self._fingerprint()
+        cache_key = self.get_cache_key(path)
+        use_cache = self.get_option("cache")
+        data = None
+        if use_cache and cache:
+            try:
+                cached = self._cache[cache_key]
+            except KeyError:
+                cached = None
+            if isinstance(cached, dict) and cached.get("fingerprint") == fingerprint:
+                data = cached
+        if data is None:
+            data = self.fetch()
+            data["fingerprint"] = fingerprint
+            if use_cache:
+                self._cache[cache_key] = data
+        self.populate(data)
+
+    # -- reading the API ----------------------------------------------------------------------
+
+    def _fingerprint(self):
+        """What the cached data depends on besides the file's path."""
+        return {
+            "format": CACHE_FORMAT,
+            "api_url": list(self.get_option("api_url") or []),
+            "clusters": list(self.get_option("clusters") or []),
+            "want_leader": bool(self.get_option("want_leader")),
+            "want_versions": bool(self.get_option("want_versions")),
+        }
+
+    def _connection_options(self):
+        return {name: self.get_option(name) for name in ("api_url", "api_token", "validate_certs", "ca_path", "timeout")}
+
+    def _new_client(self, warn=True):
+        try:
+            return client_from_options(self._connection_options(), warn=display.warning if warn else None)
+        except TosApiError as exc:
+            raise AnsibleParserError("tos.cloud.hosts: %s" % exc.message)
+
+    def fetch(self):
+        """Everything the inventory is made of, as plain API data (what the cache stores)."""
+        client = self._new_client()
+        try:
+            clusters = self._select(list_clusters(client))
+        except TosApiError as exc:
+            raise AnsibleParserError("tos.cloud.hosts: could not list the clusters: %s" % exc.message)
+
+        workers = max(1, min(int(self.get_option("fetch_workers") or 1), len(clusters) or 1))
+        if workers == 1:
+            results = [self._fetch_cluster(client, cluster) for cluster in clusters]
+        else:
+            # requests.Session is not thread-safe: one client per worker thread
+            local = threading.local()
+
+            def work(cluster):
+                if getattr(local, "client", None) is None:
+                    local.client = self._new_client(warn=False)
+                return self._fetch_cluster(local.client, cluster)
+
+            with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+                results = list(pool.map(work, clusters))
+
+        loaded = []
+        for cluster, (entry, problems) in zip(clusters, results):
+            for exc in problems:
+                if exc.kind in FATAL_KINDS:
+                    raise AnsibleParserError("tos.cloud.hosts: could not read cluster '%s': %s" % (
+                        cluster["name"], exc.message))
+            if entry is None:
+                display.warning("tos.cloud.hosts: skipping cluster '%s' (%s): %s" % (
+                    cluster["name"], cluster["uuid"], problems[0].message))
+                continue
+            for exc in problems:
+                display.warning("tos.cloud.hosts: cluster '%s': %s" % (cluster["name"], exc.message))
+            loaded.append(entry)
+        return {"clusters": loaded}
+
+    def _select(self, clusters):
+        """The listed clusters the ``clusters`` option names (all when it is empty), in list order."""
+        wanted = [str(item) for item in self.get_option("clusters") or []]
+        if not wanted:
+            return clusters
+        chosen = set()
+        for key in wanted:
+            match = next((c for c in clusters if c["name"] == key), None) \
+                or next((c for c in clusters if c["uuid"] == key), None)
+            if match is None:
+                display.warning("tos.cloud.hosts: no cluster is named '%s' or has that UUID; known clusters: %s" % (
+                    key, ", ".join(c["name"] for c in clusters) or "none"))
+            else:
+                chosen.add(match["uuid"])
+        return [c for c in clusters if c["uuid"] in chosen]
+
+    def _fetch_cluster(self, client, cluster):
+        """``(entry, problems)`` for one cluster: its detail and, when wanted, its cloud-management
+        nodes and versions. ``entry`` is None when ``cluster/get`` failed; a failure of an optional
+        extra only loses that extra. Runs in worker threads: it reports, the caller warns or fails.
+        """
+        uuid = cluster["uuid"]
+        try:
+            detail = get_cluster(client, uuid)
+        except TosApiError as exc:
+            return None, [exc]
+        entry = {"uuid": uuid, "name": detail.get("name") or cluster["name"], "detail": detail,
+                 "cloud_manage": None, "versions": None}
+        problems = []
+        extras = []
+        if self.get_option("want_leader") and _has_center(detail):
+            extras.append(("cloud_manage", CLOUD_MANAGE, "host_info"))
+        if self.get_option("want_versions"):
+            extras.append(("versions", UPGRADE_PACKAGES, "list"))
+        for field, path, key in extras:
+            try:
+                data = client.get(path, {"cluster_uuid": uuid}) or {}
+            except TosApiError as exc:
+                problems.append(exc)
+                continue
+            items = data.get(key) if isinstance(data, dict) else None
+            entry[field] = items if isinstance(items, list) else []
+        return entry, problems
+
+    # -- building the inventory ---------------------------------------------------------------
+
+    def populate(self, data):
+        strict = self.get_option("strict")
+        compose = self.get_option("compose")
+        groups = self.get_option("groups")
+        keyed_groups = self.get_option("keyed_groups")
+        role_prefix = self.get_option("role_group_prefix") or ""
+        cluster_groups = {}
+        for cluster in data.get("clusters") or []:
+            group = self._cluster_group(cluster, cluster_groups)
+            for hostvars in cluster_hosts(cluster):
+                name = self._host_name(hostvars)
+                if self.inventory.get_host(name) is not None:
+                    display.warning("tos.cloud.hosts: two hosts are named '%s' (hostname_key=%s); keeping the first, "
+                                    "skipping the one in cluster '%s'." % (
+                                        name, self.get_option("hostname_key"), cluster["name"]))
+                    continue
+                self.inventory.add_host(name, group=group)
+                roles = list(hostvars["tos_roles"])
+                if hostvars["tos_center_leader"]:
+                    roles.append("center_leader")
+                for role in roles:
+                    self.inventory.add_host(name, group=self.inventory.add_group(safe_group_name(role_prefix + role)))
+                for key, value in hostvars.items():
+                    self.inventory.set_variable(name, key, make_unsafe(value))
+                if compose or groups or keyed_groups:
+                    variables = self.inventory.get_host(name).get_vars()
+                    self._set_composite_vars(compose, variables, name, strict=strict)
+                    variables = self.inventory.get_host(name).get_vars()
+                    self._add_host_to_composed_groups(groups, variables, name, strict=strict)
+                    self._add_host_to_keyed_groups(keyed_groups, variables, name, strict=strict)
+
+    def _cluster_group(self, cluster, taken):
+        """Add the cluster's group; ``taken`` maps group names made so far to their cluster."""
+        key = cluster["uuid"] if self.get_option("cluster_group_key") == "uuid" else cluster["name"]
+        name = safe_group_name("%s%s" % (self.get_option("cluster_group_prefix") or "", key))
+        other = taken.get(name)
+        if other is not None and other["uuid"] != cluster["uuid"]:
+            unique = safe_group_name("%s_%s" % (name, (cluster["uuid"] or "")[:8]))
+            display.warning("tos.cloud.hosts: clusters '%s' and '%s' both make group '%s'; the group of '%s' is "
+                            "'%s'." % (other["name"], cluster["name"], name, cluster["name"], unique))
+            name = unique
+        taken[name] = cluster
+        return self.inventory.add_group(name)
+
+    def _host_name(self, hostvars):
+        key = self.get_option("hostname_key")
+        by = {"management_ip": hostvars["tos_management_ip"], "name": hostvars["tos_name"], "uuid": hostvars["tos_uuid"]}
+        return make_unsafe(by.get(key) or hostvars["tos_name"] or hostvars["tos_uuid"])
+
+
+def safe_group_name(name):
+    """A valid group name: characters other than letters (any script), digits and ``_`` become ``_``."""
+    return to_safe_group_name(make_unsafe(name), force=True, silent=True)
+
+
+def _has_center(detail):
+    return any(_enabled(node, "center") for node in topology(detail))
+
+
+def _enabled(node, service):
+    item = (node.get("services") or {}).get(service)
+    return isinstance(item, dict) and bool(item.get("enabled", True))
+
+
+def _node_uuid(node):
+    return node.get("UUID") or node.get("uuid")
+
+
+def _machine(node):
+    """The physical host a system-service node (a CVM or storage-service VM) runs on, if the API says."""
+    if not node.get("IsSystemService"):
+        return None
+    return node.get("MachineUUID") or node.get("machine_uuid") or None
+
+
+def _networks(node):
+    out = {}
+    for name, key in NETWORKS:
+        net = node.get(key)
+        if isinstance(net, dict):
+            out[name] = {"nic": net.get("Name"), "addresses": list(net.get("Addrs") or []), "mtu": net.get("MTU")}
+    return out
+
+
+def _services(node):
+    services = node.get("services") or {}
+    return {key: {"enabled": bool(value.get("enabled", True)), "mode": value.get("mode"), "status": value.get("status")}
+            for key, value in services.items() if key not in SERVICE_META and isinstance(value, dict)}
+
+
+def _roles(services):
+    roles = []
+    for key, value in services.items():
+        role = SERVICE_ROLES.get(key, key)
+        if value["enabled"] and role not in roles:
+            roles.append(role)
+    return roles
+
+
+def _leaders(cloud_manage):
+    """Index ``cloud/manage`` entries by every identity they may carry (uuid, machine uuid, ip)."""
+    index = {}
+    for item in cloud_manage or []:
+        if not isinstance(item, dict):
+            continue
+        for key in ("uuid", "machine_uuid", "ip"):
+            if item.get(key):
+                index.setdefault(item[key], item)
+    return index
+
+
+def cluster_hosts(cluster):
+    """The host variables of every physical host of one cluster entry (as ``fetch`` stores it)."""
+    nodes = topology(cluster.get("detail") or {})
+    physical = [n for n in nodes if not _machine(n)]
+    known = {_node_uuid(n) for n in physical}
+    on_host = {}
+    for node in nodes:
+        machine = _machine(node)
+        if machine in known:
+            on_host.setdefault(machine, []).append(node)
+        elif machine:
+            # a system VM on a host this topology does not show: keep it visible as a host of its own
+            physical.append(node)
+    cloud_manage = cluster.get("cloud_manage")
+    leaders = _leaders(cloud_manage)
+    versions = {}
+    for item in cluster.get("versions") or []:
+        if isinstance(item, dict) and item.get("host_ip"):
+            versions[item["host_ip"]] = dict(item.get("type_version") or {})
+
+    hosts = []
+    for node in physical:
+        addresses = host_addresses(node)
+        services = _services(node)
+        roles = _roles(services)
+        cvm = None
+        storage_vms = []
+        for vm in on_host.get(_node_uuid(node), []):
+            vm_services = _services(vm)
+            vm_addresses = host_addresses(vm)
+            if "center" in vm_services:
+                cvm = {
+                    "uuid": _node_uuid(vm),
+                    "name": vm.get("name"),
+                    "ip": vm_addresses["management"],
+                    "status": vm_services["center"]["status"],
+                    "leader": None,
+                }
+            else:
+                storage_vms.append({"uuid": _node_uuid(vm), "name": vm.get("name"),
+                                    "management_ip": vm_addresses["management"],
+                                    "storage_ip": vm_addresses["storage"], "services": vm_services})
+            for role in _roles(vm_services):
+                if role not in roles:
+                    roles.append(role)
+        center = cvm is not None or "center" in roles
+        leader = False
+        if center:
+            leader = None
+            if cloud_manage is not None:
+                # by the CVM's identity, else by the host's (cloud/manage may name either)
+                keys = [_node_uuid(node), addresses["management"]]
+                if cvm is not None:
+                    keys[:0] = [cvm["uuid"], cvm["ip"]]
+                info = next((leaders[k] for k in keys if k in leaders), None)
+                leader = bool(info and info.get("is_leader"))
+            if cvm is not None:
+                cvm["leader"] = leader
+        services_meta = node.get("services") or {}
+        hostvars = {
+            "ansible_host": addresses["management"],
+            "tos_cluster_name": cluster.get("name"),
+            "tos_cluster_uuid": cluster.get("uuid"),
+            "tos_uuid": _node_uuid(node),
+            "tos_name": node.get("name"),
+            "tos_management_ip": addresses["management"],
+            "tos_storage_ip": addresses["storage"],
+            "tos_backup_ip": addresses["backup"],
+            "tos_compute_ip": addresses["compute"],
+            "tos_networks": _networks(node),
+            "tos_services": services,
+            "tos_roles": roles,
+            "tos_agent_status": services_meta.get("agentStatus"),
+            "tos_host_mode": services_meta.get("hostMode"),
+            "tos_center": center,
+            "tos_center_leader": leader,
+            "tos_cvm": cvm,
+            "tos_storage_vms": storage_vms,
+        }
+        if cluster.get("versions") is not None:
+            hostvars["tos_versions"] = versions.get(addresses["management"], {})
+        if hostvars["ansible_host"] is None:
+            del hostvars["ansible_host"]
+        hosts.append(hostvars)
+    return hosts
