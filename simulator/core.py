@@ -1,0 +1,80 @@
+"""The running simulator: the world, its persistence, the clock speed, faults and the request log."""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import fixture, inspection, ops
+from .faults import FaultTable
+from .requestlog import RequestLog
+from .state import StateFile, World
+
+log = logging.getLogger("simulator")
+
+
+@dataclass
+class Options:
+    host: str = "127.0.0.1"
+    port: int = 9990
+    fixture: str | None = None
+    state_file: str | None = None
+    token: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    legacy_envelope: bool = False
+    speed: float = 1.0
+    ready_file: str | None = None
+    quiet: bool = False
+
+
+class Simulator:
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.speed = options.speed
+        self.fixture_path: str | Path | None = options.fixture
+        self.store = StateFile(options.state_file)
+        self.faults = FaultTable()
+        self.requests = RequestLog()
+        loaded = self.store.load()
+        if loaded is not None:
+            log.info("state loaded from %s", options.state_file)
+            self.world = loaded
+        else:
+            self.world = fixture.load(self.fixture_path, time.time())
+            self.save()
+
+    @property
+    def legacy(self) -> bool:
+        return self.options.legacy_envelope
+
+    def reset(self, fixture_path: str | None = None) -> None:
+        """Back to the fixture (another one if given); clears faults and the request log."""
+        if fixture_path:
+            self.fixture_path = fixture_path
+        self.world = fixture.load(self.fixture_path, time.time())
+        self.faults.clear()
+        self.requests.clear()
+        self.save()
+
+    def tick(self) -> bool:
+        """Let time finish tasks and inspections; persist if that changed anything."""
+        changed = ops.tick_tasks(self.world, self.speed)
+        now = self.world.now()
+        for cluster in self.world.clusters.values():
+            changed |= inspection.finish_if_done(cluster, now, self.speed)
+        if changed:
+            self.save()
+        return changed
+
+    def advance(self, seconds: float) -> None:
+        self.world.clock_offset += seconds
+        self.tick()
+        self.save()
+
+    def save(self) -> None:
+        self.store.save(self.world)
+
+
+__all__ = ["Options", "Simulator", "World"]

@@ -1,0 +1,45 @@
+"""The two response envelopes of the platform.
+
+Default (the newer one, most examples of the documents)::
+
+    {"scode", "desc", "message", "message_cn", "messageCn", "stack", "data"}
+
+Legacy (``--legacy-envelope``, the older examples)::
+
+    {"status_code", "message_en", "message_cn", "data"}
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import DESCRIPTIONS, ApiError, Code
+
+
+def success(data: Any, legacy: bool) -> dict[str, Any]:
+    return build(0, "success", "成功", data, legacy)
+
+
+def failure(error: ApiError, legacy: bool) -> dict[str, Any]:
+    desc = DESCRIPTIONS.get(error.code, "") if isinstance(error.code, Code) else ""
+    return build(int(error.code), error.message_en, error.message_cn, None, legacy, desc)
+
+
+def build(
+    code: int,
+    message_en: str,
+    message_cn: str,
+    data: Any,
+    legacy: bool,
+    desc: str = "",
+) -> dict[str, Any]:
+    if legacy:
+        return {"status_code": code, "message_en": message_en, "message_cn": message_cn, "data": data}
+    return {
+        "scode": code,
+        "desc": desc,
+        "message": message_en,
+        "message_cn": message_cn,
+        "messageCn": message_cn,
+        "stack": None,
+        "data": data,
+    }

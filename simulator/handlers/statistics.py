@@ -1,0 +1,527 @@
+"""Read-only statistics, all computed from the state: cluster/top, storage and network service
+summaries, compute statistics, chassis, hardware/detail/overall status, the topology map and
+the overview dashboard."""
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from .. import inspection
+from ..fixture import stable_uuid
+from ..metrics import Metrics
+from ..model import Cluster, Host
+from ..params import Params, page_params, paginate
+from ..state import World
+from . import route
+
+if TYPE_CHECKING:
+    from ..core import Simulator
+
+TOP_IO_FIELDS = (
+    "net_riops", "net_wiops", "net_rmbps", "net_wmbps",
+    "disk_riops", "disk_wiops", "disk_rspeed", "disk_wspeed", "disk_riowait", "disk_wiowait",
+)
+DEFAULT_TOP = 5
+MAX_SERIES = 1000
+
+
+def _cluster(sim: Simulator, p: Params) -> Cluster:
+    return sim.world.cluster(p.req_str("cluster_uuid"))
+
+
+def host_info(w: World, host: Host) -> dict[str, Any]:
+    return {
+        "uuid": host.uuid,
+        "addr": host.ip,
+        "ctime": host.ctime,
+        "hostname": host.name,
+        "uptime": max(0, int(w.now()) - host.boot_time) if host.up else 0,
+        "boot_time": host.boot_time,
+        "procs": host.procs if host.up else 0,
+        "os": host.os["os"],
+        "platform": host.os["platform"],
+        "platform_family": host.os["platform_family"],
+        "platform_version": host.os["platform_version"],
+        "kernel_version": host.os["kernel_version"],
+        "virtualization_system": "kvm",
+        "virtualization_role": "host",
+        "host_id": host.uuid,
+    }
+
+
+def _io(host: Host, key: str) -> int:
+    return int(host.io.get(key, 0)) if host.up else 0
+
+
+def _ratio(part: float, whole: float) -> float:
+    return round(part / whole, 6) if whole else 0.0
+
+
+def _series(w: World, p: Params, value: float) -> list[dict[str, Any]]:
+    """Points of a time series over [start_time, end_time] every `duration` seconds (at most
+    `count`); the simulator keeps no history, so every point carries the current value.
+    Without a usable time range, one point: now."""
+    start, end = p.int("start_time", minimum=0), p.int("end_time", minimum=0)
+    step, count = p.int("duration", minimum=0), p.int("count", minimum=0, maximum=MAX_SERIES)
+    if not (start and end and step) or end < start:
+        return [{"time": int(w.now()), "value": value}]
+    points = min(MAX_SERIES, (end - start) // step + 1, count or MAX_SERIES)
+    return [{"time": start + i * step, "value": value} for i in range(points)]
+
+
+def _top(hosts: list[Host], value: Any, count: int) -> list[dict[str, Any]]:
+    ranked = sorted(hosts, key=lambda h: (-value(h), h.name))[:count]
+    return [{"host_uuid": h.uuid, "host_ip": h.ip, "hostname": h.name, "value": round(value(h), 4)} for h in ranked]
+
+
+# --- cluster/top ---------------------------------------------------------------------------------
+@route("GET", "/v1/cluster/top", "hosts ranked by CPU, memory, network and disk figures")
+def top(sim: Simulator, p: Params) -> dict[str, Any]:
+    w = sim.world
+    cluster = _cluster(sim, p)
+    count = p.int("count", required=True, minimum=1, maximum=10000)
+    m = Metrics(w)
+    hosts = w.cluster_hosts(cluster)
+    usage = {}
+    for host in hosts:
+        entry = {"host_info": host_info(w, host), "cpu_usage": m.cpu_usage(host), "mem_usage": m.mem_usage(host)}
+        entry.update({key: _io(host, key) for key in TOP_IO_FIELDS})
+        usage[host.uuid] = entry
+
+    def ranked(key: str) -> list[dict[str, Any]]:
+        return sorted(usage.values(), key=lambda e: (-e[key], e["host_info"]["hostname"]))[:count]
+
+    data: dict[str, Any] = {"total_count": len(hosts), "list": ranked("cpu_usage")}
+    for key in ("cpu_usage", "mem_usage", *TOP_IO_FIELDS):
+        data[f"{key}_info" if key.endswith("usage") else f"{key}_usage_info"] = ranked(key)
+    return data
+
+
+# --- storage and network service ---------------------------------------------------------------
+def storage_inner(w: World, cluster: Cluster, m: Metrics) -> dict[str, Any]:
+    hosts = w.cluster_hosts(cluster)
+    storage_hosts = [h for h in hosts if "storage" in h.type_version]
+    up = [h for h in hosts if h.up]
+    total = sum(m.disk_total(h, "data") for h in storage_hosts)
+    used = sum(m.disk_used(h, "data") for h in storage_hosts)
+    vms = [*w.cluster_cvms(cluster), *w.cluster_storage_vms(cluster)]
+    degraded = 2 * sum(1 for vm in vms if not w.hosts[vm.machine_uuid].up)
+    svms = w.cluster_storage_vms(cluster)
+    svm_healthy = sum(1 for v in svms if v.status == "running" and w.hosts[v.machine_uuid].up)
+    disks = [d for h in storage_hosts for d in h.disks]
+    return {
+        "total_size": total,
+        "used": used,
+        "allocated": m.storage_allocated(cluster),
+        "pool_count": len(m.storage_pools(hosts)),
+        "volume_total_count": 2 * len(vms),
+        "volume_health_count": 2 * len(vms) - degraded,
+        "volume_degrade_count": degraded,
+        "volume_failed_count": 0,
+        "physic_host_total_count": len(hosts),
+        "physic_host_health_count": len(up),
+        "physic_host_down_count": len(hosts) - len(up),
+        "cpu_usage": round(sum(m.cpu_usage(h) for h in up) / len(up) / 100, 6) if up else 0.0,
+        "memory_usage": _ratio(sum(m.mem_used(h) for h in up), sum(h.memory_total for h in up)),
+        "capacity_usage": _ratio(used, total),
+        "ssd": sum(1 for d in disks if d["type"] == "ssd"),
+        "hdd": sum(1 for d in disks if d["type"] == "hdd"),
+        "data_dev": sum(1 for d in disks if d.get("role") == "data"),
+        "cache_dev": sum(1 for d in disks if d.get("role") == "cache"),
+        "storage_host_total_count": len(svms),
+        "storage_host_health_count": svm_healthy,
+        "storage_host_down_count": len(svms) - svm_healthy,
+    }
+
+
+@route("GET", "/v1/cluster/system/service/storage", "converged (and external) storage summary")
+def service_storage(sim: Simulator, p: Params) -> dict[str, Any]:
+    cluster = _cluster(sim, p)
+    return {
+        "inner": storage_inner(sim.world, cluster, Metrics(sim.world)),
+        "external": {"total_size": 0, "used": 0, "pool_count": 0, "volume_total_count": 0},
+    }
+
+
+@route("GET", "/v1/cluster/system/service/network", "network service summary (cluster_uuid optional)")
+def service_network(sim: Simulator, p: Params) -> dict[str, Any]:
+    w = sim.world
+    key = p.str("cluster_uuid", required=False)
+    clusters = [w.cluster(key)] if key else sorted(w.clusters.values(), key=lambda c: (c.ctime, c.name))
+    hosts = [h for c in clusters for h in w.cluster_hosts(c) if "compute" in h.type_version]
+    up = sum(1 for h in hosts if h.up)
+    m = Metrics(w)
+    controller: dict[str, Any] = {
+        "ip_addr": "", "host_ip": "", "status": "", "other_config": {},
+        "cpu_info": {"idle": 0.0, "used": 0.0, "io_wait": 0.0},
+        "mem_info": {"usage_rate": 0.0, "total": 0, "available": 0, "used": 0},
+        "network_card_info": {"usage_rate": 0.0, "read_mbps": 0.0, "write_mbps": 0.0, "status": 0.0, "mtu": 0.0,
+                              "loss_packet_num": 0.0},
+    }
+    for cluster in clusters:  # the SDN controller runs beside the leader center node
+        leader = w.cvms.get(cluster.leader) if cluster.leader else None
+        if leader is None:
+            continue
+        host = w.hosts[leader.machine_uuid]
+        cpu, mem_used = m.cpu_usage(host), m.mem_used(host)
+        controller.update(
+            ip_addr=leader.ip,
+            host_ip=host.ip,
+            status="running" if host.up else "stopped",
+            other_config={"cluster_uuid": cluster.uuid},
+            cpu_info={"idle": round(100 - cpu, 4), "used": round(cpu, 4), "io_wait": round(_io(host, "disk_wiowait") / 10, 2)},
+            mem_info={"usage_rate": round(m.mem_usage(host), 4), "total": host.memory_total,
+                      "available": host.memory_total - mem_used, "used": mem_used},
+            network_card_info={
+                "usage_rate": round(min(100.0, (_io(host, "net_rmbps") + _io(host, "net_wmbps")) / 200), 4),
+                "read_mbps": float(_io(host, "net_rmbps")), "write_mbps": float(_io(host, "net_wmbps")),
+                "status": 1.0 if host.up else 0.0, "mtu": float(host.management["mtu"]), "loss_packet_num": 0.0,
+            },
+        )
+        break
+    return {
+        "router_summary": {"router_num": 0, "start_num": 0, "stop_num": 0},
+        "switch_summary": {"switch_num": len(hosts), "no_connection": len(hosts) - up, "connection": up, "otherconfig": {}},
+        "gateway_summary": {"gateway_num": 0, "no_connection": 0, "connection": 0, "other_config": {}},
+        "service_summary": {"floating_ips_num": 0, "port_mapping_num": 0, "load_balancer_num": 0, "nats_num": 0,
+                            "security_group_num": 0, "security_specification_num": 0},
+        "sdn_controller": controller,
+    }
+
+
+# --- compute ---------------------------------------------------------------------------------------
+def host_statistics(m: Metrics, host: Host) -> dict[str, Any]:
+    ratio = m.usage_ratio([host])
+    return {
+        "HostUUID": host.uuid,
+        "Cpu": ratio["Cpu"],
+        "Mem": ratio["Mem"],
+        "LogicalInterface": 0,
+        "Status": 1 if host.up else 0,
+        "Name": host.name,
+        "IP": host.ip,
+        "Label": dict(host.labels),
+        "DiskCount": len(host.disks),
+        "Mode": 1 if host.maintenance else 0,
+        "VmCount": m.vm_count(host),
+        "Baseline": host.cpu_baseline,
+        "IOMMUEnabled": host.iommu,
+        "VFIOEnabled": host.iommu,
+    }
+
+
+@route("GET", "/v1/cluster/compute/service/statistic", "compute hosts, VM states and allocation")
+def compute_statistic(sim: Simulator, p: Params) -> dict[str, Any]:
+    w = sim.world
+    cluster = _cluster(sim, p)
+    machine = p.str("filter_machine", required=False)
+    name = (p.str("filter_name", required=False) or "").lower()
+    page_num, page_size = page_params(p)
+    hosts = [
+        h for h in w.cluster_hosts(cluster)
+        if "compute" in h.type_version and (machine is None or h.uuid == machine) and name in h.name.lower()
+    ]
+    m = Metrics(w)
+    return {
+        "total_count": len(hosts),
+        "StateSummaryResult": m.state_summary(hosts),
+        "UsageRatio": m.usage_ratio(hosts),
+        "HostStatistics": [host_statistics(m, h) for h in paginate(hosts, page_num, page_size)],
+        "HostSummary": {
+            "Total": len(hosts),
+            "Healthy": sum(1 for h in hosts if h.up),
+            "NoInUse": sum(1 for h in hosts if h.maintenance),
+        },
+    }
+
+
+@route("GET", "/v1/cluster/compute/service/statistic/host", "compute statistics of one host")
+def compute_statistic_host(sim: Simulator, p: Params) -> dict[str, Any]:
+    w = sim.world
+    cluster = _cluster(sim, p)
+    host = w.cluster_host(cluster, p.req_str("machine"), "machine", uuid_only=True)
+    m = Metrics(w)
+    return dict(
+        host_statistics(m, host),
+        StateSummaryResult=m.state_summary([host]),
+        cpu_usage=m.cpu_usage(host),
+        mem_usage=m.mem_usage(host),
+    )
+
+
+@route("GET", "/v1/cluster/chassis/list", "OVN chassis of the compute hosts")
+def chassis_list(sim: Simulator, p: Params) -> dict[str, Any]:
+    w = sim.world
+    cluster = _cluster(sim, p)
+    p.str("tenant_uuid", required=False)
+    ip_filter = p.str("filter_ip", required=False) or ""
+    name_filter = (p.str("filter_host_name", required=False) or p.str("filt_host_name", required=False) or "").lower()
+    page_num, page_size = page_params(p)
+    hosts = [
+        h for h in w.cluster_hosts(cluster)
+        if "compute" in h.type_version and ip_filter in h.ip and name_filter in h.name.lower()
+    ]
+    items = []
+    for host in paginate(hosts, page_num, page_size):
+        chassis_uuid, encap_uuid = stable_uuid("chassis", host.uuid), stable_uuid("encap", host.uuid)
+        items.append(
+            {
+                "other_config": {"hostname": host.name},
+                "chassis": {
+                    "chassis_uuid": chassis_uuid,
+                    "encaps": [encap_uuid],
+                    "extra_info": [],
+                    "host_name": host.name,
+                    "chassis_name": host.uuid,
+                    "nb_cfg": 0,
+                    "vtep_logical_switches": [],
+                },
+                "encap": {
+                    "chassis_uuid": chassis_uuid,
+                    "chassis_name": host.uuid,
+                    "chassis_ip": host.ip,
+                    "options": {"csum": "true"},
+                    "type": "geneve",
+                },
+            }
+        )
+    return {"total_count": len(hosts), "list": items}
+
+
+# --- status pages -----------------------------------------------------------------------------------
+@route("GET", "/v1/cluster/hardware_resources/inspect", "hardware resource sections picked by flags")
+def hardware_resources(sim: Simulator, p: Params) -> dict[str, Any]:
+    w = sim.world
+    cluster = _cluster(sim, p)
+    p.str("tenant_uuid", required=False)
+    m = Metrics(w)
+    hosts = w.cluster_hosts(cluster)
+    up = [h for h in hosts if h.up]
+    count = p.int("count", minimum=0, maximum=MAX_SERIES) or DEFAULT_TOP
+    storage_hosts = [h for h in hosts if "storage" in h.type_version]
+    data: dict[str, Any] = {}
+    if p.bool("cpu_status"):
+        cores = sum(h.cpu_cores for h in hosts)
+        used = sum(h.cpu_cores * m.cpu_usage(h) / 100 for h in up)
+        data["cpu_status"] = {"total": cores, "used": round(used, 2), "usage": _ratio(used, cores),
+                              "series": _series(w, p, _ratio(used, cores))}
+    if p.bool("memory_status"):
+        total = sum(h.memory_total for h in hosts)
+        used_mem = sum(m.mem_used(h) for h in up)
+        data["memory_status"] = {"total": total, "used": used_mem, "usage": _ratio(used_mem, total),
+                                 "series": _series(w, p, _ratio(used_mem, total))}
+    if p.bool("storage_status"):
+        total = sum(m.disk_total(h, "data") for h in storage_hosts)
+        used_disk = sum(m.disk_used(h, "data") for h in storage_hosts)
+        data["storage_status"] = {"total": total, "used": used_disk, "usage": _ratio(used_disk, total),
+                                  "series": _series(w, p, _ratio(used_disk, total))}
+    if p.bool("network_status"):
+        read = sum(_io(h, "net_rmbps") for h in hosts)
+        write = sum(_io(h, "net_wmbps") for h in hosts)
+        data["network_status"] = {"nic_total": 3 * len(hosts), "nic_up": 3 * len(up), "nic_down": 3 * (len(hosts) - len(up)),
+                                  "read_mbps": read, "write_mbps": write, "series": _series(w, p, read + write)}
+    if p.bool("io_status"):
+        riops, wiops = sum(_io(h, "disk_riops") for h in hosts), sum(_io(h, "disk_wiops") for h in hosts)
+        data["io_status"] = {"read_iops": riops, "write_iops": wiops,
+                             "read_speed": sum(_io(h, "disk_rspeed") for h in hosts),
+                             "write_speed": sum(_io(h, "disk_wspeed") for h in hosts),
+                             "series": _series(w, p, riops + wiops)}
+    if p.bool("vsm_status"):
+        vms = w.cluster_storage_vms(cluster)
+        running = sum(1 for v in vms if v.status == "running" and w.hosts[v.machine_uuid].up)
+        deploying = sum(1 for v in vms if v.status == "deploying")
+        data["vsm_status"] = {"total": len(vms), "running": running, "deploying": deploying,
+                              "fault": len(vms) - running - deploying}
+    if p.bool("cpu_top"):
+        data["cpu_top"] = _top(hosts, m.cpu_usage, count)
+    if p.bool("memory_top"):
+        data["memory_top"] = _top(hosts, m.mem_usage, count)
+    if p.bool("storage_top"):
+        data["storage_top"] = _top(storage_hosts, m.disk_usage, count)
+    if p.bool("network_top"):
+        data["network_top"] = _top(hosts, lambda h: _io(h, "net_rmbps") + _io(h, "net_wmbps"), count)
+    for key in ("cpu_status", "memory_status", "storage_status", "network_status", "io_status", "vsm_status",
+                "cpu_top", "memory_top", "storage_top", "network_top"):
+        data.setdefault(key, None)
+    return data
+
+
+@route("GET", "/v1/cluster/detail_status/inspect", "VM, storage, container, network and tenant details by flags")
+def detail_status(sim: Simulator, p: Params) -> dict[str, Any]:
+    w = sim.world
+    cluster = _cluster(sim, p)
+    p.str("tenant_uuid", required=False)
+    m = Metrics(w)
+    hosts = w.cluster_hosts(cluster)
+    data: dict[str, Any] = {}
+    if p.bool("vm_status"):
+        data["vm_status"] = m.state_summary(hosts)
+    if p.bool("vm_top"):
+        vms = [("cvm", c.uuid, c.name, c.machine_uuid, 8, 16 * 1024**3) for c in w.cluster_cvms(cluster)]
+        vms += [(v.vm_type, v.uuid, v.name, v.machine_uuid, 4, 8 * 1024**3) for v in w.cluster_storage_vms(cluster)]
+        vms.sort(key=lambda v: (-v[5], v[2]))
+        data["vm_top"] = [
+            {"uuid": u, "name": n, "type": t, "host_ip": w.hosts[h].ip, "vcpus": c, "memory": mem}
+            for t, u, n, h, c, mem in vms[:10]
+        ]
+    if p.bool("storage_status"):
+        inner = storage_inner(w, cluster, m)
+        data["storage_status"] = {k: inner[k] for k in ("pool_count", "volume_total_count", "volume_health_count",
+                                                         "volume_degrade_count", "volume_failed_count")}
+    if p.bool("storage_iops_top"):
+        ranked = sorted(hosts, key=lambda h: (-(_io(h, "disk_riops") + _io(h, "disk_wiops")), h.name))[:10]
+        data["storage_iops_top"] = [{"host_uuid": h.uuid, "host_ip": h.ip, "hostname": h.name,
+                                     "riops": _io(h, "disk_riops"), "wiops": _io(h, "disk_wiops")} for h in ranked]
+    if p.bool("storage_mbps_top"):
+        ranked = sorted(hosts, key=lambda h: (-(_io(h, "disk_rspeed") + _io(h, "disk_wspeed")), h.name))[:10]
+        data["storage_mbps_top"] = [{"host_uuid": h.uuid, "host_ip": h.ip, "hostname": h.name,
+                                     "rspeed": _io(h, "disk_rspeed"), "wspeed": _io(h, "disk_wspeed")} for h in ranked]
+    if p.bool("storage_pool_top"):
+        data["storage_pool_top"] = sorted(m.storage_pools(hosts), key=lambda pool: (-pool["usage"], pool["name"]))
+    if p.bool("container_status"):
+        data["container_status"] = {"total": 0, "running": 0, "stopped": 0}
+    if p.bool("container_top"):
+        data["container_top"] = []
+    if p.bool("network_equipment_status"):
+        compute = [h for h in hosts if "compute" in h.type_version]
+        up = sum(1 for h in compute if h.up)
+        data["network_equipment_status"] = {"switch_num": len(compute), "switch_connection": up,
+                                            "switch_no_connection": len(compute) - up, "router_num": 0, "gateway_num": 0}
+    if p.bool("security_network_element_status"):
+        data["security_network_element_status"] = {"total": 0, "running": 0, "stopped": 0}
+    if p.bool("tenant_status"):
+        data["tenant_status"] = {"total": len(cluster.tenants), "list": list(cluster.tenants)}
+    for key in ("vm_status", "vm_top", "storage_status", "storage_iops_top", "storage_mbps_top", "storage_pool_top",
+                "container_status", "container_top", "network_equipment_status", "security_network_element_status",
+                "tenant_status"):
+        data.setdefault(key, None)
+    return data
+
+
+def _health(total: int, healthy: int, fault_if_none: bool = True) -> dict[str, Any]:
+    if total == 0:
+        status = "fault" if fault_if_none else "normal"
+    elif healthy == 0:
+        status = "fault"
+    elif healthy < total:
+        status = "alarm"
+    else:
+        status = "normal"
+    return {"status": status, "total": total, "healthy": healthy, "unhealthy": total - healthy}
+
+
+@route("GET", "/v1/cluster/overall_status/inspect", "health of manager, compute, storage, network, cloud management")
+def overall_status(sim: Simulator, p: Params) -> dict[str, Any]:
+    w = sim.world
+    cluster = _cluster(sim, p)
+    p.str("tenant_uuid", required=False)
+    hosts = w.cluster_hosts(cluster)
+    data: dict[str, Any] = {}
+    if p.bool("manager_cloud_status"):
+        members = w.manager["members"]
+        ok = w.manager["ready"] and w.manager["leader"] is not None
+        data["manager_cloud_status"] = dict(_health(len(members), len(members) if ok else 0), leader=w.manager["leader"] or "")
+    if p.bool("compute_status"):
+        compute = [h for h in hosts if "compute" in h.type_version]
+        data["compute_status"] = _health(len(compute), sum(1 for h in compute if h.up))
+    if p.bool("storage_status"):
+        storage = [h for h in hosts if "storage" in h.type_version]
+        data["storage_status"] = _health(len(storage), sum(1 for h in storage if h.up), fault_if_none=False)
+    if p.bool("network_status"):
+        data["network_status"] = _health(3 * len(hosts), 3 * sum(1 for h in hosts if h.up))
+    if p.bool("cloud_manage_status"):
+        cvms = w.cluster_cvms(cluster, running_only=True)
+        data["cloud_manage_status"] = _health(len(cvms), sum(1 for c in cvms if w.hosts[c.machine_uuid].up))
+    for key in ("manager_cloud_status", "compute_status", "storage_status", "network_status", "cloud_manage_status"):
+        data.setdefault(key, None)
+    return data
+
+
+@route("GET", "/v1/cluster/vmserver/service/get", "network-service VMs of a tenant (none in the simulator)")
+def vmserver_service(sim: Simulator, p: Params) -> dict[str, Any]:
+    _cluster(sim, p)
+    p.str("tenant", required=False)
+    # the simulator models no tenant networks, hence no network-service VMs
+    return {"network_vm_list": []}
+
+
+# --- topology map and overview -----------------------------------------------------------------------
+@route("POST", "/v1/cluster/all_cluster/topology", "network topology map with coordinates", mutating=False)
+def all_cluster_topology(sim: Simulator, p: Params) -> dict[str, Any]:
+    w = sim.world
+    cluster = _cluster(sim, p)
+    height = p.int("height", default=550, minimum=100, maximum=20000)
+    width = p.int("width", default=760, minimum=100, maximum=20000)
+    hosts = w.cluster_hosts(cluster)
+    vms_by_host: dict[str, list[tuple[str, str, str]]] = {h.uuid: [] for h in hosts}
+    for cvm in w.cluster_cvms(cluster, running_only=True):
+        vms_by_host[cvm.machine_uuid].append(("cvm", cvm.uuid, cvm.name))
+    for vm in w.cluster_storage_vms(cluster):
+        if vm.status == "running":
+            vms_by_host[vm.machine_uuid].append((vm.vm_type, vm.uuid, vm.name))
+    cx, cy, rx, ry = width / 2, height / 2, width * 0.35, height * 0.35
+    faces: dict[str, Any] = {}
+    for i, host in enumerate(hosts):
+        angle = 2 * math.pi * i / max(1, len(hosts))
+        x, y = round(cx + rx * math.cos(angle)), round(cy + ry * math.sin(angle))
+        ifaces = {}
+        for spec in (host.management, host.storage):
+            cidr = f"{spec['ip']}/{spec['prefix']}"
+            ifaces[cidr] = {"SysName": host.name, "IP": cidr, "Mac": spec["mac"], "IFaceName": spec["nic"],
+                            "Health": host.up, "Port": ""}
+        members = []
+        for j, (kind, uuid, name) in enumerate(vms_by_host[host.uuid]):
+            offset = 2 * math.pi * j / max(1, len(vms_by_host[host.uuid]))
+            members.append({"Type": kind, "UUID": uuid, "ClusterUUID": cluster.uuid, "DomainUUID": "", "Name": name,
+                            "CoordinateX": round(x + 45 * math.cos(offset)), "CoordinateY": round(y + 45 * math.sin(offset))})
+        faces[f"{host.ip}/{host.management['prefix']}"] = {
+            "IFacesInfo": ifaces,
+            "CoordinateX": x,
+            "CoordinateY": y,
+            "Hosts": members,
+            "SecVirtMachine": [],
+            "VirtMachine": [],
+        }
+    return {"info": {cluster.uuid: {"ClusterName": cluster.name, "HostIFacesInfo": faces}}}
+
+
+@route("GET", "/v1/cluster/overview/inspect", "the dashboard (big screen) figures")
+def overview(sim: Simulator, p: Params) -> dict[str, Any]:
+    w = sim.world
+    cluster = _cluster(sim, p)
+    m = Metrics(w)
+    hosts = w.cluster_hosts(cluster)
+    up = [h for h in hosts if h.up]
+    storage_hosts = [h for h in hosts if "storage" in h.type_version]
+    cores = sum(h.cpu_cores for h in hosts)
+    used_cores = sum(h.cpu_cores * m.cpu_usage(h) / 100 for h in up)
+    mem_total = sum(h.memory_total for h in hosts)
+    mem_used = sum(m.mem_used(h) for h in up)
+    disk_total = sum(m.disk_total(h, "data") for h in storage_hosts)
+    disk_used = sum(m.disk_used(h, "data") for h in storage_hosts)
+    ratio = m.usage_ratio(hosts)
+    cvms = w.cluster_cvms(cluster)
+    svms = w.cluster_storage_vms(cluster)
+    leader = w.cvms.get(cluster.leader) if cluster.leader else None
+    view = inspection.view(cluster, w.now(), sim.speed)
+    return {
+        "cluster_uuid": cluster.uuid,
+        "cluster_name": cluster.name,
+        "ctime": cluster.ctime,
+        "host": {"total": len(hosts), "healthy": len(up), "down": len(hosts) - len(up),
+                 "maintenance": sum(1 for h in hosts if h.maintenance)},
+        "vm": m.state_summary(hosts),
+        "cpu": {"total": cores, "used": round(used_cores, 2), "usage": _ratio(used_cores, cores),
+                "allocated": ratio["Cpu"]["Logical"], "series": _series(w, p, _ratio(used_cores, cores))},
+        "memory": {"total": mem_total, "used": mem_used, "usage": _ratio(mem_used, mem_total),
+                   "allocated": ratio["Mem"]["Logical"], "series": _series(w, p, _ratio(mem_used, mem_total))},
+        "storage": {"total": disk_total, "used": disk_used, "usage": _ratio(disk_used, disk_total),
+                    "allocated": m.storage_allocated(cluster)},
+        "cloud_manage": {"total": len(cvms), "running": sum(1 for c in cvms if c.status == "running"),
+                         "leader": leader.ip if leader else ""},
+        "storage_service_vm": {"total": len(svms), "running": sum(1 for v in svms if v.status == "running"),
+                               "deploying": sum(1 for v in svms if v.status == "deploying")},
+        "metadata": {"snapshots": len(cluster.snapshots), "latest": cluster.snapshots[-1] if cluster.snapshots else "",
+                     "daemon_state": cluster.daemon_state},
+        "inspection": {"state": view["state"], "score": view["score"], "finishedPercent": view["finishedPercent"]},
+    }
