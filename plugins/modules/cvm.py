@@ -1,0 +1,368 @@
+#!/usr/bin/python
+# Copyright (c) tos.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cvm
+short_description: Deploy or remove a cloud-management VM on a host of a cluster
+version_added: 0.1.0
+description:
+  - Deploys a cloud-management VM (CVM, a "center" node of the cluster) on a physical host
+    (C(/v1/cluster/deploy/cvm)) and waits for the deploy to finish, or removes it (C(/v1/cluster/delete/cvm)).
+  - A host runs at most one CVM; the module identifies the CVM by its O(host), read from
+    C(/v1/cluster/cloud/manage) and the cluster topology (and the host's task while a deploy is running).
+  - The API cannot change the address of a CVM. When the host already runs a CVM at another address than
+    O(address), the module fails and says so; it never removes and redeploys a center node on its own.
+  - The module refuses to remove the last center node of a cluster.
+author:
+  - tos.cloud maintainers (@tos-cloud)
+extends_documentation_fragment:
+  - tos.cloud.connection
+  - tos.cloud.attributes
+  - tos.cloud.attributes.API
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  cluster:
+    description:
+      - Name (exact) or UUID of the cluster.
+    type: str
+    required: true
+  host:
+    description:
+      - The physical host that runs the CVM, by name, management IP or UUID (from the cluster topology).
+    type: str
+    required: true
+  address:
+    description:
+      - Address of the CVM in CIDR notation, for example V(192.0.2.101/24).
+      - Required, with O(gateway), to deploy a CVM. When the host already runs a CVM, it must be the CVM's
+        address (else the module fails); leave it unset to accept whatever address the CVM has.
+    type: str
+  gateway:
+    description:
+      - Gateway of the CVM's network; must be inside the network of O(address).
+      - The platform does not report a CVM's gateway, so it is only used to deploy.
+    type: str
+  state:
+    description:
+      - V(present) deploys the CVM if the host has none.
+      - V(absent) removes the host's CVM, unless it is the last center node of the cluster.
+    type: str
+    choices: [present, absent]
+    default: present
+  wait:
+    description:
+      - Wait until the deploy has finished (the host task reaches 100%), or until a removed CVM is gone.
+      - With V(false), the module returns as soon as the platform accepted the request; a later run with
+        V(true) waits for a deploy still running.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait with O(wait=true) before failing.
+    type: int
+    default: 600
+notes:
+  - A deploy whose answer is lost is not sent again blindly; the module re-reads the host's CVM and task first.
+seealso:
+  - module: tos.cloud.cluster
+  - module: tos.cloud.cluster_info
+"""
+
+EXAMPLES = r"""
+- name: Create the cluster
+  tos.cloud.cluster:
+    api_url: http://127.0.0.1:9990
+    name: prod
+    ip: 192.0.2.11
+
+- name: Deploy a cloud-management VM on tos-a1
+  tos.cloud.cvm:
+    api_url: http://127.0.0.1:9990
+    cluster: prod
+    host: tos-a1
+    address: 192.0.2.101/24
+    gateway: 192.0.2.1
+  register: tos_cvm
+
+- name: Show the new center node
+  ansible.builtin.debug:
+    msg: "{{ tos_cvm.cvm.ip }} runs on {{ tos_cvm.cvm.host_name }}"
+"""
+
+RETURN = r"""
+cvm:
+  description:
+    - The host's cloud-management VM after the module ran; with O(state=absent), the CVM that was removed.
+    - Empty when the host has (had) none.
+  returned: always
+  type: dict
+  contains:
+    uuid:
+      description: UUID of the CVM (null in check mode before a deploy).
+      type: str
+    name:
+      description: Name of the CVM.
+      type: str
+      sample: LCM48d37075-2961-4dd2-8719-a33e371447ae
+    ip:
+      description: Address of the CVM, without prefix.
+      type: str
+      sample: 192.0.2.101
+    address:
+      description: Address of the CVM in CIDR notation, when the platform reports it.
+      type: str
+      sample: 192.0.2.101/24
+    host_uuid:
+      description: UUID of the physical host the CVM runs on.
+      type: str
+    host_name:
+      description: Name of that host.
+      type: str
+      sample: tos-a1
+    host_ip:
+      description: Management IP of that host.
+      type: str
+      sample: 192.0.2.11
+    is_leader:
+      description: Whether the CVM is the cluster's leader center node.
+      type: bool
+    status:
+      description: The center node's status as C(/v1/cluster/cloud/manage) reports it (1 is up).
+      type: int
+    state:
+      description: V(running), or V(deploying) while the deploy task runs.
+      type: str
+      sample: running
+"""
+
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
+    CVM_DELETE,
+    CVM_DEPLOY,
+    check_vm_cidr,
+    check_vm_gateway,
+    cvm_on_host,
+    describe_physical_hosts,
+    find_physical_host,
+    ip_of,
+    list_cvms,
+    normalize_cidr,
+    read_cloud_manage,
+    require_cluster,
+)
+from ansible_collections.tos.cloud.plugins.module_utils._module import WAIT_ARGSPEC, TosModule
+from ansible_collections.tos.cloud.plugins.module_utils._resolve import get_cluster, host_addresses, topology
+from ansible_collections.tos.cloud.plugins.module_utils._tasks import TASK_PROGRESS, HostTaskFailed, wait_host_task
+from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
+
+
+def validate(params):
+    return first_error(
+        check_vm_cidr("address", params.get("address")),
+        check_vm_gateway("gateway", params.get("gateway"), "address", params.get("address")),
+        check_range("wait_timeout", params.get("wait_timeout"), 1, 86400),
+    )
+
+
+def host_view(node):
+    return {"host_uuid": node.get("UUID"), "host_name": node.get("name"), "host_ip": host_addresses(node)["management"]}
+
+
+def cvm_view(cvm, node, state="running"):
+    view = {"uuid": cvm.get("uuid"), "name": cvm.get("name"), "ip": cvm.get("ip"), "address": cvm.get("address"),
+            "is_leader": bool(cvm.get("is_leader")), "status": cvm.get("status"), "state": state}
+    view.update(host_view(node))
+    return view
+
+
+def diff_view(view):
+    if not view:
+        return {}
+    return {"host": view["host_name"], "address": view["address"] or view["ip"]}
+
+
+def address_mismatch(current, address):
+    """True when the CVM's known address differs from the requested one."""
+    if address is None:
+        return False
+    if current.get("address"):
+        return normalize_cidr(current["address"]) != normalize_cidr(address)
+    return current.get("ip") not in (None, ip_of(address))
+
+
+def address_taken(detail, cvms, host_uuid, address):
+    """Who else already uses the requested address in this cluster, or None."""
+    ip = ip_of(address)
+    for cvm in cvms:
+        if cvm["ip"] == ip and cvm["host_uuid"] != host_uuid:
+            return "the cloud-management VM %s" % (cvm["name"] or cvm["uuid"])
+    for node in topology(detail):
+        if ip in host_addresses(node).values():
+            return "%s %s" % ("system VM" if node.get("IsSystemService") else "host", node.get("name"))
+    return None
+
+
+class Cvm:
+    """The CVM of one host of one cluster: reads, and the two changes."""
+
+    def __init__(self, tm, cluster, detail, node):
+        self.tm = tm
+        self.client = tm.client
+        self.cluster = cluster
+        self.detail = detail
+        self.node = node
+        self.host_uuid = node.get("UUID")
+        self.label = "%s (%s)" % (node.get("name"), host_addresses(node)["management"])
+        self.all_cvms = []
+
+    def cvms(self, refresh=True):
+        """The cluster's CVMs; ``refresh`` re-reads the topology (else the one read at start is used)."""
+        self.tm.doing("read the cloud-management VMs of cluster %r" % self.cluster["name"])
+        if refresh:
+            self.detail = get_cluster(self.client, self.cluster["uuid"])
+        self.all_cvms = list_cvms(self.detail, read_cloud_manage(self.client, self.cluster["uuid"]))
+        return self.all_cvms
+
+    def deploy_task(self):
+        """The host's running deploy of a CVM (not yet listed as a center node), or None."""
+        self.tm.doing("read the task of host %s" % self.label)
+        task = self.client.get(TASK_PROGRESS, {"cluster_uuid": self.cluster["uuid"], "host_uuid": self.host_uuid}) or {}
+        if str(task.get("status") or "").lower() == "running" and task.get("task_type") in ("deploy_cvm", None):
+            return task
+        return None
+
+    def current(self, refresh=True):
+        """This host's CVM (running or deploying) or None; ``self.all_cvms`` keeps the cluster's CVMs."""
+        found = cvm_on_host(self.cvms(refresh), self.host_uuid)
+        if found is not None:
+            return cvm_view(found, self.node)
+        task = self.deploy_task()
+        if task is not None:
+            return cvm_view({"uuid": task.get("target_uuid") or None}, self.node, state="deploying")
+        return None
+
+    def wait_deploy(self):
+        params = self.tm.params
+        self.tm.doing("wait for the cloud-management VM on host %s to deploy" % self.label)
+        try:
+            wait_host_task(self.client, self.cluster["uuid"], self.host_uuid, self.label, params["wait_timeout"])
+        except HostTaskFailed as exc:
+            self.tm.fail("The deploy of the cloud-management VM on host %s did not finish: %s" % (
+                self.label, exc.reason), progress=exc.progress)
+        return self.current()
+
+    def deploy(self, params):
+        body = {"cluster_uuid": self.cluster["uuid"], "MachineUUID": self.host_uuid,
+                "Networks": [{"Addr": normalize_cidr(params["address"]), "Gateway": params["gateway"]}]}
+
+        self.tm.doing("deploy a cloud-management VM on host %s" % self.label)
+        answer = self.client.post_verified(CVM_DEPLOY, body, landed=self.current) or {}
+        if params["wait"]:
+            return self.wait_deploy()
+        view = cvm_view({"uuid": answer.get("uuid"), "name": answer.get("name"), "ip": ip_of(params["address"]),
+                         "address": normalize_cidr(params["address"])}, self.node, state="deploying")
+        return view
+
+    def remove(self, current):
+        body = {"cluster_uuid": self.cluster["uuid"], "MachineUUID": self.host_uuid}
+        if current.get("ip"):
+            body["center_candidate_ip"] = current["ip"]
+
+        def gone():
+            return self.current() is None
+
+        self.tm.doing("remove the cloud-management VM on host %s" % self.label)
+        self.client.post_verified(CVM_DELETE, body, landed=gone)
+        if self.tm.params["wait"]:
+            self.tm.doing("wait for the cloud-management VM on host %s to be gone" % self.label)
+            self.tm.wait_for(gone, self.tm.params["wait_timeout"], what="the removal of the CVM on host %s" % self.label)
+
+
+def ensure_present(tm, vm, params):
+    current = vm.current(refresh=False)
+    cvms = vm.all_cvms
+    if current is not None:
+        if current["state"] == "deploying" and params["wait"] and not tm.check_mode:
+            current = vm.wait_deploy() or current
+        if address_mismatch(current, params["address"]):
+            tm.fail("Host %s already runs the cloud-management VM %s, not %s. The API cannot change a CVM's "
+                    "address: to move it, remove it first (state: absent) and deploy it again, or set address "
+                    "to %s." % (vm.label, current["address"] or current["ip"], params["address"],
+                                current["address"] or current["ip"]), cvm=current)
+        tm.track(diff_view(current), diff_view(current))
+        return current
+    if params["address"] is None:
+        tm.fail("address and gateway are required to deploy a cloud-management VM on host %s, which has none."
+                % vm.label)
+    taken = address_taken(vm.detail, cvms, vm.host_uuid, params["address"])
+    if taken:
+        tm.fail("address: %s is already used by %s in cluster %r." % (ip_of(params["address"]), taken,
+                                                                      vm.cluster["name"]))
+    predicted = cvm_view({"uuid": None, "name": None, "ip": ip_of(params["address"]),
+                          "address": normalize_cidr(params["address"])}, vm.node,
+                         state="running" if params["wait"] else "deploying")
+    tm.track({}, diff_view(predicted))
+    if tm.check_mode:
+        return predicted
+    return vm.deploy(params)
+
+
+def ensure_absent(tm, vm):
+    current = vm.current(refresh=False)
+    cvms = vm.all_cvms
+    if current is None:
+        tm.track({}, {})
+        return {}
+    others = [c for c in cvms if c["host_uuid"] != vm.host_uuid]
+    if current["state"] == "running" and not others:
+        tm.fail("Refusing to remove the cloud-management VM %s on host %s: it is the last center node of cluster "
+                "%r, which would lose its cloud management. Deploy another CVM first, or delete the whole cluster "
+                "(tos.cloud.cluster with state: absent and force: true)." % (
+                    current["ip"], vm.label, vm.cluster["name"]), cvm=current)
+    tm.track(diff_view(current), {})
+    if not tm.check_mode:
+        vm.remove(current)
+    return current
+
+
+def run(tm):
+    params = tm.params
+    error = validate(params)
+    if error:
+        tm.fail(error)
+    cluster = require_cluster(tm, params["cluster"])
+    tm.doing("read cluster %r" % cluster["name"])
+    detail = get_cluster(tm.client, cluster["uuid"])
+    node = find_physical_host(detail, params["host"])
+    if node is None:
+        tm.fail("host: no physical host %r in cluster %r (hosts: %s)." % (
+            params["host"], cluster["name"], describe_physical_hosts(detail)))
+    vm = Cvm(tm, cluster, detail, node)
+    if params["state"] == "present":
+        cvm = ensure_present(tm, vm, params)
+    else:
+        cvm = ensure_absent(tm, vm)
+    tm.exit(cvm=cvm)
+
+
+def main():
+    spec = dict(
+        cluster=dict(type="str", required=True),
+        host=dict(type="str", required=True),
+        address=dict(type="str"),
+        gateway=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+    )
+    spec.update(WAIT_ARGSPEC)
+    TosModule(argument_spec=spec, required_together=[("address", "gateway")]).execute(run)
+
+
+if __name__ == "__main__":
+    main()
