@@ -1,0 +1,233 @@
+#!/usr/bin/python
+# Copyright (c) tos.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: metadata_snapshot
+short_description: Take, delete and prune metadata snapshots of a cluster
+version_added: 0.1.0
+description:
+  - Takes a snapshot of a cluster's metadata now (C(/v1/cluster/data/snapshot/save)), deletes one by file name or
+    the oldest beyond a number to keep (C(/v1/cluster/data/snapshot/delete)), and returns the snapshots left
+    (C(/v1/cluster/data/snapshot/list)).
+  - O(state=present) takes a new snapshot on B(every) run, so it always reports a change; that is its purpose
+    (for example before an upgrade). Use O(state=absent) with O(retain) alone for an idempotent clean-up.
+author:
+  - tos.cloud maintainers (@tos-cloud)
+extends_documentation_fragment:
+  - tos.cloud.connection
+  - tos.cloud.attributes
+  - tos.cloud.attributes.API
+attributes:
+  check_mode:
+    support: full
+    details:
+      - In check mode no snapshot is taken or deleted; O(state=present) reports a change.
+  diff_mode:
+    support: full
+options:
+  cluster:
+    description:
+      - Name or UUID of the cluster.
+    type: str
+    required: true
+  center_ip:
+    description:
+      - IP address of the center node (cloud-management VM) that the requests go to.
+      - Defaults to the cluster's leader center node, found from C(/v1/cluster/cloud/manage) (or, when that lists
+        none, from the cluster topology).
+    type: str
+  state:
+    description:
+      - V(present) takes a snapshot now, then prunes to O(retain) if set.
+      - V(absent) deletes the snapshot O(name) (nothing to do if it is not there) and/or prunes to O(retain).
+    type: str
+    choices: [present, absent]
+    default: present
+  name:
+    description:
+      - File name of the snapshot to delete, as listed, for example V(snapshot1572936234.db).
+      - Only with O(state=absent).
+    type: str
+  retain:
+    description:
+      - Keep this many snapshots, deleting the oldest beyond it (oldest by the time in the file name).
+      - With O(state=present) the new snapshot counts, so it must be at least V(1).
+      - Nothing to prune means no change and no request that changes anything.
+    type: int
+"""
+
+EXAMPLES = r"""
+- name: Take a metadata snapshot before an upgrade, keeping the last five
+  tos.cloud.metadata_snapshot:
+    api_url: http://127.0.0.1:9990
+    cluster: prod
+    retain: 5
+  register: snap
+
+- name: Show the new snapshot
+  ansible.builtin.debug:
+    msg: "took {{ snap.created }}"
+
+- name: Keep only the last ten snapshots (no snapshot taken)
+  tos.cloud.metadata_snapshot:
+    api_url: http://127.0.0.1:9990
+    cluster: prod
+    state: absent
+    retain: 10
+
+- name: Delete one snapshot
+  tos.cloud.metadata_snapshot:
+    api_url: http://127.0.0.1:9990
+    cluster: prod
+    state: absent
+    name: "{{ snap.created }}"
+"""
+
+RETURN = r"""
+snapshots:
+  description:
+    - The snapshots' file names after the operation, oldest first.
+    - In check mode, the snapshots that would be left, without the one O(state=present) would take.
+  returned: success
+  type: list
+  elements: str
+  sample: ["snapshot1572928633.db", "snapshot1572930374.db"]
+created:
+  description: The file name of the snapshot taken; null when none was (O(state=absent), check mode).
+  returned: success
+  type: str
+  sample: snapshot1572936234.db
+deleted:
+  description: The file names deleted (in check mode, that would be deleted), oldest first.
+  returned: success
+  type: list
+  elements: str
+  sample: ["snapshot1572928633.db"]
+center_ip:
+  description: The center node the requests went to.
+  returned: success
+  type: str
+  sample: 192.0.2.50
+cluster:
+  description: The cluster.
+  returned: success
+  type: dict
+  sample: {"name": "prod", "uuid": "3afdbbfc-e45a-430e-abba-842074a8b035"}
+"""
+
+import re
+
+from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
+from ansible_collections.tos.cloud.plugins.module_utils._settings import (
+    check_at_least,
+    meta_data,
+    require_center_ip,
+    require_cluster,
+)
+from ansible_collections.tos.cloud.plugins.module_utils._validate import check_ip, first_error
+
+LIST = "/v1/cluster/data/snapshot/list"
+SAVE = "/v1/cluster/data/snapshot/save"
+DELETE = "/v1/cluster/data/snapshot/delete"
+NEW = "(new snapshot)"
+_STAMP_RE = re.compile(r"(\d+)")
+
+
+def age_key(name):
+    """Oldest first: by the number in the file name (its Unix time), then by name."""
+    found = _STAMP_RE.search(name)
+    return (int(found.group(1)) if found else float("inf"), name)
+
+
+def names_of(data):
+    return sorted((str(n) for n in meta_data(data).get("Snapshot") or []), key=age_key)
+
+
+def to_prune(names, retain):
+    """The oldest names beyond ``retain``."""
+    if retain is None or len(names) <= retain:
+        return []
+    return sorted(names, key=age_key)[:len(names) - retain]
+
+
+def input_error(params):
+    state, name, retain = params["state"], params["name"], params["retain"]
+    errors = [check_ip("center_ip", params["center_ip"])]
+    if state == "present" and name is not None:
+        errors.append("name: only used with state=absent (the platform names new snapshots itself)")
+    if state == "absent" and name is None and retain is None:
+        errors.append("state=absent needs name or retain")
+    if name is not None and (not name.strip() or "/" in name):
+        errors.append("name: %r is not a snapshot file name" % name)
+    errors.append(check_at_least("retain", retain, 1 if state == "present" else 0))
+    return first_error(*errors)
+
+
+def run(tm):
+    error = input_error(tm.params)
+    if error:
+        tm.fail(error)
+    params = tm.params
+    cluster = require_cluster(tm)
+    ip = require_center_ip(tm, cluster)
+    query = {"cluster_uuid": cluster["uuid"], "ip": ip}
+
+    def read():
+        return names_of(tm.client.get(LIST, query))
+
+    tm.doing("list the metadata snapshots of cluster %r" % cluster["name"])
+    before = read()
+    created = None
+    if tm.check_mode:
+        names = before + ([NEW] if params["state"] == "present" else [])
+        doomed = [n for n in to_prune(names, params["retain"]) if n != NEW]
+        if params["name"] in names and params["name"] not in doomed:
+            doomed.append(params["name"])
+        after = [n for n in names if n not in doomed]
+        tm.track({"snapshots": before}, {"snapshots": after})
+        tm.exit(snapshots=[n for n in after if n != NEW], created=None, deleted=sorted(doomed, key=age_key),
+                center_ip=ip, cluster={"name": cluster["name"], "uuid": cluster["uuid"]})
+        return
+    names = before
+    if params["state"] == "present":
+        tm.doing("take a metadata snapshot of cluster %r" % cluster["name"])
+
+        def landed():
+            return [n for n in read() if n not in before]
+
+        tm.client.post_verified(SAVE, dict(query), landed=landed)
+        tm.changed = True
+        names = read()
+        new = [n for n in names if n not in before]
+        created = new[-1] if new else None
+    doomed = to_prune(names, params["retain"])
+    if params["name"] in names and params["name"] not in doomed:
+        doomed.append(params["name"])
+    for name in sorted(doomed, key=age_key):
+        tm.doing("delete metadata snapshot %r of cluster %r" % (name, cluster["name"]))
+        tm.client.post_verified(DELETE, dict(query, file_name=name),
+                                landed=lambda name=name: name not in read())
+    if doomed:
+        names = read()
+    tm.track({"snapshots": before}, {"snapshots": names})
+    tm.exit(snapshots=names, created=created, deleted=sorted(doomed, key=age_key), center_ip=ip,
+            cluster={"name": cluster["name"], "uuid": cluster["uuid"]})
+
+
+def main():
+    spec = dict(
+        cluster=dict(type="str", required=True),
+        center_ip=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        name=dict(type="str"),
+        retain=dict(type="int"),
+    )
+    TosModule(argument_spec=spec).execute(run)
+
+
+if __name__ == "__main__":
+    main()

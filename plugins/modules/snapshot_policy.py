@@ -1,0 +1,190 @@
+#!/usr/bin/python
+# Copyright (c) tos.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: snapshot_policy
+short_description: Set how often a cluster snapshots its metadata, and run or stop the snapshot daemon
+version_added: 0.1.0
+description:
+  - Reads the metadata backup policy (C(/v1/cluster/data/snapshot/config/inspect)) and the state of the snapshot
+    daemon (C(/v1/cluster/data/daemon/state)) of a cluster, and changes them
+    (C(/v1/cluster/data/snapshot/config/update), C(/v1/cluster/data/daemon/start), C(/v1/cluster/data/daemon/stop))
+    when they differ from what is asked.
+  - Options you leave unset are left as they are.
+author:
+  - tos.cloud maintainers (@tos-cloud)
+extends_documentation_fragment:
+  - tos.cloud.connection
+  - tos.cloud.attributes
+  - tos.cloud.attributes.API
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  cluster:
+    description:
+      - Name or UUID of the cluster.
+    type: str
+    required: true
+  center_ip:
+    description:
+      - IP address of the center node (cloud-management VM) that the requests go to.
+      - Defaults to the cluster's leader center node, found from C(/v1/cluster/cloud/manage) (or, when that lists
+        none, from the cluster topology).
+    type: str
+  interval:
+    description:
+      - How often a snapshot is taken, as seconds (V(86400)) or as a number with a unit, V(s), V(m), V(h), V(d) or
+        V(w) (V(30m), V(6h), V(1d), V(1w)); units may be combined (V(1h30m)).
+      - The platform schedules snapshots in whole hours, so the interval must be a whole number of hours
+        (V(1h), V(36h), V(1d), V(2w)); sub-hour or odd intervals such as V(30m) or V(90m) are refused before any
+        request, rather than rounded silently.
+      - The API's C(display_option) is derived from it, the largest of V(week), V(day) and V(hour) that divides the
+        interval evenly (V(36h) is V(hour), V(2d) is V(day)); the exact interval is always sent in seconds.
+    type: raw
+  daemon:
+    description:
+      - Whether the metadata snapshot daemon runs (V(started)) or not (V(stopped)).
+    type: str
+    choices: [started, stopped]
+"""
+
+EXAMPLES = r"""
+- name: Snapshot the metadata every 6 hours and make sure the daemon runs
+  tos.cloud.snapshot_policy:
+    api_url: http://127.0.0.1:9990
+    cluster: prod
+    interval: 6h
+    daemon: started
+
+- name: Stop taking snapshots for a maintenance window
+  tos.cloud.snapshot_policy:
+    api_url: http://127.0.0.1:9990
+    cluster: prod
+    daemon: stopped
+"""
+
+RETURN = r"""
+policy:
+  description: The policy after the change (in check mode, as it would be).
+  returned: success
+  type: dict
+  contains:
+    interval:
+      description: Seconds between snapshots.
+      type: int
+      sample: 21600
+    interval_text:
+      description: The interval in the short form O(interval) accepts.
+      type: str
+      sample: 6h
+    display_option:
+      description: The unit the platform's UI shows the interval in.
+      type: str
+      sample: hour
+    daemon:
+      description: Whether the snapshot daemon runs.
+      type: str
+      sample: started
+center_ip:
+  description: The center node the requests went to.
+  returned: success
+  type: str
+  sample: 192.0.2.50
+cluster:
+  description: The cluster.
+  returned: success
+  type: dict
+  sample: {"name": "prod", "uuid": "3afdbbfc-e45a-430e-abba-842074a8b035"}
+"""
+
+from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
+from ansible_collections.tos.cloud.plugins.module_utils._settings import (
+    UNITS,
+    check_multiple,
+    display_option,
+    format_interval,
+    meta_data,
+    parse_interval,
+    require_center_ip,
+    require_cluster,
+)
+from ansible_collections.tos.cloud.plugins.module_utils._validate import check_ip, first_error
+
+INSPECT = "/v1/cluster/data/snapshot/config/inspect"
+UPDATE = "/v1/cluster/data/snapshot/config/update"
+DAEMON_STATE = "/v1/cluster/data/daemon/state"
+DAEMON = {"started": "/v1/cluster/data/daemon/start", "stopped": "/v1/cluster/data/daemon/stop"}
+STEP = UNITS["h"]
+RUNNING_WORDS = ("running", "started", "active", "run")
+
+
+def daemon_of(data):
+    state = str(meta_data(data).get("DaemonState") or "").strip().lower()
+    return "started" if state in RUNNING_WORDS else "stopped"
+
+
+def config_of(data):
+    config = meta_data(data).get("SnapshotConfig") or {}
+    duration = config.get("duration", config.get("Duration"))
+    return {"interval": int(duration) if isinstance(duration, (int, float)) else duration,
+            "display_option": config.get("DisplayOption", config.get("display_option"))}
+
+
+def run(tm):
+    interval, error = parse_interval("interval", tm.params["interval"])
+    error = first_error(error, check_multiple("interval", interval, STEP, "hour"),
+                        check_ip("center_ip", tm.params["center_ip"]))
+    if error:
+        tm.fail(error)
+    cluster = require_cluster(tm)
+    ip = require_center_ip(tm, cluster)
+    query = {"cluster_uuid": cluster["uuid"], "ip": ip}
+
+    def read_config():
+        return config_of(tm.client.get(INSPECT, query))
+
+    def read_daemon():
+        return daemon_of(tm.client.get(DAEMON_STATE, query))
+
+    tm.doing("read the snapshot policy of cluster %r" % cluster["name"])
+    before = dict(read_config(), daemon=read_daemon())
+    after = dict(before)
+    if interval is not None:
+        after.update(interval=interval, display_option=display_option(interval))
+    if tm.params["daemon"]:
+        after["daemon"] = tm.params["daemon"]
+    tm.track(before, after)
+    if not tm.check_mode:
+        wanted = {"interval": after["interval"], "display_option": after["display_option"]}
+        if wanted != {"interval": before["interval"], "display_option": before["display_option"]}:
+            tm.doing("set the snapshot interval of cluster %r to %s" % (cluster["name"], format_interval(interval)))
+            body = dict(query, duration=interval, display_option=after["display_option"])
+            tm.client.post_verified(UPDATE, body, landed=lambda: read_config() == wanted)
+        if after["daemon"] != before["daemon"]:
+            verb = "start" if after["daemon"] == "started" else "stop"
+            tm.doing("%s the snapshot daemon of cluster %r" % (verb, cluster["name"]))
+            tm.client.post_verified(DAEMON[after["daemon"]], dict(query),
+                                    landed=lambda: read_daemon() == after["daemon"])
+    policy = dict(after, interval_text=format_interval(after["interval"]))
+    tm.exit(policy=policy, center_ip=ip, cluster={"name": cluster["name"], "uuid": cluster["uuid"]})
+
+
+def main():
+    spec = dict(
+        cluster=dict(type="str", required=True),
+        center_ip=dict(type="str"),
+        interval=dict(type="raw"),
+        daemon=dict(type="str", choices=["started", "stopped"]),
+    )
+    TosModule(argument_spec=spec).execute(run)
+
+
+if __name__ == "__main__":
+    main()
