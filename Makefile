@@ -41,7 +41,7 @@ help:
 
 # ---- environment -------------------------------------------------------------------------
 
-$(VENV)/.stamp: requirements.txt requirements-dev.txt simulator/requirements.txt
+$(VENV)/.stamp: requirements.txt requirements-dev.txt
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --disable-pip-version-check --upgrade pip
 	$(VPY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
