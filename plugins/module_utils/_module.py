@@ -127,9 +127,13 @@ class TosModule:
         """Run ``run(self)``; turn an API failure into one clear ``fail_json``."""
         try:
             run(self)
+            return
         except TosApiError as exc:
-            what = ("Could not %s: " % self.operation) if self.operation else ""
-            self.module.fail_json(msg=what + exc.message, api_error=exc.to_dict(), changed=self.changed)
+            error = exc
+        # Outside the except block: ansible-core 2.19+ would attach the active traceback to the result,
+        # and an API failure is a message for the user, not a crash.
+        what = ("Could not %s: " % self.operation) if self.operation else ""
+        self.module.fail_json(msg=what + error.message, api_error=error.to_dict(), changed=self.changed)
 
     def doing(self, operation):
         """Name what the module is doing now, for error messages ("create cluster 'c1'")."""
