@@ -1,0 +1,125 @@
+# Copyright (c) tos.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The one-click cluster inspection: request bodies and the reading of its progress/result.
+
+The documents give the result object (normal, alarm, fault, score, system, network, hardware, state,
+finishedPercent, checking) but not the meaning of ``state``.  It is read as 0 idle, 1 running,
+2 finished, 3 stopped (the simulator's reading); names (``running``...) are accepted too, and an answer
+without a usable state counts as running while ``checking`` names an item or the percentage is
+between 0 and 100.
+"""
+
+from __future__ import annotations
+
+INSPECTION = "/v1/cluster/inspection"
+PROGRESS = "/v1/cluster/inspection/progress"
+STOP = "/v1/cluster/inspection/stop"
+
+CHECKS = ("system", "network", "hardware")
+CATEGORIES = CHECKS
+STATE_NAMES = {0: "idle", 1: "running", 2: "finished", 3: "stopped"}
+_NAME_ALIASES = {"checking": "running", "inspecting": "running", "done": "finished", "completed": "finished",
+                 "complete": "finished", "success": "finished", "cancelled": "stopped", "canceled": "stopped",
+                 "none": "idle", "": "idle"}
+
+
+def start_body(cluster_uuid, cluster_name, checks):
+    """The ``cluster/inspection`` body: every documented flag, true for the checks asked for."""
+    body = {"cluster_uuid": cluster_uuid, "cluster_name": cluster_name}
+    for check in CHECKS:
+        body["check_%s" % check] = check in checks
+    return body
+
+
+def stop_body(cluster_uuid, cluster_name):
+    return {"cluster_uuid": cluster_uuid, "cluster_name": cluster_name}
+
+
+def _percent(value):
+    try:
+        return float(value or 0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def state_name(data):
+    """``idle``, ``running``, ``finished`` or ``stopped`` for a progress answer."""
+    data = data or {}
+    state = data.get("state")
+    if isinstance(state, bool):
+        state = None
+    if isinstance(state, (int, float)) and int(state) in STATE_NAMES:
+        return STATE_NAMES[int(state)]
+    if isinstance(state, str):
+        text = state.strip().lower()
+        if text.isdigit() and int(text) in STATE_NAMES:
+            return STATE_NAMES[int(text)]
+        text = _NAME_ALIASES.get(text, text)
+        if text in STATE_NAMES.values():
+            return text
+    # no usable state: judge by what is being checked and how far it got
+    percent = _percent(data.get("finishedPercent"))
+    if data.get("checking") or 0 < percent < 100:
+        return "running"
+    return "finished" if percent >= 100 else "idle"
+
+
+def is_running(data):
+    return state_name(data) == "running"
+
+
+def inspection_id(data):
+    """An identity for one inspection run: the status UUID when given, else its start time."""
+    data = data or {}
+    status = data.get("status") if isinstance(data.get("status"), dict) else {}
+    return status.get("UUID") or data.get("uuid") or data.get("start_time") or None
+
+
+def _items(value):
+    if value is None:
+        return None
+    if isinstance(value, dict):  # tolerate a category given as {"items": [...]}
+        value = value.get("items") or value.get("list") or []
+    return [dict(item) if isinstance(item, dict) else item for item in value]
+
+
+def _int(value):
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def shape_result(data):
+    """The result users get: the documented fields, plus ``state_name``, ``running`` and identity.
+
+    Categories that were not checked stay ``None``; a checked category without items is ``[]``.
+    """
+    data = data or {}
+    name = state_name(data)
+    result = {
+        "normal": _int(data.get("normal")),
+        "alarm": _int(data.get("alarm")),
+        "fault": _int(data.get("fault")),
+        "score": data.get("score") if isinstance(data.get("score"), (int, float)) else _int(data.get("score")),
+        "state": data.get("state"),
+        "state_name": name,
+        "running": name == "running",
+        "finishedPercent": data.get("finishedPercent") if data.get("finishedPercent") is not None else 0,
+        "checking": data.get("checking") or "",
+        "id": inspection_id(data),
+    }
+    for category in CATEGORIES:
+        result[category] = _items(data.get(category))
+    for key in ("cluster_uuid", "cluster_name", "start_time", "end_time"):
+        if key in data:
+            result[key] = data[key]
+    return result
+
+
+def summary_line(result):
+    """A one-line summary such as ``finished: score 85, 10 normal, 2 alarm, 1 fault``."""
+    return "%s: score %s, %s normal, %s alarm, %s fault" % (
+        result["state_name"], result["score"], result["normal"], result["alarm"], result["fault"])

@@ -1,0 +1,377 @@
+# Copyright (c) tos.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Rolling upgrades: version comparison, reading the upgrade state, planning and running host upgrades.
+
+Shared by ``upgrade``, ``upgrade_info`` and (through the ``upgrade`` module) the ``rolling_upgrade`` role.
+The planning functions are pure; the ``read_*`` functions and ``upgrade_host`` talk to the manager.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
+from ansible_collections.tos.cloud.plugins.module_utils._resolve import host_addresses, topology
+from ansible_collections.tos.cloud.plugins.module_utils._tasks import TASK_PROGRESS, HostTaskFailed, wait_host_task
+
+SERVICE_TYPES = ("compute", "storage", "cloud")
+
+PACKAGE_LIST = "/v1/system/upgrade_package/list"
+CURRENT_PACKAGE = "/v1/system/upgrade_package/current/inspect"
+BACKUP_LIST = "/v1/system/compute/version/list"
+UPGRADE = "/v1/system/compute/version/upgrade"
+
+# Outcome of one host in a plan or a run.
+PENDING = "pending"          # check mode: would be upgraded
+UPGRADED = "upgraded"
+SKIPPED = "skipped"
+FAILED = "failed"
+NOT_STARTED = "not_started"  # after an earlier host failed
+STARTED = "started"          # wait=false: upgrade started, not waited for
+
+# -- versions ---------------------------------------------------------------------------------
+
+_TOKEN_RE = re.compile(r"\d+|[a-z]+")
+# Words that mark a pre-release: 3.2.5.rc2 < 3.2.5 < 3.2.5.1.
+_PRERELEASE = {"dev": 0, "alpha": 1, "a": 1, "beta": 2, "b": 2, "pre": 3, "preview": 3, "rc": 4, "c": 4}
+_END = (1, 0, "")
+
+
+def version_key(version):
+    """A sort key for platform versions such as ``3.2.5``, ``3.2.5.rc2``, ``1.4.rc2``, ``v3.3-beta1``.
+
+    Numbers compare numerically; ``dev``/``alpha``/``beta``/``rc`` mark a pre-release (lower than the
+    release itself); other words sort after the release they follow (``3.2.5.hotfix1 > 3.2.5``).
+    Trailing zero components do not count (``3.2.5 == 3.2.5.0``).
+    """
+    text = str(version or "").strip().lower()
+    if text.startswith("v") and text[1:2].isdigit():
+        text = text[1:]
+    key = []
+    for token in _TOKEN_RE.findall(text):
+        if token.isdigit():
+            key.append((3, int(token), ""))
+        elif token in _PRERELEASE:
+            key.append((0, _PRERELEASE[token], token))
+        else:
+            key.append((2, 0, token))
+    while key and key[-1] == (3, 0, ""):
+        key.pop()
+    key.append(_END)
+    return tuple(key)
+
+
+def compare_versions(left, right):
+    """-1, 0 or 1 as ``left`` is older than, the same as or newer than ``right``."""
+    a, b = version_key(left), version_key(right)
+    return (a > b) - (a < b)
+
+
+def same_version(left, right):
+    return compare_versions(left, right) == 0
+
+
+# -- reading the upgrade state ------------------------------------------------------------------
+
+
+def read_current_package(client, cluster_uuid, missing_ok=False):
+    """``upgrade_package/current/inspect``: ``{name, version, md5, size, update_time}``, or None when
+    no package has been uploaded (an empty answer, one without a version or, with ``missing_ok``,
+    an error envelope: the simulator refuses the request when there is no package)."""
+    try:
+        data = client.get(CURRENT_PACKAGE, {"cluster_uuid": cluster_uuid}) or {}
+    except TosApiError as exc:
+        if missing_ok and exc.kind == "api":
+            return None
+        raise
+    if not data.get("version") and not data.get("package_name"):
+        return None
+    return {
+        "name": data.get("package_name") or data.get("name"),
+        "version": str(data.get("version") or ""),
+        "md5": data.get("md5"),
+        "size": data.get("size"),
+        "update_time": data.get("update_time"),
+    }
+
+
+def read_package_list(client, cluster_uuid):
+    """``upgrade_package/list``: ``{"packages": [...], "host_list": [...], "hosts": {ip: entry}}``.
+
+    Each entry is ``{"host_ip", "type_version", "upgrade_package_list"}``; the documents leave every
+    list possibly ``null``, read here as empty.
+    """
+    data = client.get(PACKAGE_LIST, {"cluster_uuid": cluster_uuid}) or {}
+    hosts = {}
+    for item in data.get("list") or []:
+        if not isinstance(item, dict) or not item.get("host_ip"):
+            continue
+        hosts[item["host_ip"]] = {
+            "host_ip": item["host_ip"],
+            "type_version": {str(k): str(v) for k, v in (item.get("type_version") or {}).items()},
+            "upgrade_package_list": item.get("upgrade_package_list") or [],
+        }
+    return {
+        "packages": data.get("package_list") or [],
+        "host_list": data.get("host_list") or [],
+        "hosts": hosts,
+    }
+
+
+def read_backups(client, cluster_uuid, host_ip):
+    """``compute/version/list``: the host's backup versions, oldest first as the server lists them."""
+    data = client.get(BACKUP_LIST, {"cluster_uuid": cluster_uuid, "host_ip": host_ip}) or {}
+    items = data.get("list") if isinstance(data, dict) else data
+    return [dict(item) for item in (items or []) if isinstance(item, dict)]
+
+
+def read_task(client, cluster_uuid, host_uuid):
+    """The host's current task as ``{progress, status, running, failed, reason}``.
+
+    ``running`` is only true when the server says so (``status``/``state`` ``running``), or, for an
+    answer without a status, while progress is between 0 and 1 exclusive.
+    """
+    data = client.get(TASK_PROGRESS, {"cluster_uuid": cluster_uuid, "host_uuid": host_uuid}) or {}
+    try:
+        progress = float(data.get("progress") or 0.0)
+    except (TypeError, ValueError):
+        progress = 0.0
+    if progress > 1.0:
+        progress = progress / 100.0
+    status = str(data.get("status") or data.get("state") or "").lower()
+    failed = status in ("failed", "error", "fail")
+    if status:
+        running = status in ("running", "upgrading", "in_progress")
+    else:
+        running = 0.0 < progress < 1.0
+    reason = None
+    if failed:
+        reason = " / ".join(str(p) for p in (data.get("message") or data.get("message_en") or "task failed",
+                                             data.get("message_cn") or data.get("messageCn")) if p)
+    return {"progress": progress, "status": status or None, "running": running, "failed": failed,
+            "reason": reason}
+
+
+# -- hosts ----------------------------------------------------------------------------------------
+
+
+def host_entry(node):
+    """``{host, ip, uuid}`` of a topology node."""
+    addrs = host_addresses(node)
+    return {"host": node.get("name") or addrs["management"] or node.get("UUID"),
+            "ip": addrs["management"], "uuid": node.get("UUID")}
+
+
+def cluster_hosts(cluster_detail, known_ips=None):
+    """The hosts of a ``cluster/get`` answer as ``{host, ip, uuid}``, in topology order.
+
+    The topology also lists the system-service VMs (``IsSystemService``: cloud-management and
+    storage-service VMs); they are left out unless the upgrade service lists their IP in ``known_ips``.
+    """
+    hosts = []
+    for node in topology(cluster_detail):
+        entry = host_entry(node)
+        if node.get("IsSystemService") and entry["ip"] not in (known_ips or ()):
+            continue
+        hosts.append(entry)
+    return hosts
+
+
+def describe(hosts):
+    """``tos-a1 (192.0.2.11), tos-a2 (192.0.2.12)`` for messages."""
+    return ", ".join("%s (%s)" % (h["host"], h["ip"]) if h["ip"] and h["ip"] != h["host"] else str(h["host"])
+                     for h in hosts) or "none"
+
+
+def select_hosts(all_hosts, wanted):
+    """The hosts named in ``wanted`` (name, management IP or UUID), in the order given, without
+    duplicates; returns ``(hosts, unknown_names)``.  ``wanted`` empty or None means every host."""
+    if not wanted:
+        return list(all_hosts), []
+    selected, unknown, seen = [], [], set()
+    for key in wanted:
+        match = None
+        for field in ("uuid", "host", "ip"):
+            match = next((h for h in all_hosts if h.get(field) == key), None)
+            if match:
+                break
+        if match is None:
+            unknown.append(key)
+        elif match["uuid"] not in seen:
+            seen.add(match["uuid"])
+            selected.append(match)
+    return selected, unknown
+
+
+# -- planning ---------------------------------------------------------------------------------------
+
+
+def plan_host(host, type_version, target, service_types=None):
+    """What to do on one host: an outcome dict with ``status`` ``pending`` or ``skipped``.
+
+    ``service_types`` (None = every type the host has) limits the types considered; a type the host
+    does not run is ignored.  A type already at ``target`` is skipped; so is a type running a newer
+    version (an upgrade never downgrades).
+    """
+    installed = list(type_version or {})
+    considered = [t for t in (service_types or installed) if t in installed]
+    entry = dict(host, service_types=[], from_versions={}, to_version=target, status=SKIPPED, reason="")
+    if not considered:
+        wanted = ", ".join(service_types or []) or "any"
+        has = ", ".join(installed) or "none reported"
+        entry["reason"] = "runs none of the service types requested (%s); installed: %s" % (wanted, has)
+        return entry
+    newer = []
+    for service_type in considered:
+        current = type_version[service_type]
+        order = compare_versions(current, target)
+        if order < 0:
+            entry["service_types"].append(service_type)
+            entry["from_versions"][service_type] = current
+        elif order > 0:
+            newer.append("%s %s" % (service_type, current))
+    if entry["service_types"]:
+        entry["status"] = PENDING
+        if newer:
+            entry["reason"] = "not downgraded: %s newer than %s" % (", ".join(newer), target)
+        return entry
+    if newer:
+        entry["reason"] = "already newer than %s (%s); not downgraded" % (target, ", ".join(newer))
+    else:
+        entry["reason"] = "already at %s (%s)" % (target, ", ".join(considered))
+    return entry
+
+
+def plan_upgrade(hosts, versions, target, service_types=None):
+    """The ordered plan for ``hosts`` (``{host, ip, uuid}`` dicts, in upgrade order).
+
+    ``versions`` maps a management IP to the host's ``type_version``.
+    """
+    return [plan_host(h, versions.get(h["ip"]) or {}, target, service_types) for h in hosts]
+
+
+def plan_diff(plan):
+    """``(before, after)`` for ``--diff``: per host to upgrade, its service types' versions."""
+    before, after = {}, {}
+    for entry in plan:
+        if entry["status"] != PENDING:
+            continue
+        before[entry["host"]] = dict(entry["from_versions"])
+        after[entry["host"]] = {t: entry["to_version"] for t in entry["service_types"]}
+    return before, after
+
+
+def upgrade_body(cluster_uuid, entry):
+    return {"cluster_uuid": cluster_uuid,
+            "list": [{"host_ip": entry["ip"], "service_type": t} for t in entry["service_types"]]}
+
+
+def versions_reached(type_version, service_types, target):
+    """The service types (of ``service_types``) that do not run ``target`` according to ``type_version``."""
+    return [t for t in service_types if not same_version((type_version or {}).get(t), target)]
+
+
+# -- running one host's upgrade -----------------------------------------------------------------------
+
+
+def upgrade_host(client, cluster_uuid, entry, timeout, stall_timeout=None, wait=True, interval=2.0,
+                 sleep=time.sleep, clock=time.monotonic):
+    """Upgrade one planned host; return the outcome (``upgraded``, ``started`` or ``failed``).
+
+    - A task already running on the host (an earlier run that timed out) is waited for first; if it
+      brought the host to the target version, nothing is sent.
+    - The POST goes through ``post_verified``: an answer lost on the way is followed by a re-read of
+      the host's versions and task before anything is sent again.
+    - After the task ends, the host's versions are read again and must be the target.
+    """
+    outcome = dict(entry)
+    ip, types, target = entry["ip"], entry["service_types"], entry["to_version"]
+    label = "%s (%s)" % (entry["host"], ip) if ip and ip != entry["host"] else entry["host"]
+
+    def host_versions():
+        return (read_package_list(client, cluster_uuid)["hosts"].get(ip) or {}).get("type_version") or {}
+
+    def wait_task():
+        wait_host_task(client, cluster_uuid, entry["uuid"], label, timeout, interval=interval,
+                       stall_timeout=stall_timeout, clock=clock, sleep=sleep)
+
+    def failed(reason):
+        outcome.update(status=FAILED, reason=reason)
+        return outcome
+
+    try:
+        baseline = read_task(client, cluster_uuid, entry["uuid"])
+        if baseline["running"]:
+            # Another upgrade (or deploy) is under way on this host: let it end, then look again.
+            try:
+                wait_task()
+            except HostTaskFailed:
+                pass
+            if not versions_reached(host_versions(), types, target):
+                outcome.update(status=UPGRADED, reason="finished the upgrade task already running on the host")
+                return outcome
+            baseline = read_task(client, cluster_uuid, entry["uuid"])
+
+        def landed():
+            if not versions_reached(host_versions(), types, target):
+                return {"landed": "finished"}
+            now = read_task(client, cluster_uuid, entry["uuid"])
+            if now["running"] or (now["status"] is None and now["progress"] != baseline["progress"]):
+                return {"landed": "running"}
+            return None
+
+        client.post_verified(UPGRADE, upgrade_body(cluster_uuid, entry), landed)
+        if not wait:
+            outcome.update(status=STARTED, reason="upgrade started; not waited for (wait=false)")
+            return outcome
+        try:
+            wait_task()
+        except HostTaskFailed as exc:
+            return failed(exc.reason)
+        missing = versions_reached(host_versions(), types, target)
+        if missing:
+            now = host_versions()
+            return failed("the upgrade task finished but the host reports %s instead of %s" % (
+                ", ".join("%s %s" % (t, now.get(t, "not installed")) for t in missing), target))
+    except TosApiError as exc:
+        return failed(exc.message)
+    outcome.update(status=UPGRADED, reason="")
+    return outcome
+
+
+def run_plan(client, cluster_uuid, plan, timeout, stall_timeout=None, wait=True, on_host=None, **kwargs):
+    """Upgrade the pending hosts of ``plan`` one after the other.
+
+    Stops at the first failure: hosts after it are ``not_started``.  With ``wait=false`` only the first
+    pending host is started and the others are ``not_started``.  Returns the list of outcomes (plan order).
+    """
+    outcomes = []
+    stop = None
+    for entry in plan:
+        if entry["status"] != PENDING:
+            outcomes.append(dict(entry))
+            continue
+        if stop is not None:
+            outcomes.append(dict(entry, status=NOT_STARTED, reason=stop))
+            continue
+        if on_host is not None:
+            on_host(entry)
+        outcome = upgrade_host(client, cluster_uuid, entry, timeout, stall_timeout=stall_timeout, wait=wait,
+                               **kwargs)
+        outcomes.append(outcome)
+        if outcome["status"] == FAILED:
+            stop = "not started because the upgrade of %s failed" % outcome["host"]
+        elif outcome["status"] == STARTED:
+            stop = "not started: wait=false starts one host per run"
+    return outcomes
+
+
+def summarize(outcomes):
+    """Host names by status, for a short result and messages."""
+    summary = {UPGRADED: [], SKIPPED: [], FAILED: [], NOT_STARTED: [], PENDING: [], STARTED: []}
+    for outcome in outcomes:
+        summary.setdefault(outcome["status"], []).append(outcome["host"])
+    return summary

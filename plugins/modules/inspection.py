@@ -1,0 +1,287 @@
+#!/usr/bin/python
+# Copyright (c) tos.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: inspection
+short_description: Run or stop a cluster's one-click inspection
+version_added: 0.1.0
+description:
+  - Starts the one-click inspection of a cluster (C(/v1/cluster/inspection)) and, by default, waits for
+    it to finish (C(/v1/cluster/inspection/progress)) and returns its result, or stops a running one
+    (C(/v1/cluster/inspection/stop)).
+  - Never runs two inspections at once. When one is already running, the module attaches to it
+    (O(checks) are then those of the running inspection) and reports RV(attached=true) and
+    RV(ignore:changed=false).
+author:
+  - tos.cloud maintainers (@tos-cloud)
+extends_documentation_fragment:
+  - tos.cloud.connection
+  - tos.cloud.attributes
+  - tos.cloud.attributes.API
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Reports whether an inspection would be started or stopped, and returns the last result.
+  diff_mode:
+    support: full
+    details:
+      - The inspection's state before and after.
+options:
+  cluster:
+    description:
+      - Name or UUID of the cluster.
+    type: str
+    required: true
+  state:
+    description:
+      - V(started) starts an inspection unless one is running (then attaches to it).
+      - V(stopped) stops the running inspection; nothing happens when none runs.
+    type: str
+    choices: [started, stopped]
+    default: started
+  checks:
+    description:
+      - What to inspect when starting one.
+    type: list
+    elements: str
+    choices: [system, network, hardware]
+    default: [system, network, hardware]
+  wait:
+    description:
+      - With O(state=started), wait for the inspection to finish and return the full result.
+      - With V(false), return at once with the progress so far.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for the inspection to finish; the module fails after that (the inspection goes on).
+    type: int
+    default: 600
+seealso:
+  - module: tos.cloud.cluster_info
+"""
+
+EXAMPLES = r"""
+- name: Inspect a cluster and wait for the result
+  tos.cloud.inspection:
+    api_url: http://127.0.0.1:9990
+    cluster: demo
+  register: inspection
+
+- name: Show the score and the items that are not normal
+  ansible.builtin.debug:
+    msg:
+      - "score {{ inspection.inspection.score }}"
+      - "{{ (inspection.inspection.system + inspection.inspection.network + inspection.inspection.hardware)
+           | rejectattr('status', 'equalto', 'normal') | map(attribute='message') | list }}"
+
+- name: Start a network-only inspection without waiting
+  tos.cloud.inspection:
+    api_url: http://127.0.0.1:9990
+    cluster: demo
+    checks: [network]
+    wait: false
+
+- name: Stop it
+  tos.cloud.inspection:
+    api_url: http://127.0.0.1:9990
+    cluster: demo
+    state: stopped
+"""
+
+RETURN = r"""
+attached:
+  description: Whether an inspection was already running and the module attached to it instead of starting one.
+  returned: always
+  type: bool
+  sample: false
+cluster:
+  description: The cluster.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Cluster name.
+      type: str
+    uuid:
+      description: Cluster UUID.
+      type: str
+inspection:
+  description:
+    - The inspection's result or progress (the last result in check mode, or when none ran).
+  returned: always
+  type: dict
+  contains:
+    normal:
+      description: Number of items found normal so far.
+      type: int
+      sample: 18
+    alarm:
+      description: Number of items in alarm so far.
+      type: int
+      sample: 2
+    fault:
+      description: Number of items in fault so far.
+      type: int
+      sample: 0
+    score:
+      description: Health score (0-100).
+      type: int
+      sample: 90
+    system:
+      description: System items (manager, cloud-management service, etcd, metadata backup, license, allocation), null when not checked.
+      type: list
+      elements: dict
+    network:
+      description: Network items (management and storage network per host), null when not checked.
+      type: list
+      elements: dict
+    hardware:
+      description: Hardware items (host status, CPU, memory and disk usage per host), null when not checked.
+      type: list
+      elements: dict
+    state:
+      description: The state as the manager returns it (0 idle, 1 running, 2 finished, 3 stopped).
+      type: raw
+      sample: 2
+    state_name:
+      description: The state as a word, V(idle), V(running), V(finished) or V(stopped).
+      type: str
+      sample: finished
+    running:
+      description: Whether the inspection is still running.
+      type: bool
+      sample: false
+    finishedPercent:
+      description: Progress in percent.
+      type: raw
+      sample: 100
+    checking:
+      description: The item being checked now (empty when none).
+      type: str
+      sample: "hardware: CPU usage @ tos-b3 (198.51.100.13)"
+    id:
+      description: An identity of this inspection run (its UUID or start time) when the manager gives one.
+      type: raw
+    start_time:
+      description: Start time (Unix time) when the manager gives it.
+      type: int
+      returned: when the manager returns it
+    end_time:
+      description: End time (Unix time, 0 while running) when the manager gives it.
+      type: int
+      returned: when the manager returns it
+"""
+
+from ansible_collections.tos.cloud.plugins.module_utils._inspection import (
+    CHECKS,
+    INSPECTION,
+    PROGRESS,
+    STOP,
+    inspection_id,
+    is_running,
+    shape_result,
+    start_body,
+    stop_body,
+)
+from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
+from ansible_collections.tos.cloud.plugins.module_utils._resolve import find_cluster
+from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
+
+POLL_INTERVAL = 3.0
+
+
+def run(tm):
+    params = tm.params
+    error = first_error(
+        "checks: choose at least one of %s" % ", ".join(CHECKS) if not params["checks"] else None,
+        check_range("wait_timeout", params["wait_timeout"], 0, 10 ** 7, low_open=True),
+    )
+    if error:
+        tm.fail(error)
+    tm.doing("find cluster '%s'" % params["cluster"])
+    cluster = find_cluster(tm.client, params["cluster"])
+    if cluster is None:
+        tm.fail("cluster: no cluster named or with UUID '%s'." % params["cluster"])
+    uuid, name = cluster["uuid"], cluster["name"]
+    out = dict(cluster={"name": name, "uuid": uuid}, attached=False)
+
+    def progress():
+        return tm.client.get(PROGRESS, {"cluster_uuid": uuid}) or {}
+
+    tm.doing("read the inspection progress of cluster '%s'" % name)
+    current = progress()
+    before = shape_result(current)
+
+    if params["state"] == "stopped":
+        if not before["running"]:
+            tm.track({"state": before["state_name"]}, {"state": before["state_name"]})
+            tm.exit(inspection=before, **out)
+        tm.track({"state": "running"}, {"state": "stopped"})
+        if tm.check_mode:
+            tm.exit(inspection=before, **out)
+        tm.doing("stop the inspection of cluster '%s'" % name)
+
+        def stopped():
+            data = progress()
+            return data if not is_running(data) else None
+
+        tm.client.post_verified(STOP, stop_body(uuid, name), stopped)
+        tm.doing("read the inspection progress of cluster '%s'" % name)
+        tm.exit(inspection=shape_result(progress()), **out)
+
+    if before["running"]:
+        out["attached"] = True
+        tm.track({"state": "running"}, {"state": "running"})
+    else:
+        tm.track({"state": before["state_name"]}, {"state": "running", "checks": list(params["checks"])})
+        if tm.check_mode:
+            tm.exit(inspection=before, **out)
+        tm.doing("start the inspection of cluster '%s'" % name)
+        previous_id = inspection_id(current)
+
+        def started():
+            data = progress()
+            if is_running(data) or (inspection_id(data) and inspection_id(data) != previous_id):
+                return data
+            return None
+
+        current = tm.client.post_verified(INSPECTION, start_body(uuid, name, params["checks"]), started) or {}
+
+    if params["wait"] and not tm.check_mode:
+        tm.doing("wait for the inspection of cluster '%s'" % name)
+
+        def finished():
+            data = progress()
+            return (data or {"state": 0}) if not is_running(data) else None
+
+        current = tm.wait_for(finished, params["wait_timeout"], interval=POLL_INTERVAL,
+                              what="the inspection of cluster '%s' to finish" % name)
+    elif not current:
+        current = progress()
+    result = shape_result(current)
+    if params["wait"] and not tm.check_mode and result["state_name"] == "stopped":
+        tm.warn("The inspection of cluster '%s' was stopped before it finished (%s%%)." % (
+            name, result["finishedPercent"]))
+    tm.exit(inspection=result, **out)
+
+
+def main():
+    TosModule(
+        argument_spec=dict(
+            cluster=dict(type="str", required=True),
+            state=dict(type="str", default="started", choices=["started", "stopped"]),
+            checks=dict(type="list", elements="str", choices=list(CHECKS), default=list(CHECKS)),
+            wait=dict(type="bool", default=True),
+            wait_timeout=dict(type="int", default=600),
+        ),
+    ).execute(run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,369 @@
+#!/usr/bin/python
+# Copyright (c) tos.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: upgrade
+short_description: Upgrade a cluster's hosts to the uploaded package, host by host
+version_added: 0.1.0
+description:
+  - Upgrades the service types (compute, storage, cloud) of a cluster's hosts to the version of the
+    upgrade package currently uploaded to the manager (C(/v1/system/upgrade_package/current/inspect)).
+  - Hosts are upgraded one after the other, in the order given in O(hosts). For each host the module
+    sends C(/v1/system/compute/version/upgrade) for the host's service types, waits for the host task
+    (C(/v1/cluster/host/task/progress)) and then checks that the host reports the new version
+    (C(/v1/system/upgrade_package/list)).
+  - Idempotent. Service types already at the target version are not upgraded again; a host with
+    nothing to upgrade is reported as V(skipped). An upgrade never downgrades a service type that
+    runs a newer version than the package.
+  - The first host that fails (the task reports an error, stops progressing, or the host does not
+    report the new version afterwards) stops the run; the module fails naming that host and the
+    server's reason, and the hosts after it are not touched (reported as V(not_started)).
+  - A re-run resumes, skipping the hosts already upgraded. If a host still has an upgrade task
+    running (for example after a O(wait_timeout)), the module waits for that task instead of
+    starting another one.
+  - In check mode the module returns the plan, the hosts and service types that would be upgraded
+    from which version, in order, without sending anything.
+author:
+  - tos.cloud maintainers (@tos-cloud)
+extends_documentation_fragment:
+  - tos.cloud.connection
+  - tos.cloud.attributes
+  - tos.cloud.attributes.API
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Returns the plan the real run follows.
+  diff_mode:
+    support: full
+    details:
+      - Per host, the versions of the service types before and after.
+options:
+  cluster:
+    description:
+      - Name or UUID of the cluster.
+    type: str
+    required: true
+  hosts:
+    description:
+      - The hosts to upgrade, in this order, each by name, management IP or UUID as the cluster's
+        topology shows it.
+      - Default is every host of the cluster, in topology order.
+    type: list
+    elements: str
+  service_types:
+    description:
+      - The service types to upgrade on each host.
+      - A host that does not run a listed type is upgraded for the types it does run; a host that runs
+        none of them is skipped.
+      - Default is every service type each host runs.
+    type: list
+    elements: str
+    choices: [compute, storage, cloud]
+  version:
+    description:
+      - The version to upgrade to. It must be the version of the package currently uploaded to the
+        manager; the module fails before any change otherwise.
+      - Default is the version of the uploaded package.
+      - Set it to make a playbook refuse to run against an unexpected package.
+    type: str
+  wait:
+    description:
+      - Wait for each host's upgrade before starting the next one, and check the new version.
+      - With V(false) the module starts the upgrade of the first host that needs one and returns at
+        once (status V(started)); run it again to wait for that host and continue with the next.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for the upgrade of each host.
+    type: int
+    default: 1800
+  stall_timeout:
+    description:
+      - Fail a host whose upgrade task reports no progress for this many seconds.
+      - V(0) disables the check (O(wait_timeout) still applies).
+    type: int
+    default: 600
+seealso:
+  - module: tos.cloud.upgrade_info
+"""
+
+EXAMPLES = r"""
+- name: Upgrade two hosts first (canaries)
+  tos.cloud.upgrade:
+    api_url: http://127.0.0.1:9990
+    cluster: demo
+    hosts: [tos-a1, 192.0.2.12]
+  register: canaries
+
+- name: Show what would be upgraded on the rest, without changing anything
+  tos.cloud.upgrade:
+    api_url: http://127.0.0.1:9990
+    cluster: demo
+  check_mode: true
+  register: plan
+
+- name: Upgrade the remaining hosts' storage service, refusing any package but 3.2.5.rc2
+  tos.cloud.upgrade:
+    api_url: http://127.0.0.1:9990
+    cluster: demo
+    service_types: [storage]
+    version: 3.2.5.rc2
+    wait_timeout: 3600
+"""
+
+RETURN = r"""
+cluster:
+  description: The cluster.
+  returned: success
+  type: dict
+  contains:
+    name:
+      description: Cluster name.
+      type: str
+      sample: demo
+    uuid:
+      description: Cluster UUID.
+      type: str
+      sample: 3afdbbfc-e45a-430e-abba-842074a8b035
+package:
+  description: The upgrade package currently uploaded (the target).
+  returned: success
+  type: dict
+  contains:
+    name:
+      description: Package file name.
+      type: str
+      sample: updatepackage_3.2.5.rc2.tar.gz
+    version:
+      description: Package version.
+      type: str
+      sample: 3.2.5.rc2
+    md5:
+      description: MD5 of the package.
+      type: str
+    size:
+      description: Size in bytes.
+      type: int
+    update_time:
+      description: When the package was uploaded (Unix time).
+      type: int
+to_version:
+  description: The version the hosts are upgraded to.
+  returned: success
+  type: str
+  sample: 3.2.5.rc2
+plan:
+  description:
+    - The hosts that need an upgrade, in order, with their service types and current versions.
+    - The same in check mode and in the real run that follows it.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    host:
+      description: Host name.
+      type: str
+    ip:
+      description: Management IP.
+      type: str
+    uuid:
+      description: Host UUID.
+      type: str
+    service_types:
+      description: The service types to upgrade.
+      type: list
+      elements: str
+    from_versions:
+      description: Current version of each service type to upgrade.
+      type: dict
+    to_version:
+      description: Target version.
+      type: str
+hosts:
+  description:
+    - The outcome of every selected host, in order.
+  returned: always (also when the module fails after a host failed)
+  type: list
+  elements: dict
+  contains:
+    host:
+      description: Host name.
+      type: str
+      sample: tos-a1
+    ip:
+      description: Management IP.
+      type: str
+      sample: 192.0.2.11
+    uuid:
+      description: Host UUID.
+      type: str
+    service_types:
+      description: The service types upgraded (or to upgrade).
+      type: list
+      elements: str
+      sample: [compute, storage]
+    from_versions:
+      description: Versions before the upgrade, per service type upgraded.
+      type: dict
+      sample: {"compute": "3.2.4", "storage": "3.2.4"}
+    to_version:
+      description: Target version.
+      type: str
+      sample: 3.2.5.rc2
+    status:
+      description:
+        - V(upgraded), V(skipped) (nothing to do), V(failed), V(not_started) (after an earlier host failed,
+          or with O(wait=false)), V(started) (O(wait=false)), or V(pending) (check mode, would be upgraded).
+      type: str
+      sample: upgraded
+    reason:
+      description: Why a host was skipped, failed or not started; empty otherwise.
+      type: str
+      sample: already at 3.2.5.rc2 (compute, storage)
+failed_host:
+  description: Name of the host whose upgrade failed.
+  returned: when a host failed
+  type: str
+  sample: tos-b2
+upgraded_hosts:
+  description: Names of the hosts upgraded by this run.
+  returned: success
+  type: list
+  elements: str
+skipped_hosts:
+  description: Names of the hosts with nothing to upgrade.
+  returned: success
+  type: list
+  elements: str
+"""
+
+from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
+from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
+from ansible_collections.tos.cloud.plugins.module_utils._resolve import find_cluster, get_cluster
+from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
+    FAILED,
+    NOT_STARTED,
+    PENDING,
+    SERVICE_TYPES,
+    SKIPPED,
+    STARTED,
+    UPGRADED,
+    cluster_hosts,
+    describe,
+    plan_diff,
+    plan_upgrade,
+    read_current_package,
+    read_package_list,
+    run_plan,
+    same_version,
+    select_hosts,
+    summarize,
+)
+from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
+
+PLAN_KEYS = ("host", "ip", "uuid", "service_types", "from_versions", "to_version")
+
+
+def validate(params):
+    hosts = params["hosts"]
+    return first_error(
+        "hosts: must not be an empty list (leave it unset for every host)" if hosts == [] else None,
+        "hosts: host names must not be empty" if hosts and any(not (h or "").strip() for h in hosts) else None,
+        "service_types: must not be an empty list (leave it unset for every type)"
+        if params["service_types"] == [] else None,
+        "version: must not be empty" if params["version"] is not None and not params["version"].strip() else None,
+        check_range("wait_timeout", params["wait_timeout"], 0, 10 ** 7, low_open=True),
+        check_range("stall_timeout", params["stall_timeout"], 0, 10 ** 7),
+    )
+
+
+def run(tm):
+    params = tm.params
+    error = validate(params)
+    if error:
+        tm.fail(error)
+
+    tm.doing("find cluster '%s'" % params["cluster"])
+    cluster = find_cluster(tm.client, params["cluster"])
+    if cluster is None:
+        tm.fail("cluster: no cluster named or with UUID '%s'." % params["cluster"])
+    uuid = cluster["uuid"]
+    detail = get_cluster(tm.client, uuid)
+
+    tm.doing("read the upgrade package of cluster '%s'" % cluster["name"])
+    try:
+        package = read_current_package(tm.client, uuid)
+    except TosApiError as exc:
+        if exc.kind != "api":
+            raise
+        tm.fail("Cluster '%s' has no upgrade package to upgrade to (%s). Upload one to the manager first." % (
+            cluster["name"], exc.message))
+    if package is None or not package["version"]:
+        tm.fail("Cluster '%s' has no upgrade package uploaded: upload one to the manager first." % cluster["name"])
+    target = package["version"]
+    if params["version"] is not None and not same_version(params["version"], target):
+        tm.fail("version: %s is not the version of the uploaded package %s (%s); upload the package of %s "
+                "or set version to %s." % (params["version"], package["name"], target, params["version"], target))
+
+    tm.doing("read the hosts' versions in cluster '%s'" % cluster["name"])
+    versions = {ip: entry["type_version"] for ip, entry in read_package_list(tm.client, uuid)["hosts"].items()}
+    candidates = cluster_hosts(detail, known_ips=versions)
+    hosts, unknown = select_hosts(candidates, params["hosts"])
+    if unknown:
+        tm.fail("hosts: %s not in cluster '%s' (hosts: %s)." % (
+            ", ".join("'%s'" % h for h in unknown), cluster["name"], describe(candidates)))
+    plan = plan_upgrade(hosts, versions, target, params["service_types"])
+    before, after = plan_diff(plan)
+    tm.track(before, after)
+
+    result = dict(
+        cluster={"name": cluster["name"], "uuid": uuid},
+        package=package,
+        to_version=target,
+        plan=[{k: entry[k] for k in PLAN_KEYS} for entry in plan if entry["status"] == PENDING],
+    )
+    if tm.check_mode or not tm.changed:
+        summary = summarize(plan)
+        tm.exit(hosts=plan, upgraded_hosts=[], skipped_hosts=summary[SKIPPED], **result)
+
+    def on_host(entry):
+        tm.doing("upgrade host %s (%s) to %s" % (entry["host"], entry["ip"], target))
+
+    outcomes = run_plan(tm.client, uuid, plan, params["wait_timeout"], stall_timeout=params["stall_timeout"] or None,
+                        wait=params["wait"], on_host=on_host)
+    summary = summarize(outcomes)
+    tm.changed = bool(summary[UPGRADED] or summary[FAILED] or summary[STARTED])
+    if summary[FAILED]:
+        bad = next(o for o in outcomes if o["status"] == FAILED)
+        msg = "Upgrade of host %s (%s) to %s failed: %s." % (bad["host"], bad["ip"], target, bad["reason"])
+        if summary[UPGRADED]:
+            msg += " Upgraded before it: %s." % ", ".join(summary[UPGRADED])
+        if summary[NOT_STARTED]:
+            msg += " Not started: %s." % ", ".join(summary[NOT_STARTED])
+        tm.fail(msg, changed=tm.changed, hosts=outcomes, upgraded_hosts=summary[UPGRADED], skipped_hosts=summary[SKIPPED],
+                failed_host=bad["host"], **result)
+    tm.exit(hosts=outcomes, upgraded_hosts=summary[UPGRADED], skipped_hosts=summary[SKIPPED], **result)
+
+
+def main():
+    TosModule(
+        argument_spec=dict(
+            cluster=dict(type="str", required=True),
+            hosts=dict(type="list", elements="str"),
+            service_types=dict(type="list", elements="str", choices=list(SERVICE_TYPES)),
+            version=dict(type="str"),
+            wait=dict(type="bool", default=True),
+            wait_timeout=dict(type="int", default=1800),
+            stall_timeout=dict(type="int", default=600),
+        ),
+    ).execute(run)
+
+
+if __name__ == "__main__":
+    main()

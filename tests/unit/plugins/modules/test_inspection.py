@@ -1,0 +1,153 @@
+# Copyright (c) tos.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""tos.cloud.inspection against a scripted manager: start, attach, stop, lost answers, check mode."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError, TosClient
+from ansible_collections.tos.cloud.plugins.modules import inspection
+
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.operations_harness import CLUSTER, cluster_list, run_module
+
+IDLE = {"state": 0, "finishedPercent": 0, "checking": "", "normal": 0, "alarm": 0, "fault": 0, "score": 0,
+        "system": None, "network": None, "hardware": None, "status": {"code": 0, "UUID": ""}}
+
+
+class FakeInspections:
+    """One inspection at a time; each progress read advances a running one by ``step`` percent."""
+
+    def __init__(self, running=False, step=100, lose_answer=None):
+        self.state = dict(IDLE)
+        self.runs = 0
+        self.step = step
+        self.lose_answer = lose_answer
+        self.calls = []
+        self.backoff = 0
+        if running:
+            self._start({"check_system": True, "check_network": True, "check_hardware": True})
+            self.state["finishedPercent"] = 40
+
+    post_verified = TosClient.post_verified
+
+    @staticmethod
+    def _sleep(seconds):
+        return None
+
+    def paginate(self, path, params=None, **kwargs):
+        yield from cluster_list(params)["list"]
+
+    def _start(self, body):
+        self.runs += 1
+        self.state = dict(IDLE, state=1, finishedPercent=0, checking="system: License @ demo",
+                          status={"code": 0, "UUID": "run-%d" % self.runs},
+                          **{c: [] if body["check_" + c] else None for c in ("system", "network", "hardware")})
+
+    def get(self, path, params=None):
+        self.calls.append(("GET", path, params))
+        assert path == "/v1/cluster/inspection/progress"
+        assert params == {"cluster_uuid": CLUSTER["cluster_uuid"]}
+        if self.state["state"] == 1:
+            self.state["finishedPercent"] = min(100, self.state["finishedPercent"] + self.step)
+            if self.state["finishedPercent"] >= 100:
+                self.state.update(state=2, checking="", normal=5, alarm=1, score=95)
+                for category in ("system", "network", "hardware"):
+                    if self.state[category] is not None:
+                        self.state[category] = [{"item": category, "status": "normal"}]
+        return dict(self.state)
+
+    def post(self, path, body=None):
+        self.calls.append(("POST", path, body))
+        assert body["cluster_uuid"] == CLUSTER["cluster_uuid"] and body["cluster_name"] == "demo"
+        if path == "/v1/cluster/inspection":
+            if self.state["state"] == 1:
+                raise TosApiError("already running", kind="api", code=4601)
+            self._start(body)
+        elif path == "/v1/cluster/inspection/stop":
+            if self.state["state"] == 1:
+                self.state["state"] = 3
+        if self.lose_answer == path:
+            self.lose_answer = None
+            raise TosApiError("lost", method="POST", path=path, kind="timeout", may_have_landed=True)
+        return dict(self.state)
+
+    @property
+    def posts(self):
+        return [(path, body) for method, path, body in self.calls if method == "POST"]
+
+
+def test_start_waits_and_returns_the_full_result(capsys):
+    fake = FakeInspections(step=50)
+    result = run_module(inspection.main, {"cluster": "demo"}, fake, capsys)
+    assert result["changed"] is True and result["attached"] is False
+    assert [p for p, _b in fake.posts] == ["/v1/cluster/inspection"]
+    assert fake.posts[0][1]["check_system"] and fake.posts[0][1]["check_network"] and fake.posts[0][1]["check_hardware"]
+    shown = result["inspection"]
+    assert shown["state_name"] == "finished" and shown["finishedPercent"] == 100 and shown["score"] == 95
+    assert shown["system"] and shown["network"] and shown["hardware"]
+
+
+def test_running_inspection_is_attached_not_started_again(capsys):
+    fake = FakeInspections(running=True, step=30)
+    result = run_module(inspection.main, {"cluster": "demo", "wait": False}, fake, capsys)
+    assert result["changed"] is False and result["attached"] is True
+    assert fake.posts == [] and fake.runs == 1
+    assert result["inspection"]["running"] is True
+
+
+def test_attach_and_wait_returns_the_running_inspections_result(capsys):
+    fake = FakeInspections(running=True, step=30)
+    result = run_module(inspection.main, {"cluster": "demo", "checks": ["network"]}, fake, capsys)
+    assert result["changed"] is False and result["attached"] is True and fake.posts == []
+    assert result["inspection"]["state_name"] == "finished" and result["inspection"]["id"] == "run-1"
+
+
+def test_lost_start_answer_is_verified_not_repeated(capsys):
+    fake = FakeInspections(step=100, lose_answer="/v1/cluster/inspection")
+    result = run_module(inspection.main, {"cluster": "demo", "wait": False}, fake, capsys)
+    assert result["changed"] is True
+    assert len(fake.posts) == 1 and fake.runs == 1
+
+
+def test_check_mode_says_it_would_start_without_starting(capsys):
+    fake = FakeInspections()
+    result = run_module(inspection.main, {"cluster": "demo"}, fake, capsys, check_mode=True, diff=True)
+    assert result["changed"] is True and fake.posts == []
+    assert result["diff"] == {"before": {"state": "idle"}, "after": {"state": "running",
+                                                                     "checks": ["system", "network", "hardware"]}}
+
+
+def test_only_the_checks_asked_for_are_sent(capsys):
+    fake = FakeInspections()
+    result = run_module(inspection.main, {"cluster": "demo", "checks": ["hardware"], "wait": False}, fake, capsys)
+    assert fake.posts[0][1] == {"cluster_uuid": CLUSTER["cluster_uuid"], "cluster_name": "demo",
+                                "check_system": False, "check_network": False, "check_hardware": True}
+    assert result["inspection"]["system"] is None
+
+
+def test_stop_when_none_runs_changes_nothing(capsys):
+    fake = FakeInspections()
+    result = run_module(inspection.main, {"cluster": "demo", "state": "stopped"}, fake, capsys)
+    assert result["changed"] is False and fake.posts == []
+
+
+def test_stop_a_running_inspection(capsys):
+    fake = FakeInspections(running=True, step=0)
+    check = run_module(inspection.main, {"cluster": "demo", "state": "stopped"}, fake, capsys, check_mode=True)
+    assert check["changed"] is True and fake.posts == []
+    result = run_module(inspection.main, {"cluster": "demo", "state": "stopped"}, fake, capsys)
+    assert result["changed"] is True and [p for p, _b in fake.posts] == ["/v1/cluster/inspection/stop"]
+    assert result["inspection"]["state_name"] == "stopped"
+
+
+@pytest.mark.parametrize("args, fragment", [
+    ({"cluster": "demo", "checks": []}, "checks"),
+    ({"cluster": "demo", "wait_timeout": 0}, "wait_timeout"),
+    ({"cluster": "nope"}, "cluster"),
+])
+def test_bad_input_fails_naming_the_option_without_posting(capsys, args, fragment):
+    fake = FakeInspections()
+    result = run_module(inspection.main, args, fake, capsys)
+    assert result["failed"] and fragment in result["msg"] and fake.posts == []

@@ -1,0 +1,123 @@
+# Copyright (c) tos.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""tos.cloud.upgrade and tos.cloud.upgrade_info against a scripted platform."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.tos.cloud.plugins.modules import upgrade, upgrade_info
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.operations_harness import (
+    TARGET,
+    FakePlatform,
+    run_module,
+)
+
+OLD = {"compute": "3.2.4", "storage": "3.2.4"}
+
+
+def platform(**kwargs):
+    return FakePlatform({"192.0.2.11": dict(OLD), "192.0.2.12": dict(OLD), "192.0.2.13": dict(OLD)}, **kwargs)
+
+
+def test_check_mode_plan_is_what_the_real_run_does(capsys):
+    fake = platform()
+    check = run_module(upgrade.main, {"cluster": "demo", "hosts": ["h13", "192.0.2.11"]}, fake, capsys,
+                       check_mode=True, diff=True)
+    assert check["changed"] is True and fake.posts == []
+    assert [e["host"] for e in check["plan"]] == ["h13", "h11"]
+    assert check["plan"][0]["from_versions"] == OLD and check["plan"][0]["to_version"] == TARGET
+    assert check["diff"]["after"] == {"h13": {"compute": TARGET, "storage": TARGET},
+                                      "h11": {"compute": TARGET, "storage": TARGET}}
+    real = run_module(upgrade.main, {"cluster": "demo", "hosts": ["h13", "192.0.2.11"]}, fake, capsys)
+    assert real["changed"] is True and real["plan"] == check["plan"]
+    assert real["upgraded_hosts"] == ["h13", "h11"] and fake.posts == ["192.0.2.13", "192.0.2.11"]
+    assert fake.versions["192.0.2.12"] == OLD
+
+
+def test_second_run_changes_nothing_and_sends_no_post(capsys):
+    fake = platform()
+    run_module(upgrade.main, {"cluster": "demo"}, fake, capsys)
+    posts = list(fake.posts)
+    again = run_module(upgrade.main, {"cluster": "demo"}, fake, capsys)
+    assert again["changed"] is False and fake.posts == posts
+    assert again["skipped_hosts"] == ["h11", "h12", "h13"] and again["plan"] == []
+    assert all(h["status"] == "skipped" for h in again["hosts"])
+
+
+def test_failed_host_fails_the_task_and_later_hosts_are_untouched(capsys):
+    fake = platform(fail={"192.0.2.12": (0.5, "disk full / 磁盘已满")})
+    result = run_module(upgrade.main, {"cluster": "demo"}, fake, capsys)
+    assert result["failed"] is True and result["changed"] is True
+    assert "h12" in result["msg"] and "disk full / 磁盘已满" in result["msg"] and "h13" in result["msg"]
+    assert result["failed_host"] == "h12"
+    assert [h["status"] for h in result["hosts"]] == ["upgraded", "failed", "not_started"]
+    assert fake.posts == ["192.0.2.11", "192.0.2.12"] and fake.versions["192.0.2.13"] == OLD
+
+
+def test_service_types_limit_what_is_upgraded(capsys):
+    fake = platform()
+    result = run_module(upgrade.main, {"cluster": "demo", "hosts": ["h11"], "service_types": ["storage"]}, fake, capsys)
+    assert result["hosts"][0]["service_types"] == ["storage"]
+    assert fake.versions["192.0.2.11"] == {"compute": "3.2.4", "storage": TARGET}
+
+
+@pytest.mark.parametrize("args, fragment", [
+    ({"version": "3.3.0"}, "version: 3.3.0 is not the version of the uploaded package"),
+    ({"hosts": ["h11", "nope"]}, "hosts: 'nope' not in cluster 'demo'"),
+    ({"hosts": []}, "hosts: must not be an empty list"),
+    ({"service_types": []}, "service_types"),
+    ({"wait_timeout": 0}, "wait_timeout"),
+    ({"cluster": "other"}, "cluster: no cluster named"),
+])
+def test_bad_input_fails_before_any_change(capsys, args, fragment):
+    fake = platform()
+    result = run_module(upgrade.main, dict({"cluster": "demo"}, **args), fake, capsys)
+    assert result["failed"] is True and fragment in result["msg"] and fake.posts == []
+
+
+def test_matching_version_is_accepted(capsys):
+    fake = platform()
+    result = run_module(upgrade.main, {"cluster": "demo", "version": TARGET, "hosts": ["h11"]}, fake, capsys)
+    assert result["changed"] is True and result["to_version"] == TARGET
+
+
+def test_no_package_fails_with_the_servers_reason(capsys):
+    fake = platform()
+    fake.package = None
+    result = run_module(upgrade.main, {"cluster": "demo"}, fake, capsys)
+    assert result["failed"] and "no upgrade package" in result["msg"] and fake.posts == []
+
+
+def test_upgrade_info_reports_package_versions_and_backups(capsys):
+    fake = platform()
+    fake.versions["192.0.2.11"] = {"compute": TARGET, "storage": TARGET}
+    backups = [{"package_name": "backup_3.2.4.tar.gz", "version": "3.2.4", "md5": "x", "size": 1, "update_time": 2}]
+    original = fake.get
+
+    def get(path, params=None):
+        if path == "/v1/system/compute/version/list":
+            fake.calls.append(("GET", path, params))
+            return {"list": backups if params["host_ip"] == "192.0.2.11" else []}
+        return original(path, params)
+    fake.get = get
+    result = run_module(upgrade_info.main, {"cluster": "demo", "hosts": ["h11", "h12"]}, fake, capsys)
+    assert result["changed"] is False
+    assert result["current_package"] == {"name": "updatepackage_3.2.5.rc2.tar.gz", "version": TARGET,
+                                         "md5": "41ff13b3b85609c5f5a932b106c5130d", "size": 340416119,
+                                         "update_time": 1615374182}
+    first, second = result["hosts"]
+    assert first["host"] == "h11" and first["up_to_date"] and first["backups"] == backups
+    assert second["outdated"] == ["compute", "storage"] and second["backups"] == []
+    assert [c[2]["host_ip"] for c in fake.calls if c[1] == "/v1/system/compute/version/list"] == [
+        "192.0.2.11", "192.0.2.12"]
+    assert fake.posts == []
+
+
+def test_upgrade_info_without_a_package(capsys):
+    fake = platform()
+    fake.package = None
+    result = run_module(upgrade_info.main, {"cluster": "demo", "gather_backups": False}, fake, capsys)
+    assert result["current_package"] is None
+    assert all(h["up_to_date"] and "backups" not in h for h in result["hosts"])
