@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from . import fixture, inspection, ops
 from .faults import FaultTable
@@ -33,7 +32,6 @@ class Simulator:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.speed = options.speed
-        self.fixture_path: str | Path | None = options.fixture
         self.store = StateFile(options.state_file)
         self.faults = FaultTable()
         self.requests = RequestLog()
@@ -42,7 +40,7 @@ class Simulator:
             log.info("state loaded from %s", options.state_file)
             self.world = loaded
         else:
-            self.world = fixture.load(self.fixture_path, time.time())
+            self.world = fixture.load(options.fixture, time.time())
             self.save()
 
     @property
@@ -50,10 +48,9 @@ class Simulator:
         return self.options.legacy_envelope
 
     def reset(self, fixture_path: str | None = None) -> None:
-        """Back to the fixture (another one if given); clears faults and the request log."""
-        if fixture_path:
-            self.fixture_path = fixture_path
-        self.world = fixture.load(self.fixture_path, time.time())
+        """Back to the start-up fixture (or load the one given); clears faults and the request
+        log. A fixture that does not load leaves everything as it was."""
+        self.world = fixture.load(fixture_path or self.options.fixture, time.time())
         self.faults.clear()
         self.requests.clear()
         self.save()

@@ -158,8 +158,7 @@ def _host(spec: dict[str, Any], group: str, prefix: int, defaults: dict[str, Any
         raise FixtureError(f"group {group}: every host needs a 'name'")
     name = str(spec["name"])
     where = f"host {name}"
-    merged = copy.deepcopy(defaults)
-    merged.update(copy.deepcopy(spec))
+    merged = {**defaults, **spec}  # shallow: every nested value is copied into new objects below
     uuid = str(merged.get("uuid") or stable_uuid("host", name))
     management = _net(merged.get("management"), None, "eth0", 1500, prefix, f"{where}.management")
     storage = _net(merged.get("storage"), management, "eth1", 9000, prefix, f"{where}.storage")
@@ -206,7 +205,7 @@ def _host(spec: dict[str, Any], group: str, prefix: int, defaults: dict[str, Any
         memory_used=memory_used,
         disks=disks,
         type_version=type_version,
-        backups=list(merged.get("backups") or []),
+        backups=[dict(b) for b in merged.get("backups") or []],
         labels={str(k): str(v) for k, v in (merged.get("labels") or {}).items()},
         vms={str(k): int(v) for k, v in (merged.get("vms") or {}).items()},
         io=io,

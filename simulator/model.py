@@ -140,7 +140,9 @@ class Cluster:
 
 
 def to_dict(obj: Any) -> dict[str, Any]:
-    return dataclasses.asdict(obj)
+    """A shallow view of the fields (nested values are JSON-ready already); serialise it
+    right away, do not keep it."""
+    return dict(vars(obj))
 
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:

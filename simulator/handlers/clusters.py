@@ -155,7 +155,7 @@ def list_(sim: Simulator, p: Params) -> dict[str, Any]:
     name_filter = (p.str("filter_name", required=False) or "").lower()
     uuid_filter = p.str("filter_uuid", required=False)
     page_num, page_size = page_params(p)
-    clusters = sorted(w.clusters.values(), key=lambda c: (c.ctime, c.name))
+    clusters = sorted(w.clusters.values(), key=lambda c: c.ctime)  # stable: creation order
     matching = [
         c for c in clusters if name_filter in c.name.lower() and (uuid_filter is None or c.uuid == uuid_filter)
     ]

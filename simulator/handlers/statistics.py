@@ -147,7 +147,7 @@ def service_storage(sim: Simulator, p: Params) -> dict[str, Any]:
 def service_network(sim: Simulator, p: Params) -> dict[str, Any]:
     w = sim.world
     key = p.str("cluster_uuid", required=False)
-    clusters = [w.cluster(key)] if key else sorted(w.clusters.values(), key=lambda c: (c.ctime, c.name))
+    clusters = [w.cluster(key)] if key else sorted(w.clusters.values(), key=lambda c: c.ctime)  # stable: creation order
     hosts = [h for c in clusters for h in w.cluster_hosts(c) if "compute" in h.type_version]
     up = sum(1 for h in hosts if h.up)
     m = Metrics(w)
