@@ -142,7 +142,7 @@ from ansible.errors import AnsibleParserError
 from ansible.inventory.group import to_safe_group_name
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.display import Display
-from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
+from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 from ansible_collections.tos.cloud.plugins.module_utils._module import client_from_options
@@ -302,17 +302,18 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         problems = []
         extras = []
         if self.get_option("want_leader") and _has_center(detail):
-            extras.append(("cloud_manage", CLOUD_MANAGE, "host_info"))
+            extras.append(("cloud_manage", CLOUD_MANAGE, "host_info", ("uuid", "machine_uuid", "ip", "is_leader")))
         if self.get_option("want_versions"):
-            extras.append(("versions", UPGRADE_PACKAGES, "list"))
-        for field, path, key in extras:
+            extras.append(("versions", UPGRADE_PACKAGES, "list", ("host_ip", "type_version")))
+        for field, path, key, keep in extras:
             try:
                 data = client.get(path, {"cluster_uuid": uuid}) or {}
             except TosApiError as exc:
                 problems.append(exc)
                 continue
             items = data.get(key) if isinstance(data, dict) else None
-            entry[field] = items if isinstance(items, list) else []
+            # only what the variables use: the cache stays small and quick to read
+            entry[field] = [{name: item.get(name) for name in keep} for item in items or [] if isinstance(item, dict)]
         return entry, problems
 
     # -- building the inventory ---------------------------------------------------------------
@@ -365,6 +366,22 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         key = self.get_option("hostname_key")
         by = {"management_ip": hostvars["tos_management_ip"], "name": hostvars["tos_name"], "uuid": hostvars["tos_uuid"]}
         return make_unsafe(by.get(key) or hostvars["tos_name"] or hostvars["tos_uuid"])
+
+
+def make_unsafe(value):
+    """``value`` with every string that could be a template marked unsafe, at any depth (keys too).
+
+    The pattern of community.library_inventory_filtering_v1: Ansible only templates a string that
+    contains a ``{`` (``{{``, ``{%``, ``{#``), so the others are left as they are, which keeps 1,000 hosts
+    cheap; the rest go through ``wrap_var``.
+    """
+    if isinstance(value, str):
+        return wrap_var(value) if "{" in value or "}" in value else value
+    if isinstance(value, dict):
+        return {make_unsafe(key): make_unsafe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [make_unsafe(item) for item in value]
+    return value
 
 
 def safe_group_name(name):

@@ -202,9 +202,11 @@ def test_cvm_belongs_to_the_host_it_runs_on_and_leader_comes_from_cloud_manage(s
 
 def test_storage_service_vm_belongs_to_its_host(sim):
     inventory = sim.load()
-    hv = sim.hostvars(inventory, "192.0.2.12")
+    hv = sim.hostvars(inventory, "192.0.2.11")
     assert [vm["management_ip"] for vm in hv["tos_storage_vms"]] == ["192.0.2.111"]
-    assert sim.members(inventory, "tos_storage_service") == ["192.0.2.12"]
+    assert [vm["storage_ip"] for vm in hv["tos_storage_vms"]] == ["192.0.2.151"]
+    assert sim.members(inventory, "tos_storage_service") == ["192.0.2.11"]
+    assert sim.hostvars(inventory, "192.0.2.12")["tos_storage_vms"] == []
 
 
 def test_groups_per_cluster_and_per_role(sim):
