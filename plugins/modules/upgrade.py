@@ -297,15 +297,17 @@ def run(tm):
     detail = get_cluster(tm.client, uuid)
 
     tm.doing("read the upgrade package of cluster '%s'" % cluster["name"])
+    refused = None
     try:
         package = read_current_package(tm.client, uuid)
     except TosApiError as exc:
         if exc.kind != "api":
             raise
-        tm.fail("Cluster '%s' has no upgrade package to upgrade to (%s). Upload one to the manager first." % (
-            cluster["name"], exc.message))
+        package, refused = None, exc.message
     if package is None or not package["version"]:
-        tm.fail("Cluster '%s' has no upgrade package uploaded: upload one to the manager first." % cluster["name"])
+        # failed outside the except block: an API refusal here is a message, not a traceback
+        tm.fail("Cluster '%s' has no upgrade package to upgrade to%s. Upload one to the manager first." % (
+            cluster["name"], " (%s)" % refused if refused else ""))
     target = package["version"]
     if params["version"] is not None and not same_version(params["version"], target):
         tm.fail("version: %s is not the version of the uploaded package %s (%s); upload the package of %s "
