@@ -20,7 +20,7 @@ try:
     import requests
     from requests.exceptions import ConnectionError as _RequestsConnectionError
     from requests.exceptions import ConnectTimeout, ReadTimeout, SSLError
-    from urllib3.exceptions import NewConnectionError, NameResolutionError
+    from urllib3.exceptions import NameResolutionError, NewConnectionError
 
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None

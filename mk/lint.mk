@@ -1,0 +1,35 @@
+# Lint gates: ansible-lint (production profile), yamllint, ruff, antsibull-docs, antsibull-changelog.
+# The tools come from requirements-lint.txt (included by requirements-dev.txt).
+#   make lint            all of them
+#   make lint-ansible | lint-yaml | lint-python | lint-docs | lint-changelog
+
+# a change to the lint requirements reinstalls the venv
+$(VENV)/.stamp: requirements-lint.txt
+
+# Ansible content: the roles and the playbooks (the config in .ansible-lint holds the rest)
+LINT_ANSIBLE_PATHS ?= $(wildcard roles playbooks)
+# Python everywhere it lives; directories that do not exist yet are skipped
+LINT_PYTHON_PATHS ?= $(wildcard plugins simulator tests bench tools)
+
+.PHONY: lint lint-ansible lint-yaml lint-python lint-docs lint-changelog
+
+lint: lint-ansible lint-yaml lint-python lint-docs lint-changelog
+	@echo "lint: all gates passed"
+
+lint-ansible: collection
+	cd $(ROOT) && NO_COLOR=1 ansible-lint --nocolor --profile production $(LINT_ANSIBLE_PATHS)
+
+lint-yaml: venv
+	cd $(ROOT) && yamllint -f parsable .
+
+lint-python: venv
+	cd $(ROOT) && ruff check --no-cache --output-format concise $(LINT_PYTHON_PATHS)
+
+# plugin docs are read through ansible-doc, so run where ansible sees the collection
+lint-docs: collection
+	cd $(COLL_LINK) && antsibull-docs lint-collection-docs --plugin-docs .
+
+lint-changelog: venv
+	cd $(ROOT) && antsibull-changelog lint
+
+TEST_SUITES += lint
