@@ -71,7 +71,7 @@ def check_fraction(option, value):
     if value is None:
         return None
     if not _finite(value) or not 0 <= value <= 1:
-        hint = " (write 80 %% as 0.8)" if _finite(value) and 1 < value <= 100 else ""
+        hint = " (write 80 % as 0.8)" if _finite(value) and 1 < value <= 100 else ""
         return "%s: %s is not a fraction between 0 and 1%s" % (option, value, hint)
     return None
 

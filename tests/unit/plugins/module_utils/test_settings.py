@@ -73,7 +73,7 @@ def test_fractions_in_zero_one_pass(value):
 def test_a_percentage_gets_a_hint():
     error = check_fraction("dpm.high_threshold", 80.0)
     assert error.startswith("dpm.high_threshold: 80.0 is not a fraction")
-    assert "0.8" in error
+    assert "(write 80 % as 0.8)" in error
 
 
 @pytest.mark.parametrize("value", [-0.1, 1.01, 101, float("nan"), float("inf")])
