@@ -237,12 +237,13 @@ def ensure_present(tm, params):
         body["desc"] = params["desc"]
     predicted = {"uuid": None, "name": name, "desc": params["desc"] or "", "ctime": None, "candidates": [],
                  "tenants": [], "hosts": [], "system_vms": []}
-    tm.track({}, diff_view(predicted))
     if tm.check_mode:
+        tm.track({}, diff_view(predicted))
         return predicted
 
     tm.doing("create cluster %r from host %s" % (name, params["ip"]))
     client.post_verified(CLUSTER_ADD, body, landed=lambda: cluster_by_name(client, name))
+    tm.track({}, diff_view(predicted))  # after the request: a refused create changed nothing
     tm.doing("read the new cluster %r" % name)
     entry = cluster_by_name(client, name)
     if entry is None:
@@ -282,12 +283,11 @@ def ensure_absent(tm, params):
         busy = [] if cvms or storage_vms else busy_hosts(client, entry["uuid"], detail)
         if cvms or storage_vms or busy:
             tm.fail(holdings_message(name, cvms, storage_vms, busy), cluster=cluster)
+    if not tm.check_mode:
+        tm.doing("delete cluster %r" % name)
+        client.post_verified(CLUSTER_DELETE, {"cluster_uuid": entry["uuid"], "force": params["force"]},
+                             landed=lambda: find_cluster(client, entry["uuid"]) is None)
     tm.track(diff_view(cluster), {})
-    if tm.check_mode:
-        return cluster
-    tm.doing("delete cluster %r" % name)
-    client.post_verified(CLUSTER_DELETE, {"cluster_uuid": entry["uuid"], "force": params["force"]},
-                         landed=lambda: find_cluster(client, entry["uuid"]) is None)
     return cluster
 
 

@@ -251,19 +251,23 @@ class Cvm:
     def wait_deploy(self):
         params = self.tm.params
         self.tm.doing("wait for the cloud-management VM on host %s to deploy" % self.label)
+        failure = None
         try:
             wait_host_task(self.client, self.cluster["uuid"], self.host_uuid, self.label, params["wait_timeout"])
         except HostTaskFailed as exc:
+            failure = exc
+        if failure is not None:  # outside the except block: a message, not a traceback
             self.tm.fail("The deploy of the cloud-management VM on host %s did not finish: %s" % (
-                self.label, exc.reason), progress=exc.progress)
+                self.label, failure.reason), progress=failure.progress)
         return self.current()
 
-    def deploy(self, params):
+    def deploy(self, params, predicted):
         body = {"cluster_uuid": self.cluster["uuid"], "MachineUUID": self.host_uuid,
                 "Networks": [{"Addr": normalize_cidr(params["address"]), "Gateway": params["gateway"]}]}
 
         self.tm.doing("deploy a cloud-management VM on host %s" % self.label)
         answer = self.client.post_verified(CVM_DEPLOY, body, landed=self.current) or {}
+        self.tm.track({}, diff_view(predicted))  # after the request: a refused deploy changed nothing
         if params["wait"]:
             return self.wait_deploy()
         view = cvm_view({"uuid": answer.get("uuid"), "name": answer.get("name"), "ip": ip_of(params["address"]),
@@ -280,6 +284,7 @@ class Cvm:
 
         self.tm.doing("remove the cloud-management VM on host %s" % self.label)
         self.client.post_verified(CVM_DELETE, body, landed=gone)
+        self.tm.track(diff_view(current), {})
         if self.tm.params["wait"]:
             self.tm.doing("wait for the cloud-management VM on host %s to be gone" % self.label)
             self.tm.wait_for(gone, self.tm.params["wait_timeout"], what="the removal of the CVM on host %s" % self.label)
@@ -308,10 +313,10 @@ def ensure_present(tm, vm, params):
     predicted = cvm_view({"uuid": None, "name": None, "ip": ip_of(params["address"]),
                           "address": normalize_cidr(params["address"])}, vm.node,
                          state="running" if params["wait"] else "deploying")
-    tm.track({}, diff_view(predicted))
     if tm.check_mode:
+        tm.track({}, diff_view(predicted))
         return predicted
-    return vm.deploy(params)
+    return vm.deploy(params, predicted)
 
 
 def ensure_absent(tm, vm):
@@ -326,8 +331,9 @@ def ensure_absent(tm, vm):
                 "%r, which would lose its cloud management. Deploy another CVM first, or delete the whole cluster "
                 "(tos.cloud.cluster with state: absent and force: true)." % (
                     current["ip"], vm.label, vm.cluster["name"]), cvm=current)
-    tm.track(diff_view(current), {})
-    if not tm.check_mode:
+    if tm.check_mode:
+        tm.track(diff_view(current), {})
+    else:
         vm.remove(current)
     return current
 

@@ -292,24 +292,28 @@ class StorageVm:
         params = self.tm.params
         self.tm.doing("wait for the storage-service VM %s to deploy" % self.label)
         if vm.get("host_uuid"):
+            failure = None
             try:
                 wait_host_task(self.client, self.cluster["uuid"], vm["host_uuid"],
                                "%s on host %s" % (self.ip, vm.get("host_name") or vm["host_uuid"]),
                                params["wait_timeout"])
             except HostTaskFailed as exc:
-                self.tm.fail("The deploy of the storage-service VM %s did not finish: %s" % (self.label, exc.reason),
-                             progress=exc.progress)
+                failure = exc
+            if failure is not None:  # outside the except block: a message, not a traceback
+                self.tm.fail("The deploy of the storage-service VM %s did not finish: %s" % (
+                    self.label, failure.reason), progress=failure.progress)
         else:
             self.tm.wait_for(self.deployed, params["wait_timeout"],
                              what="the deploy of the storage-service VM %s" % self.label)
         return self.current() or vm
 
-    def deploy(self, params):
+    def deploy(self, params, predicted):
         body = {"cluster_uuid": self.cluster["uuid"], "vm_type": params["vm_type"],
                 "manage_cidr": normalize_cidr(params["manage_address"]), "manage_gateway": params["manage_gateway"],
                 "storage_cidr": normalize_cidr(params["storage_address"]), "storage_gateway": params["storage_gateway"]}
         self.tm.doing("deploy the storage-service VM %s" % self.label)
         self.client.post_verified(STORAGE_VM_DEPLOY, body, landed=self.current)
+        self.tm.track({}, diff_view(predicted))  # after the request: a refused deploy changed nothing
         vm = self.current()
         if vm is None:
             self.tm.fail("The platform accepted the storage-service VM %s but does not list it." % self.label)
@@ -355,10 +359,10 @@ def ensure_present(tm, svm, params):
     predicted = dict.fromkeys(("uuid", "name", "host_uuid", "host_ip", "host_name"))
     predicted.update(desired_view(params), manage_ip=svm.ip, storage_ip=ip_of(params["storage_address"]),
                      status="running" if params["wait"] else "deploying", progress=1.0 if params["wait"] else 0.0)
-    tm.track({}, diff_view(predicted))
     if tm.check_mode:
+        tm.track({}, diff_view(predicted))
         return predicted
-    return svm.deploy(params)
+    return svm.deploy(params, predicted)
 
 
 def ensure_absent(tm, svm, params):
@@ -369,9 +373,9 @@ def ensure_absent(tm, svm, params):
     if is_deploying(current) and not params["force"]:
         tm.fail("The storage-service VM %s is still being deployed: set force: true to cancel the deploy and delete "
                 "it, or wait for the deploy to finish." % svm.label, storage_vm=current)
-    tm.track(diff_view(current), {})
     if not tm.check_mode:
         svm.delete(current)
+    tm.track(diff_view(current), {})
     return current
 
 
