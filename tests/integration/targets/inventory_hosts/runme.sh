@@ -92,18 +92,11 @@ fi
 grep -q "http://127.0.0.1:$port" "$work/stderr" || { cat "$work/stderr" >&2; echo "FAILED: the URL is not named" >&2; exit 1; }
 
 echo "== 1,000 hosts: 50 clusters of 20"
-# A reset with a fixture makes it the simulator's fixture for every later reset: go back to the
-# default one (the copy in the collection ansible-test runs) whatever happens, for the next targets.
-default_fixture=
-for root in ${ANSIBLE_COLLECTIONS_PATH//:/ }; do
-  candidate=$root/ansible_collections/tos/cloud/simulator/fixtures/default.yml
-  if [ -f "$candidate" ]; then default_fixture=$candidate; break; fi
-done
-[ -n "$default_fixture" ] || { echo "FAILED: simulator/fixtures/default.yml not found to restore it" >&2; exit 1; }
-sim_reset() { python -c 'import requests, sys; requests.post(sys.argv[1] + "/_sim/reset", json={"fixture": sys.argv[2]}, timeout=60).raise_for_status()' "$sim" "$1"; }
-trap 'sim_reset "$default_fixture"; rm -rf "$work"' EXIT
+# a plain reset afterwards goes back to the simulator's start-up fixture, for the next targets
+sim_reset() { python -c 'import json, requests, sys; requests.post(sys.argv[1] + "/_sim/reset", json=json.loads(sys.argv[2]), timeout=60).raise_for_status()' "$sim" "$1"; }
+trap 'sim_reset "{}"; rm -rf "$work"' EXIT
 python make_large_fixture.py "$work/large.yml" 50 20
-sim_reset "$work/large.yml"
+sim_reset "{\"fixture\": \"$work/large.yml\"}"
 start=$(date +%s.%N)
 inventory "$work/plain.tos.yml" --list >"$work/large.json"
 end=$(date +%s.%N)
