@@ -260,7 +260,7 @@ def rss_kib(pid: int) -> int:
 
 
 def test_large_fixture_memory_stays_bounded(spawn: Any, tmp_path: Path) -> None:
-    fixture = tmp_path / "big.yml"
+    fixture = tmp_path / "big.json"  # JSON: the fast-loading form for large fixtures
     subprocess.run([sys.executable, "-m", "simulator.genfixture", "--clusters", "50", "--hosts-per-cluster", "20",
                     "--precreate", "-o", str(fixture)], cwd=REPO_ROOT, check=True)
     process = spawn(fixture=fixture, state_file=tmp_path / "state.json")
