@@ -46,7 +46,7 @@ def read_text(path, limit=1 << 20):
     try:
         with open(path, "rb") as handle:
             return handle.read(limit).decode("utf-8", "replace")
-    except (OSError, IOError):
+    except OSError:
         return None
 
 
@@ -294,7 +294,7 @@ def disks_section(psutil):
         seen.add(part.mountpoint)
         try:
             usage = psutil.disk_usage(part.mountpoint)
-        except (OSError, IOError):
+        except OSError:
             continue
         disks.append({
             "mount": part.mountpoint,
@@ -337,11 +337,11 @@ def nics_section(psutil):
 def _counters(psutil):
     try:
         disk = psutil.disk_io_counters(perdisk=False)
-    except (OSError, IOError, RuntimeError):
+    except (OSError, RuntimeError):
         disk = None
     try:
         nets = psutil.net_io_counters(pernic=True)
-    except (OSError, IOError, RuntimeError):
+    except (OSError, RuntimeError):
         nets = {}
     return disk, nets
 

@@ -268,7 +268,7 @@ def main():
         module.fail_json(msg="Invalid input: gather: choose at least one of %s." % ", ".join(SECTIONS))
     try:
         facts = gather(psutil, sections, sample)
-    except (OSError, IOError) as exc:
+    except OSError as exc:
         module.fail_json(msg="Could not read the host's facts: %s" % exc, exception=traceback.format_exc())
     module.exit_json(changed=False, ansible_facts={"tos_host": facts})
 

@@ -70,7 +70,7 @@ EXAMPLES = r"""
 - name: Inspect a cluster and wait for the result
   tos.cloud.inspection:
     api_url: http://127.0.0.1:9990
-    cluster: demo
+    cluster: demo-a
   register: inspection
 
 - name: Show the score and the items that are not normal
@@ -83,14 +83,14 @@ EXAMPLES = r"""
 - name: Start a network-only inspection without waiting
   tos.cloud.inspection:
     api_url: http://127.0.0.1:9990
-    cluster: demo
+    cluster: demo-a
     checks: [network]
     wait: false
 
 - name: Stop it
   tos.cloud.inspection:
     api_url: http://127.0.0.1:9990
-    cluster: demo
+    cluster: demo-a
     state: stopped
 """
 
@@ -189,6 +189,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._inspection import (
     start_body,
     stop_body,
 )
+from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import find_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
@@ -251,7 +252,20 @@ def run(tm):
                 return data
             return None
 
-        current = tm.client.post_verified(INSPECTION, start_body(uuid, name, params["checks"]), started) or {}
+        refused = None
+        try:
+            current = tm.client.post_verified(INSPECTION, start_body(uuid, name, params["checks"]), started) or {}
+        except TosApiError as exc:
+            if exc.kind != "api":
+                raise
+            refused = exc
+        if refused is not None:
+            # Someone started one between our read and our start ("already running"): attach to it.
+            current = progress()
+            if not is_running(current):
+                raise refused
+            out["attached"] = True
+            tm.changed = False
 
     if params["wait"] and not tm.check_mode:
         tm.doing("wait for the inspection of cluster '%s'" % name)

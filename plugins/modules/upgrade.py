@@ -97,21 +97,21 @@ EXAMPLES = r"""
 - name: Upgrade two hosts first (canaries)
   tos.cloud.upgrade:
     api_url: http://127.0.0.1:9990
-    cluster: demo
+    cluster: demo-a
     hosts: [tos-a1, 192.0.2.12]
   register: canaries
 
 - name: Show what would be upgraded on the rest, without changing anything
   tos.cloud.upgrade:
     api_url: http://127.0.0.1:9990
-    cluster: demo
+    cluster: demo-a
   check_mode: true
   register: plan
 
 - name: Upgrade the remaining hosts' storage service, refusing any package but 3.2.5.rc2
   tos.cloud.upgrade:
     api_url: http://127.0.0.1:9990
-    cluster: demo
+    cluster: demo-a
     service_types: [storage]
     version: 3.2.5.rc2
     wait_timeout: 3600

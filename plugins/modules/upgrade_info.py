@@ -46,7 +46,7 @@ EXAMPLES = r"""
 - name: Read the upgrade state of a cluster
   tos.cloud.upgrade_info:
     api_url: http://127.0.0.1:9990
-    cluster: demo
+    cluster: demo-a
   register: upgrade_state
 
 - name: Show the hosts still to upgrade
@@ -56,7 +56,7 @@ EXAMPLES = r"""
 - name: Read one host's backup versions
   tos.cloud.upgrade_info:
     api_url: http://127.0.0.1:9990
-    cluster: demo
+    cluster: demo-a
     hosts: [192.0.2.11]
 """
 
@@ -169,8 +169,8 @@ from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import find_cluster, get_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     cluster_hosts,
-    describe,
     compare_versions,
+    describe,
     read_backups,
     read_current_package,
     read_package_list,

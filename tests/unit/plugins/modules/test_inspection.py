@@ -9,7 +9,6 @@ import pytest
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError, TosClient
 from ansible_collections.tos.cloud.plugins.modules import inspection
-
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.operations_harness import CLUSTER, cluster_list, run_module
 
 IDLE = {"state": 0, "finishedPercent": 0, "checking": "", "normal": 0, "alarm": 0, "fault": 0, "score": 0,
@@ -109,6 +108,31 @@ def test_lost_start_answer_is_verified_not_repeated(capsys):
     result = run_module(inspection.main, {"cluster": "demo", "wait": False}, fake, capsys)
     assert result["changed"] is True
     assert len(fake.posts) == 1 and fake.runs == 1
+
+
+def test_one_started_by_someone_else_in_between_is_attached(capsys):
+    fake = FakeInspections(step=30)
+    real_post = fake.post
+
+    def racing_post(path, body=None):
+        fake._start(body)  # another client wins the race
+        fake.state["finishedPercent"] = 10
+        return real_post(path, body)
+    fake.post = racing_post
+    result = run_module(inspection.main, {"cluster": "demo", "wait": False}, fake, capsys)
+    assert result["changed"] is False and result["attached"] is True and fake.runs == 1
+    assert result["inspection"]["running"] is True
+
+
+def test_a_refused_start_without_a_running_inspection_fails_with_the_servers_reason(capsys):
+    fake = FakeInspections()
+
+    def refuse(path, body=None):
+        raise TosApiError("POST %s was refused by the manager (code 6002): license expired." % path, kind="api")
+    fake.post = refuse
+    result = run_module(inspection.main, {"cluster": "demo"}, fake, capsys)
+    assert result["failed"] and "license expired" in result["msg"] and "start the inspection" in result["msg"]
+    assert "exception" not in result
 
 
 def test_check_mode_says_it_would_start_without_starting(capsys):
