@@ -125,11 +125,8 @@ class Metrics:
             "Mem": {"Ratio": round(vmem / memory, 4) if memory else 0, "Logical": vmem, "Physical": memory},
         }
 
-    def storage_volumes(self, cluster: Cluster) -> int:
-        """Volumes of the converged storage: a system and a data volume per system VM."""
-        return 2 * (len(self.w.cluster_cvms(cluster)) + len(self.w.cluster_storage_vms(cluster)))
-
     def storage_allocated(self, cluster: Cluster) -> int:
+        """Each system VM has a system and a data volume on the converged storage."""
         per_vm = 100 * 1024**3 + 200 * 1024**3  # system + data volume
         return per_vm * (len(self.w.cluster_cvms(cluster)) + len(self.w.cluster_storage_vms(cluster)))
 

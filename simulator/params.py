@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from .errors import ApiError, invalid, missing
+from .errors import invalid, missing
 
 T = TypeVar("T")
 
@@ -247,8 +247,3 @@ def page_params(params: Params) -> tuple[int, int]:
         params.int("page_num", minimum=0, maximum=10**9),
         params.int("page_size", minimum=0, maximum=10**6),
     )
-
-
-def error_if(condition: bool, error: ApiError) -> None:
-    if condition:
-        raise error

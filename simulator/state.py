@@ -106,12 +106,8 @@ class World:
             used.add(vm.storage_ip)
         return used
 
-    def host_task(self, host_uuid: str) -> Task | None:
-        """The latest task of a physical host (a new task replaces the previous one)."""
-        return self.tasks.get(host_uuid)
-
     def running_task(self, host_uuid: str) -> Task | None:
-        task = self.host_task(host_uuid)
+        task = self.tasks.get(host_uuid)
         return task if task is not None and task.status == "running" else None
 
     # --- (de)serialisation ---------------------------------------------------------------

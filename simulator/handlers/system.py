@@ -60,9 +60,17 @@ MAIL_FIELDS: dict[str, Reader] = {
 }
 
 
+# fields where null is a value (no policy, no SNMP target); elsewhere null means "not sent"
+NULLABLE = {"time_access_control_policy", "snmps"}
+
+
 def read_fields(p: Params, fields: dict[str, Reader]) -> dict[str, Any]:
     """The fields present in the request, validated (fields not sent are left out)."""
-    return {key: reader(p, key) for key, reader in fields.items() if key in p.source}
+    return {
+        key: reader(p, key)
+        for key, reader in fields.items()
+        if key in p.source and (p.source[key] is not None or key in NULLABLE)
+    }
 
 
 def merged_mail(sim: Simulator, p: Params) -> dict[str, Any]:
