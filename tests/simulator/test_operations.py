@@ -127,7 +127,7 @@ def test_snapshots_need_a_center_node_and_get_unique_names(api: Api, cluster: st
     api.deploy_cvm(cluster)
     assert api.post("/v1/cluster/data/snapshot/save", {"cluster_uuid": cluster, "ip": "192.0.2.11"})["scode"] == 4001
     center = {"cluster_uuid": cluster, "ip": "192.0.2.101"}
-    names = [api.ok_post("/v1/cluster/data/snapshot/save", center)["file_name"] for _ in range(3)]
+    names = [api.ok_post("/v1/cluster/data/snapshot/save", center)["file_name"] for attempt in range(3)]
     assert len(set(names)) == 3
     stamps = [int(n[len("snapshot"):-3]) for n in names]
     assert stamps == sorted(stamps) and stamps[-1] - stamps[0] < 10

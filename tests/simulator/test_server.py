@@ -141,9 +141,10 @@ def test_latency_fault_delays_then_answers(api: Api) -> None:
 
 def test_http_fault_with_retry_after_and_count(api: Api) -> None:
     add_fault(api, path="/v1/cluster/*", method="GET", kind="http", status=503, retry_after=1, count=2)
-    for _ in range(2):
+    for attempt in range(2):
         response = requests.get(api.base_url + "/v1/cluster/list", timeout=10)
-        assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+        assert response.status_code == 503, attempt
+        assert response.headers["Retry-After"] == "1"
     assert requests.get(api.base_url + "/v1/cluster/list", timeout=10).status_code == 200
     assert api.control("GET", "/_sim/faults").json()["faults"] == []
 
