@@ -14,20 +14,22 @@ import threading
 
 import pytest
 import yaml
+
 from ansible.errors import AnsibleParserError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
+from ansible.utils.collection_loader import AnsibleCollectionConfig
 
 try:  # ansible-core 2.19+: a template given as a plain str is not trusted, so not templated
     from ansible.template import trust_as_template
 except ImportError:  # older: every str is a template
     def trust_as_template(value):
         return value
-from ansible.utils.collection_loader import AnsibleCollectionConfig
 
 if AnsibleCollectionConfig.collection_finder is None:  # plain pytest: let the plugin loader find tos.cloud
     import ansible_collections
+
     from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
     _AnsibleCollectionFinder(paths=[os.path.dirname(path) for path in ansible_collections.__path__],
