@@ -4,12 +4,14 @@ the overview dashboard."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import inspection
 from ..fixture import stable_uuid
 from ..metrics import Metrics
 from ..model import Cluster, Host
+from ..ops import CVM_MEMORY, CVM_VCPUS, STORAGE_VM_MEMORY, STORAGE_VM_VCPUS
 from ..params import Params, page_params, paginate
 from ..state import World
 from . import route
@@ -289,6 +291,40 @@ def chassis_list(sim: Simulator, p: Params) -> dict[str, Any]:
 
 
 # --- status pages -----------------------------------------------------------------------------------
+def _sections(p: Params, builders: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    """One key per flag of the request: the section when the flag is true, else null."""
+    return {flag: build() if p.bool(flag) else None for flag, build in builders.items()}
+
+
+def _cpu(m: Metrics, hosts: list[Host]) -> dict[str, Any]:
+    cores = sum(h.cpu_cores for h in hosts)
+    used = sum(h.cpu_cores * m.cpu_usage(h) / 100 for h in hosts if h.up)
+    return {"total": cores, "used": round(used, 2), "usage": _ratio(used, cores)}
+
+
+def _memory(m: Metrics, hosts: list[Host]) -> dict[str, Any]:
+    total = sum(h.memory_total for h in hosts)
+    used = sum(m.mem_used(h) for h in hosts if h.up)
+    return {"total": total, "used": used, "usage": _ratio(used, total)}
+
+
+def _storage(m: Metrics, hosts: list[Host]) -> dict[str, Any]:
+    storage_hosts = [h for h in hosts if "storage" in h.type_version]
+    total = sum(m.disk_total(h, "data") for h in storage_hosts)
+    used = sum(m.disk_used(h, "data") for h in storage_hosts)
+    return {"total": total, "used": used, "usage": _ratio(used, total)}
+
+
+def _with_series(w: World, p: Params, section: dict[str, Any]) -> dict[str, Any]:
+    return dict(section, series=_series(w, p, section["usage"]))
+
+
+def _io_top(hosts: list[Host], read: str, write: str, names: tuple[str, str]) -> list[dict[str, Any]]:
+    ranked = sorted(hosts, key=lambda h: (-(_io(h, read) + _io(h, write)), h.name))[:10]
+    return [{"host_uuid": h.uuid, "host_ip": h.ip, "hostname": h.name, names[0]: _io(h, read), names[1]: _io(h, write)}
+            for h in ranked]
+
+
 @route("GET", "/v1/cluster/hardware_resources/inspect", "hardware resource sections picked by flags")
 def hardware_resources(sim: Simulator, p: Params) -> dict[str, Any]:
     w = sim.world
@@ -298,52 +334,35 @@ def hardware_resources(sim: Simulator, p: Params) -> dict[str, Any]:
     hosts = w.cluster_hosts(cluster)
     up = [h for h in hosts if h.up]
     count = p.int("count", minimum=0, maximum=MAX_SERIES) or DEFAULT_TOP
-    storage_hosts = [h for h in hosts if "storage" in h.type_version]
-    data: dict[str, Any] = {}
-    if p.bool("cpu_status"):
-        cores = sum(h.cpu_cores for h in hosts)
-        used = sum(h.cpu_cores * m.cpu_usage(h) / 100 for h in up)
-        data["cpu_status"] = {"total": cores, "used": round(used, 2), "usage": _ratio(used, cores),
-                              "series": _series(w, p, _ratio(used, cores))}
-    if p.bool("memory_status"):
-        total = sum(h.memory_total for h in hosts)
-        used_mem = sum(m.mem_used(h) for h in up)
-        data["memory_status"] = {"total": total, "used": used_mem, "usage": _ratio(used_mem, total),
-                                 "series": _series(w, p, _ratio(used_mem, total))}
-    if p.bool("storage_status"):
-        total = sum(m.disk_total(h, "data") for h in storage_hosts)
-        used_disk = sum(m.disk_used(h, "data") for h in storage_hosts)
-        data["storage_status"] = {"total": total, "used": used_disk, "usage": _ratio(used_disk, total),
-                                  "series": _series(w, p, _ratio(used_disk, total))}
-    if p.bool("network_status"):
-        read = sum(_io(h, "net_rmbps") for h in hosts)
-        write = sum(_io(h, "net_wmbps") for h in hosts)
-        data["network_status"] = {"nic_total": 3 * len(hosts), "nic_up": 3 * len(up), "nic_down": 3 * (len(hosts) - len(up)),
-                                  "read_mbps": read, "write_mbps": write, "series": _series(w, p, read + write)}
-    if p.bool("io_status"):
+
+    def network() -> dict[str, Any]:
+        read, write = sum(_io(h, "net_rmbps") for h in hosts), sum(_io(h, "net_wmbps") for h in hosts)
+        return {"nic_total": 3 * len(hosts), "nic_up": 3 * len(up), "nic_down": 3 * (len(hosts) - len(up)),
+                "read_mbps": read, "write_mbps": write, "series": _series(w, p, read + write)}
+
+    def io() -> dict[str, Any]:
         riops, wiops = sum(_io(h, "disk_riops") for h in hosts), sum(_io(h, "disk_wiops") for h in hosts)
-        data["io_status"] = {"read_iops": riops, "write_iops": wiops,
-                             "read_speed": sum(_io(h, "disk_rspeed") for h in hosts),
-                             "write_speed": sum(_io(h, "disk_wspeed") for h in hosts),
-                             "series": _series(w, p, riops + wiops)}
-    if p.bool("vsm_status"):
+        return {"read_iops": riops, "write_iops": wiops, "read_speed": sum(_io(h, "disk_rspeed") for h in hosts),
+                "write_speed": sum(_io(h, "disk_wspeed") for h in hosts), "series": _series(w, p, riops + wiops)}
+
+    def vsm() -> dict[str, Any]:
         vms = w.cluster_storage_vms(cluster)
         running = sum(1 for v in vms if v.status == "running" and w.hosts[v.machine_uuid].up)
         deploying = sum(1 for v in vms if v.status == "deploying")
-        data["vsm_status"] = {"total": len(vms), "running": running, "deploying": deploying,
-                              "fault": len(vms) - running - deploying}
-    if p.bool("cpu_top"):
-        data["cpu_top"] = _top(hosts, m.cpu_usage, count)
-    if p.bool("memory_top"):
-        data["memory_top"] = _top(hosts, m.mem_usage, count)
-    if p.bool("storage_top"):
-        data["storage_top"] = _top(storage_hosts, m.disk_usage, count)
-    if p.bool("network_top"):
-        data["network_top"] = _top(hosts, lambda h: _io(h, "net_rmbps") + _io(h, "net_wmbps"), count)
-    for key in ("cpu_status", "memory_status", "storage_status", "network_status", "io_status", "vsm_status",
-                "cpu_top", "memory_top", "storage_top", "network_top"):
-        data.setdefault(key, None)
-    return data
+        return {"total": len(vms), "running": running, "deploying": deploying, "fault": len(vms) - running - deploying}
+
+    return _sections(p, {
+        "cpu_status": lambda: _with_series(w, p, _cpu(m, hosts)),
+        "memory_status": lambda: _with_series(w, p, _memory(m, hosts)),
+        "storage_status": lambda: _with_series(w, p, _storage(m, hosts)),
+        "network_status": network,
+        "io_status": io,
+        "vsm_status": vsm,
+        "cpu_top": lambda: _top(hosts, m.cpu_usage, count),
+        "memory_top": lambda: _top(hosts, m.mem_usage, count),
+        "storage_top": lambda: _top([h for h in hosts if "storage" in h.type_version], m.disk_usage, count),
+        "network_top": lambda: _top(hosts, lambda h: _io(h, "net_rmbps") + _io(h, "net_wmbps"), count),
+    })
 
 
 @route("GET", "/v1/cluster/detail_status/inspect", "VM, storage, container, network and tenant details by flags")
@@ -353,49 +372,39 @@ def detail_status(sim: Simulator, p: Params) -> dict[str, Any]:
     p.str("tenant_uuid", required=False)
     m = Metrics(w)
     hosts = w.cluster_hosts(cluster)
-    data: dict[str, Any] = {}
-    if p.bool("vm_status"):
-        data["vm_status"] = m.state_summary(hosts)
-    if p.bool("vm_top"):
-        vms = [("cvm", c.uuid, c.name, c.machine_uuid, 8, 16 * 1024**3) for c in w.cluster_cvms(cluster)]
-        vms += [(v.vm_type, v.uuid, v.name, v.machine_uuid, 4, 8 * 1024**3) for v in w.cluster_storage_vms(cluster)]
+
+    def vm_top() -> list[dict[str, Any]]:
+        vms = [("cvm", c.uuid, c.name, c.machine_uuid, CVM_VCPUS, CVM_MEMORY) for c in w.cluster_cvms(cluster)]
+        vms += [(v.vm_type, v.uuid, v.name, v.machine_uuid, STORAGE_VM_VCPUS, STORAGE_VM_MEMORY)
+                for v in w.cluster_storage_vms(cluster)]
         vms.sort(key=lambda v: (-v[5], v[2]))
-        data["vm_top"] = [
-            {"uuid": u, "name": n, "type": t, "host_ip": w.hosts[h].ip, "vcpus": c, "memory": mem}
-            for t, u, n, h, c, mem in vms[:10]
-        ]
-    if p.bool("storage_status"):
+        return [{"uuid": u, "name": n, "type": t, "host_ip": w.hosts[h].ip, "vcpus": c, "memory": mem}
+                for t, u, n, h, c, mem in vms[:10]]
+
+    def storage() -> dict[str, Any]:
         inner = storage_inner(w, cluster, m)
-        data["storage_status"] = {k: inner[k] for k in ("pool_count", "volume_total_count", "volume_health_count",
-                                                         "volume_degrade_count", "volume_failed_count")}
-    if p.bool("storage_iops_top"):
-        ranked = sorted(hosts, key=lambda h: (-(_io(h, "disk_riops") + _io(h, "disk_wiops")), h.name))[:10]
-        data["storage_iops_top"] = [{"host_uuid": h.uuid, "host_ip": h.ip, "hostname": h.name,
-                                     "riops": _io(h, "disk_riops"), "wiops": _io(h, "disk_wiops")} for h in ranked]
-    if p.bool("storage_mbps_top"):
-        ranked = sorted(hosts, key=lambda h: (-(_io(h, "disk_rspeed") + _io(h, "disk_wspeed")), h.name))[:10]
-        data["storage_mbps_top"] = [{"host_uuid": h.uuid, "host_ip": h.ip, "hostname": h.name,
-                                     "rspeed": _io(h, "disk_rspeed"), "wspeed": _io(h, "disk_wspeed")} for h in ranked]
-    if p.bool("storage_pool_top"):
-        data["storage_pool_top"] = sorted(m.storage_pools(hosts), key=lambda pool: (-pool["usage"], pool["name"]))
-    if p.bool("container_status"):
-        data["container_status"] = {"total": 0, "running": 0, "stopped": 0}
-    if p.bool("container_top"):
-        data["container_top"] = []
-    if p.bool("network_equipment_status"):
+        return {k: inner[k] for k in ("pool_count", "volume_total_count", "volume_health_count",
+                                      "volume_degrade_count", "volume_failed_count")}
+
+    def network_equipment() -> dict[str, Any]:
         compute = [h for h in hosts if "compute" in h.type_version]
         up = sum(1 for h in compute if h.up)
-        data["network_equipment_status"] = {"switch_num": len(compute), "switch_connection": up,
-                                            "switch_no_connection": len(compute) - up, "router_num": 0, "gateway_num": 0}
-    if p.bool("security_network_element_status"):
-        data["security_network_element_status"] = {"total": 0, "running": 0, "stopped": 0}
-    if p.bool("tenant_status"):
-        data["tenant_status"] = {"total": len(cluster.tenants), "list": list(cluster.tenants)}
-    for key in ("vm_status", "vm_top", "storage_status", "storage_iops_top", "storage_mbps_top", "storage_pool_top",
-                "container_status", "container_top", "network_equipment_status", "security_network_element_status",
-                "tenant_status"):
-        data.setdefault(key, None)
-    return data
+        return {"switch_num": len(compute), "switch_connection": up, "switch_no_connection": len(compute) - up,
+                "router_num": 0, "gateway_num": 0}
+
+    return _sections(p, {
+        "vm_status": lambda: m.state_summary(hosts),
+        "vm_top": vm_top,
+        "storage_status": storage,
+        "storage_iops_top": lambda: _io_top(hosts, "disk_riops", "disk_wiops", ("riops", "wiops")),
+        "storage_mbps_top": lambda: _io_top(hosts, "disk_rspeed", "disk_wspeed", ("rspeed", "wspeed")),
+        "storage_pool_top": lambda: sorted(m.storage_pools(hosts), key=lambda pool: (-pool["usage"], pool["name"])),
+        "container_status": lambda: {"total": 0, "running": 0, "stopped": 0},  # no containers simulated
+        "container_top": lambda: [],
+        "network_equipment_status": network_equipment,
+        "security_network_element_status": lambda: {"total": 0, "running": 0, "stopped": 0},
+        "tenant_status": lambda: {"total": len(cluster.tenants), "list": list(cluster.tenants)},
+    })
 
 
 def _health(total: int, healthy: int, fault_if_none: bool = True) -> dict[str, Any]:
@@ -416,25 +425,27 @@ def overall_status(sim: Simulator, p: Params) -> dict[str, Any]:
     cluster = _cluster(sim, p)
     p.str("tenant_uuid", required=False)
     hosts = w.cluster_hosts(cluster)
-    data: dict[str, Any] = {}
-    if p.bool("manager_cloud_status"):
+
+    def manager() -> dict[str, Any]:
         members = w.manager["members"]
         ok = w.manager["ready"] and w.manager["leader"] is not None
-        data["manager_cloud_status"] = dict(_health(len(members), len(members) if ok else 0), leader=w.manager["leader"] or "")
-    if p.bool("compute_status"):
-        compute = [h for h in hosts if "compute" in h.type_version]
-        data["compute_status"] = _health(len(compute), sum(1 for h in compute if h.up))
-    if p.bool("storage_status"):
-        storage = [h for h in hosts if "storage" in h.type_version]
-        data["storage_status"] = _health(len(storage), sum(1 for h in storage if h.up), fault_if_none=False)
-    if p.bool("network_status"):
-        data["network_status"] = _health(3 * len(hosts), 3 * sum(1 for h in hosts if h.up))
-    if p.bool("cloud_manage_status"):
+        return dict(_health(len(members), len(members) if ok else 0), leader=w.manager["leader"] or "")
+
+    def of_service(service: str, fault_if_none: bool = True) -> dict[str, Any]:
+        having = [h for h in hosts if service in h.type_version]
+        return _health(len(having), sum(1 for h in having if h.up), fault_if_none)
+
+    def cloud_manage() -> dict[str, Any]:
         cvms = w.cluster_cvms(cluster, running_only=True)
-        data["cloud_manage_status"] = _health(len(cvms), sum(1 for c in cvms if w.hosts[c.machine_uuid].up))
-    for key in ("manager_cloud_status", "compute_status", "storage_status", "network_status", "cloud_manage_status"):
-        data.setdefault(key, None)
-    return data
+        return _health(len(cvms), sum(1 for c in cvms if w.hosts[c.machine_uuid].up))
+
+    return _sections(p, {
+        "manager_cloud_status": manager,
+        "compute_status": lambda: of_service("compute"),
+        "storage_status": lambda: of_service("storage", fault_if_none=False),
+        "network_status": lambda: _health(3 * len(hosts), 3 * sum(1 for h in hosts if h.up)),
+        "cloud_manage_status": cloud_manage,
+    })
 
 
 @route("GET", "/v1/cluster/vmserver/service/get", "network-service VMs of a tenant (none in the simulator)")
@@ -492,13 +503,6 @@ def overview(sim: Simulator, p: Params) -> dict[str, Any]:
     m = Metrics(w)
     hosts = w.cluster_hosts(cluster)
     up = [h for h in hosts if h.up]
-    storage_hosts = [h for h in hosts if "storage" in h.type_version]
-    cores = sum(h.cpu_cores for h in hosts)
-    used_cores = sum(h.cpu_cores * m.cpu_usage(h) / 100 for h in up)
-    mem_total = sum(h.memory_total for h in hosts)
-    mem_used = sum(m.mem_used(h) for h in up)
-    disk_total = sum(m.disk_total(h, "data") for h in storage_hosts)
-    disk_used = sum(m.disk_used(h, "data") for h in storage_hosts)
     ratio = m.usage_ratio(hosts)
     cvms = w.cluster_cvms(cluster)
     svms = w.cluster_storage_vms(cluster)
@@ -511,12 +515,9 @@ def overview(sim: Simulator, p: Params) -> dict[str, Any]:
         "host": {"total": len(hosts), "healthy": len(up), "down": len(hosts) - len(up),
                  "maintenance": sum(1 for h in hosts if h.maintenance)},
         "vm": m.state_summary(hosts),
-        "cpu": {"total": cores, "used": round(used_cores, 2), "usage": _ratio(used_cores, cores),
-                "allocated": ratio["Cpu"]["Logical"], "series": _series(w, p, _ratio(used_cores, cores))},
-        "memory": {"total": mem_total, "used": mem_used, "usage": _ratio(mem_used, mem_total),
-                   "allocated": ratio["Mem"]["Logical"], "series": _series(w, p, _ratio(mem_used, mem_total))},
-        "storage": {"total": disk_total, "used": disk_used, "usage": _ratio(disk_used, disk_total),
-                    "allocated": m.storage_allocated(cluster)},
+        "cpu": dict(_with_series(w, p, _cpu(m, hosts)), allocated=ratio["Cpu"]["Logical"]),
+        "memory": dict(_with_series(w, p, _memory(m, hosts)), allocated=ratio["Mem"]["Logical"]),
+        "storage": dict(_storage(m, hosts), allocated=m.storage_allocated(cluster)),
         "cloud_manage": {"total": len(cvms), "running": sum(1 for c in cvms if c.status == "running"),
                          "leader": leader.ip if leader else ""},
         "storage_service_vm": {"total": len(svms), "running": sum(1 for v in svms if v.status == "running"),
