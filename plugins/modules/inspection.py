@@ -178,6 +178,7 @@ inspection:
       returned: when the manager returns it
 """
 
+from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 from ansible_collections.tos.cloud.plugins.module_utils._inspection import (
     CHECKS,
     INSPECTION,
@@ -189,8 +190,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._inspection import (
     start_body,
     stop_body,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
-from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
+from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule, wait_for
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import find_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
 
@@ -270,12 +270,19 @@ def run(tm):
     if params["wait"] and not tm.check_mode:
         tm.doing("wait for the inspection of cluster '%s'" % name)
 
-        def finished():
-            data = progress()
-            return (data or {"state": 0}) if not is_running(data) else None
+        last = {"data": current}
 
-        current = tm.wait_for(finished, params["wait_timeout"], interval=POLL_INTERVAL,
-                              what="the inspection of cluster '%s' to finish" % name)
+        def finished():
+            last["data"] = progress()
+            return (last["data"] or {"state": 0}) if not is_running(last["data"]) else None
+
+        def timed_out(msg):
+            # the inspection goes on: say how far it got, and that this run started it (changed)
+            tm.fail(msg + " The inspection goes on; run the module again to attach to it.",
+                    changed=tm.changed, attached=out["attached"], inspection=shape_result(last["data"]))
+
+        current = wait_for(finished, params["wait_timeout"], interval=POLL_INTERVAL, on_timeout=timed_out,
+                           what="the inspection of cluster '%s' to finish" % name)
     elif not current:
         current = progress()
     result = shape_result(current)

@@ -103,6 +103,15 @@ def test_attach_and_wait_returns_the_running_inspections_result(capsys):
     assert result["inspection"]["state_name"] == "finished" and result["inspection"]["id"] == "run-1"
 
 
+def test_timeout_fails_saying_how_far_it_got_and_that_it_started_one(capsys):
+    fake = FakeInspections(step=1)
+    result = run_module(inspection.main, {"cluster": "demo", "wait_timeout": 1}, fake, capsys)
+    assert result["failed"] and result["changed"] is True
+    assert "Timed out after 1s" in result["msg"] and "attach" in result["msg"]
+    assert result["inspection"]["running"] is True and 0 < result["inspection"]["finishedPercent"] < 100
+    assert len(fake.posts) == 1
+
+
 def test_lost_start_answer_is_verified_not_repeated(capsys):
     fake = FakeInspections(step=100, lose_answer="/v1/cluster/inspection")
     result = run_module(inspection.main, {"cluster": "demo", "wait": False}, fake, capsys)
