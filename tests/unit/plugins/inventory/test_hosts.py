@@ -270,6 +270,16 @@ def test_hostname_key_chooses_the_inventory_name(sim, key, expected):
     assert inventory.get_host(expected or host.name).vars["ansible_host"] == "192.0.2.11"
 
 
+def test_a_host_without_management_address_is_named_by_its_name(sim):
+    key = "GET /v1/cluster/get?cluster_uuid=%s" % cluster_uuid(sim.answers, "生产-集群")
+    sim.answers[key]["TopoHostNode"][0]["managerNet"] = None
+    inventory = sim.load()
+    hv = sim.hostvars(inventory, "tos-b1")
+    assert hv["tos_management_ip"] is None
+    assert "ansible_host" not in hv
+    assert hv["tos_storage_ip"]
+
+
 def test_same_host_name_in_two_clusters_keeps_the_first_with_a_warning(sim):
     key = "GET /v1/cluster/get?cluster_uuid=%s" % cluster_uuid(sim.answers, "生产-集群")
     sim.answers[key]["TopoHostNode"][0]["name"] = "tos-a1"
@@ -366,6 +376,12 @@ def test_clusters_option_takes_names_and_uuids(sim):
     inventory = sim.load(clusters=["prod-a", "no-such-cluster"])
     assert sorted(inventory.hosts)[0] == "192.0.2.11" and len(inventory.hosts) == 4
     assert any("no-such-cluster" in w and "prod-a" in w for w in sim.warnings)
+
+
+def test_fetch_workers_below_one_reads_one_cluster_after_the_other(sim):
+    inventory = sim.load(fetch_workers=0)
+    assert len(inventory.hosts) == 8
+    assert len(sim.clients) == 1
 
 
 def test_concurrent_fetch_gives_the_same_inventory(sim):
