@@ -299,7 +299,7 @@ def upgrade_host(client, cluster_uuid, entry, timeout, stall_timeout=None, wait=
                        stall_timeout=stall_timeout, clock=clock, sleep=sleep)
 
     def failed(reason):
-        outcome.update(status=FAILED, reason=reason)
+        outcome.update(status=FAILED, reason=str(reason).rstrip(". "))
         return outcome
 
     try:
@@ -324,6 +324,7 @@ def upgrade_host(client, cluster_uuid, entry, timeout, stall_timeout=None, wait=
             return None
 
         client.post_verified(UPGRADE, upgrade_body(cluster_uuid, entry), landed)
+        outcome["_sent"] = True  # the host may have changed from here on, whatever follows
         if not wait:
             outcome.update(status=STARTED, reason="upgrade started; not waited for (wait=false)")
             return outcome
@@ -367,6 +368,14 @@ def run_plan(client, cluster_uuid, plan, timeout, stall_timeout=None, wait=True,
         elif outcome["status"] == STARTED:
             stop = "not started: wait=false starts one host per run"
     return outcomes
+
+
+def strip_internal(outcomes):
+    """Remove the internal markers from outcomes; return whether any host may have changed."""
+    touched = False
+    for outcome in outcomes:
+        touched = outcome.pop("_sent", False) or touched or outcome["status"] in (UPGRADED, STARTED)
+    return touched
 
 
 def summarize(outcomes):

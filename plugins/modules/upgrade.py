@@ -252,7 +252,6 @@ from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     PENDING,
     SERVICE_TYPES,
     SKIPPED,
-    STARTED,
     UPGRADED,
     cluster_hosts,
     describe,
@@ -263,6 +262,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     run_plan,
     same_version,
     select_hosts,
+    strip_internal,
     summarize,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
@@ -339,8 +339,8 @@ def run(tm):
 
     outcomes = run_plan(tm.client, uuid, plan, params["wait_timeout"], stall_timeout=params["stall_timeout"] or None,
                         wait=params["wait"], on_host=on_host)
+    tm.changed = strip_internal(outcomes)
     summary = summarize(outcomes)
-    tm.changed = bool(summary[UPGRADED] or summary[FAILED] or summary[STARTED])
     if summary[FAILED]:
         bad = next(o for o in outcomes if o["status"] == FAILED)
         msg = "Upgrade of host %s (%s) to %s failed: %s." % (bad["host"], bad["ip"], target, bad["reason"])

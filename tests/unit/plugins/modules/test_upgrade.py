@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 from ansible_collections.tos.cloud.plugins.modules import upgrade, upgrade_info
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.operations_harness import (
     TARGET,
@@ -50,10 +51,24 @@ def test_failed_host_fails_the_task_and_later_hosts_are_untouched(capsys):
     fake = platform(fail={"192.0.2.12": (0.5, "disk full / 磁盘已满")})
     result = run_module(upgrade.main, {"cluster": "demo"}, fake, capsys)
     assert result["failed"] is True and result["changed"] is True
+    assert all("_sent" not in h for h in result["hosts"])
     assert "h12" in result["msg"] and "disk full / 磁盘已满" in result["msg"] and "h13" in result["msg"]
     assert result["failed_host"] == "h12"
     assert [h["status"] for h in result["hosts"]] == ["upgraded", "failed", "not_started"]
     assert fake.posts == ["192.0.2.11", "192.0.2.12"] and fake.versions["192.0.2.13"] == OLD
+
+
+def test_a_refused_first_host_fails_without_change(capsys):
+    fake = platform()
+
+    def refuse(path, body=None):
+        raise TosApiError("POST %s was refused by the manager (code 3004): host 192.0.2.11 is busy." % path,
+                          kind="api", code=3004)
+    fake.post = refuse
+    result = run_module(upgrade.main, {"cluster": "demo"}, fake, capsys)
+    assert result["failed"] and result["changed"] is False
+    assert "h11" in result["msg"] and "host 192.0.2.11 is busy." in result["msg"] and ".." not in result["msg"]
+    assert all("_sent" not in h for h in result["hosts"])
 
 
 def test_service_types_limit_what_is_upgraded(capsys):
