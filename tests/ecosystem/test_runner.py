@@ -13,6 +13,7 @@ must never appear in a job event or an artifact file. The inventory source examp
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -22,7 +23,14 @@ import requests
 import yaml
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from ansible_collections.tos.cloud.tests.ecosystem.helpers import COLLECTIONS, REPO_ROOT, ansible_env, load_yaml, tool
+from ansible_collections.tos.cloud.tests.ecosystem.helpers import (
+    COLLECTIONS,
+    REPO_ROOT,
+    VENV_BIN,
+    ansible_env,
+    load_yaml,
+    tool,
+)
 
 ansible_runner = pytest.importorskip("ansible_runner")
 trustme = pytest.importorskip("trustme")
@@ -32,9 +40,19 @@ TOKEN = "tok-ecosystem-3f9c1d7e5b2a4c68"
 WRONG_TOKEN = "tok-wrong-8a1e2f4c6b9d0357"
 CREDENTIAL_TYPE = REPO_ROOT / "awx" / "credential_type.yml"
 INVENTORY_SOURCE = REPO_ROOT / "awx" / "inventory" / "hosts.tos.yml"
-# the job templates of docs/awx.md, and the extra variables a survey would give them
-JOB_TEMPLATES = {
-    "site.yml": {},
+SURVEYS = REPO_ROOT / "awx" / "surveys"
+SURVEY_TYPES = ("text", "textarea", "password", "integer", "float", "multiplechoice", "multiselect")
+# What an operator would put into the job template's extra variables or survey: one small cluster (rack C
+# of the simulator's fixture) instead of the three of playbooks/group_vars, to keep the test short.
+CLOUD = {
+    "cluster_bringup_clusters": [{
+        "name": "awx-c", "seed_ip": "203.0.113.11", "desc": "made by an AWX job",
+        "cvms": [{"host": "tos-c1", "address": "203.0.113.101/24", "gateway": "203.0.113.1"}],
+        "drs": {"enabled": False},
+        "snapshot_policy": {"interval": "1d", "daemon": "started"},
+    }],
+    "cluster_bringup_mail": {},
+    "cluster_bringup_system_settings": {},
 }
 PROMPTING_KEYS = ("vars_prompt",)
 PAUSE_MODULES = ("pause", "ansible.builtin.pause", "ansible.legacy.pause")
@@ -63,6 +81,27 @@ def inject_credential(credential_type, inputs, private_data_dir):
     namespace["tower"] = namespace["awx"] = {"filename": filenames}
     return {key: env.from_string(template).render(**namespace)
             for key, template in (credential_type["injectors"].get("env") or {}).items()}
+
+
+def survey_answers(survey, **answers):
+    """The extra variables AWX gives a job whose survey was answered with ``answers`` (defaults elsewhere)."""
+    spec = json.loads((SURVEYS / survey).read_text(encoding="utf-8"))["spec"]
+    extra = {}
+    for question in spec:
+        value = answers.get(question["variable"], question.get("default"))
+        if question["type"] == "integer":
+            value = int(value)
+        extra[question["variable"]] = value
+    return extra
+
+
+def role_options():
+    """Every variable the roles declare in meta/argument_specs.yml, with its spec."""
+    options = {}
+    for path in sorted((REPO_ROOT / "roles").glob("*/meta/argument_specs.yml")):
+        for entry_point in load_yaml(path)["argument_specs"].values():
+            options.update(entry_point.get("options") or {})
+    return options
 
 
 # ---- fixtures ---------------------------------------------------------------------------------
@@ -117,21 +156,42 @@ def unwrap_unsafe(value):
     return value
 
 
-def run_job(tmp_path, credential_type, inputs, playbook, extravars=None):
-    """Run a playbook of playbooks/ as an AWX job: project copied into the private data dir, the
-    demo inventory, the credential's environment, ansible-runner's events and artifacts."""
-    pdd = tmp_path / "job"
+def run_job(work, credential_type, inputs, playbook, extravars=None, inventory="demo.ini"):
+    """Run a playbook of playbooks/ as an AWX job: the project copied into the private data dir, an
+    inventory (playbooks/inventory/demo.ini, or the inventory source awx/inventory/hosts.tos.yml), the
+    credential's environment; ansible-runner writes the events and artifacts."""
+    pdd = Path(work) / ("job-" + playbook.replace(".yml", ""))
     shutil.copytree(REPO_ROOT / "playbooks", pdd / "project")
     (pdd / "inventory").mkdir()
-    shutil.copy(REPO_ROOT / "playbooks" / "inventory" / "demo.ini", pdd / "inventory" / "hosts")
+    if inventory == "demo.ini":
+        shutil.copy(REPO_ROOT / "playbooks" / "inventory" / "demo.ini", pdd / "inventory" / "hosts")
+    else:
+        shutil.copy(INVENTORY_SOURCE, pdd / "inventory" / "hosts.tos.yml")
     envvars = inject_credential(credential_type, inputs, pdd)
     envvars.update(ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
-                   ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="false")
+                   ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="false",
+                   PATH=os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")]))
     result = ansible_runner.run(
         private_data_dir=str(pdd), playbook=playbook, envvars=envvars, extravars=extravars or {},
         quiet=True, suppress_env_files=True, timeout=600,
     )
     return result, pdd, envvars
+
+
+def assert_job_successful(result):
+    """What AWX shows as a green job: status successful, stats present, no failed or unreachable host."""
+    events = list(result.events)
+    stdout = "\n".join(e.get("stdout", "") for e in events)
+    assert result.status == "successful", stdout[-6000:]
+    assert result.rc == 0
+    kinds = [e["event"] for e in events]
+    assert "playbook_on_stats" in kinds
+    assert "runner_on_failed" not in kinds, stdout[-6000:]
+    assert "runner_on_unreachable" not in kinds, stdout[-6000:]
+    stats = result.stats
+    assert not stats.get("failures") and not stats.get("dark"), stats
+    assert sum((stats.get("ok") or {}).values()) > 0
+    return stats
 
 
 def assert_token_never_leaks(token, result, pdd):
@@ -207,6 +267,28 @@ def _playbook_problems(path):
     return problems
 
 
+@pytest.mark.parametrize("survey", sorted(p.name for p in SURVEYS.glob("*.json")))
+def test_survey_asks_for_role_variables_awx_can_pass(survey):
+    spec = json.loads((SURVEYS / survey).read_text(encoding="utf-8"))
+    assert spec["name"] and spec["description"] and spec["spec"]
+    options = role_options()
+    for question in spec["spec"]:
+        variable = question["variable"]
+        assert question["question_name"] and isinstance(question["required"], bool)
+        assert question["type"] in SURVEY_TYPES
+        assert variable in options, "%s asks for %s, which no role declares" % (survey, variable)
+        wanted = options[variable].get("type", "str")
+        if question["type"] == "integer":
+            assert wanted == "int" and question["min"] <= question["default"] <= question["max"]
+        elif question["type"] in ("text", "textarea", "password"):
+            assert wanted == "str", "%s is %s, a text answer is a string" % (variable, wanted)
+        elif question["type"] == "multiplechoice":
+            choices = question["choices"].split("\n") if isinstance(question["choices"], str) else question["choices"]
+            assert question["default"] in choices
+            if wanted == "bool":
+                assert set(choices) == {"true", "false"}
+
+
 def test_playbooks_never_prompt():
     files = sorted((REPO_ROOT / "playbooks").glob("*.yml")) + sorted((REPO_ROOT / "roles").glob("*/tasks/*.yml"))
     assert files
@@ -214,32 +296,50 @@ def test_playbooks_never_prompt():
     assert not problems, "job templates cannot answer prompts: " + "; ".join(problems)
 
 
-@pytest.mark.parametrize("playbook", sorted(JOB_TEMPLATES))
-def test_playbook_runs_as_an_awx_job(playbook, credential_type, credential_inputs, simulator, tls, tmp_path):
+@pytest.fixture(scope="module")
+def site_job(credential_type, credential_inputs, simulator, tls, tmp_path_factory):
+    """The demo, playbooks/site.yml (bring-up, then the inspection report), run once as an AWX job."""
+    work = tmp_path_factory.mktemp("site")
     requests.delete(simulator + "/_sim/requests", verify=tls["ca_file"], timeout=10)
-    result, pdd, envvars = run_job(tmp_path, credential_type, credential_inputs, playbook, JOB_TEMPLATES[playbook])
-    events = list(result.events)
-    stdout = "\n".join(e.get("stdout", "") for e in events)
-    assert result.status == "successful", stdout
-    assert result.rc == 0
-    kinds = [e["event"] for e in events]
-    assert "playbook_on_stats" in kinds
-    assert "runner_on_failed" not in kinds, stdout
-    assert "runner_on_unreachable" not in kinds, stdout
-    stats = result.stats
-    assert not stats.get("failures") and not stats.get("dark"), stats
-    assert sum((stats.get("ok") or {}).values()) > 0
+    result, pdd, envvars = run_job(work, credential_type, credential_inputs, "site.yml",
+                                   dict(CLOUD, tos_report_dir=str(work / "report"), **survey_answers("inspect.json")))
+    log = requests.get(simulator + "/_sim/requests", verify=tls["ca_file"], timeout=10).json()["requests"]
+    return result, pdd, envvars, log, work
+
+
+def test_site_runs_as_an_awx_job(site_job):
+    result, pdd, envvars, log, work = site_job
+    assert_job_successful(result)
     # TLS was verified against the CA the credential wrote to a file, and the token was accepted
     assert envvars["TOS_VALIDATE_CERTS"] == "true"
     assert Path(envvars["TOS_CA_PATH"]).is_file()
-    log = requests.get(simulator + "/_sim/requests", verify=tls["ca_file"], timeout=10).json()["requests"]
-    assert any(r["path"].startswith("/v1/") and r["status"] == 200 for r in log)
+    assert any(r["path"] == "/v1/cluster/add" and r["status"] == 200 for r in log)
+    assert (work / "report" / "index.html").is_file()
+    assert_token_never_leaks(TOKEN, result, pdd)
+
+
+def test_rolling_upgrade_job_uses_the_inventory_source(site_job, credential_type, credential_inputs, simulator, tls,
+                                                       tmp_path):
+    extravars = survey_answers("rolling_upgrade.json", rolling_upgrade_cluster="awx-c", rolling_upgrade_batch_size=3)
+    extravars["rolling_upgrade_health_delay"] = 1
+    result, pdd, _env = run_job(tmp_path, credential_type, credential_inputs, "rolling_upgrade.yml", extravars,
+                                inventory="hosts.tos.yml")
+    assert_job_successful(result)
+    assert_token_never_leaks(TOKEN, result, pdd)
+    state = requests.get(simulator + "/_sim/state", verify=tls["ca_file"], timeout=10).json()
+    assert "3.2.5.rc2" in json.dumps(state)
+
+
+def test_gather_facts_job_runs_on_localhost(credential_type, credential_inputs, tmp_path):
+    result, pdd, _env = run_job(tmp_path, credential_type, credential_inputs, "gather_facts.yml",
+                                {"tos_facts_hosts": "localhost"})
+    assert_job_successful(result)
     assert_token_never_leaks(TOKEN, result, pdd)
 
 
 def test_wrong_token_fails_the_job_with_a_clear_message_and_no_token(credential_type, credential_inputs, tmp_path):
     inputs = dict(credential_inputs, api_token=WRONG_TOKEN)
-    result, pdd, _env = run_job(tmp_path, credential_type, inputs, "site.yml")
+    result, pdd, _env = run_job(tmp_path, credential_type, inputs, "bringup.yml", CLOUD)
     assert result.status == "failed"
     failed = [e for e in result.events if e["event"] == "runner_on_failed"]
     assert failed
@@ -248,25 +348,18 @@ def test_wrong_token_fails_the_job_with_a_clear_message_and_no_token(credential_
     assert_token_never_leaks(WRONG_TOKEN, result, pdd)
 
 
-def test_inventory_source_lists_the_cluster_hosts(credential_type, credential_inputs, simulator, tmp_path):
-    """The inventory source of docs/awx.md, with the credential's environment, after a cluster exists."""
-    ca_file = _write(tmp_path / "ca.pem", credential_inputs["ca_cert"])
-    headers = {"Authorization": "Bearer " + TOKEN}
-    clusters = requests.get(simulator + "/v1/cluster/list", params={"page_num": 1, "page_size": 100}, headers=headers,
-                            verify=ca_file, timeout=10).json()["data"]
-    if not (clusters or {}).get("list"):
-        answer = requests.post(simulator + "/v1/cluster/add", json={"ip": "192.0.2.11", "name": "awx-inventory"},
-                               headers=headers, verify=ca_file, timeout=10).json()
-        assert answer.get("scode", answer.get("status_code")) == 0, answer
+def test_inventory_source_lists_the_cluster_hosts(site_job, credential_type, credential_inputs, tmp_path):
+    """The inventory source of docs/awx.md, loaded as an AWX inventory update does, with the credential."""
     env = ansible_env(**inject_credential(credential_type, credential_inputs, tmp_path))
     shutil.copy(INVENTORY_SOURCE, tmp_path / "hosts.tos.yml")
-    proc = subprocess.run([tool("ansible-inventory"), "-i", str(tmp_path / "hosts.tos.yml"), "--list"], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run([tool("ansible-inventory"), "-i", str(tmp_path / "hosts.tos.yml"), "--list", "--export"],
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
+    assert "[WARNING]" not in proc.stderr, proc.stderr
     assert TOKEN not in proc.stdout + proc.stderr
     inventory = unwrap_unsafe(json.loads(proc.stdout))
     hosts = inventory["_meta"]["hostvars"]
-    assert "192.0.2.11" in hosts, sorted(hosts)
+    assert "203.0.113.11" in hosts, sorted(hosts)
     assert all(h.get("ansible_user") == "root" for h in hosts.values())
-    assert any(group.startswith("tos_cluster_") for group in inventory), sorted(inventory)
+    assert {"tos_cluster_awx_c", "tos_center_leader"} <= set(inventory), sorted(inventory)
     assert any(group.startswith("tos_compute_version") for group in inventory), sorted(inventory)
