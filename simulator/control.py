@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from . import ops
 from .core import Simulator
 from .errors import ApiError
 from .faults import FaultSpecError
@@ -159,6 +160,19 @@ def add_routes(app: web.Application, key: web.AppKey[Simulator]) -> None:
         sim.advance(float(seconds))
         return _ok(now=sim.world.now(), clock_offset=sim.world.clock_offset)
 
+    async def set_durations(request: web.Request) -> web.Response:
+        """How long operations started from now on take, in seconds at speed 1.0
+        (e.g. {"inspection": 600} keeps an inspection running long enough to attach to it).
+        A reset restores the start-up durations."""
+        body = await _body(request)
+        for kind, seconds in body.items():
+            if kind not in ops.DURATIONS:
+                raise ControlError(f"unknown operation {kind!r}: one of {sorted(ops.DURATIONS)}")
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
+                raise ControlError(f"'{kind}' must be a number of seconds > 0")
+        ops.DURATIONS.update({kind: float(seconds) for kind, seconds in body.items()})
+        return _ok(durations=dict(ops.DURATIONS))
+
     async def health(request: web.Request) -> web.Response:
         sim = sim_of(request)
         return _ok(now=sim.world.now(), speed=sim.speed, hosts=len(sim.world.hosts), clusters=len(sim.world.clusters))
@@ -179,3 +193,4 @@ def add_routes(app: web.Application, key: web.AppKey[Simulator]) -> None:
     r.add_post("/_sim/manager", set_manager)
     r.add_post("/_sim/time", advance_time)
     r.add_get("/_sim/health", health)
+    r.add_post("/_sim/durations", set_durations)

@@ -51,6 +51,8 @@ class Simulator:
         """Back to the start-up fixture (or load the one given); clears faults and the request
         log. A fixture that does not load leaves everything as it was."""
         self.world = fixture.load(fixture_path or self.options.fixture, time.time())
+        ops.DURATIONS.clear()
+        ops.DURATIONS.update(ops.DEFAULT_DURATIONS)
         self.faults.clear()
         self.requests.clear()
         self.save()

@@ -22,6 +22,8 @@ DURATIONS: dict[str, float] = {
     "upgrade": 30.0,  # per host, whatever the number of service types
     "inspection": 15.0,
 }
+#: the start-up values, restored by a reset
+DEFAULT_DURATIONS: dict[str, float] = dict(DURATIONS)
 
 DEFAULT_DRS: dict[str, Any] = {
     "Enabled": True,

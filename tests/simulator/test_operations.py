@@ -174,3 +174,19 @@ def test_global_config_accepts_partial_updates_and_the_ip_of_the_doc_example(api
     assert api.ok_get("/v1/cluster/get/global/config", cluster_uuid=cluster) == data
     assert api.post("/v1/cluster/set/global/config", {"cluster_uuid": cluster})["scode"] == 1002
     assert api.post("/v1/cluster/set/global/config", {"ip": "203.0.113.11", "CPUOverAllocationThreshold": 1})["scode"] == 2001
+
+
+def test_durations_control_keeps_an_operation_running_until_reset(api: Api, cluster: str) -> None:
+    assert api.control("POST", "/_sim/durations", {"nope": 1}).status_code == 400
+    assert api.control("POST", "/_sim/durations", {"inspection": 0}).status_code == 400
+    assert api.control("POST", "/_sim/durations", {"inspection": 100000}).json()["durations"]["inspection"] == 100000
+    body = {"cluster_uuid": cluster, "cluster_name": "c1", "check_system": True}
+    api.ok_post("/v1/cluster/inspection", body)
+    api.advance(30)  # would finish a default (15 s) inspection many times over
+    running = api.ok_get("/v1/cluster/inspection/progress", cluster_uuid=cluster)
+    assert running["state"] == 1 and running["finishedPercent"] < 100
+    api.reset()
+    cluster = api.add_cluster()
+    api.ok_post("/v1/cluster/inspection", dict(body, cluster_uuid=cluster))
+    api.advance(30)
+    assert api.ok_get("/v1/cluster/inspection/progress", cluster_uuid=cluster)["state"] == 2
