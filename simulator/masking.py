@@ -5,7 +5,9 @@ import re
 from typing import Any
 
 MASK = "********"
-SECRET_KEY = re.compile(r"pass(word|wd)?|token|secret", re.IGNORECASE)
+# Whole field names only: "smtp_password" and "api_token" are secrets, "token_expire_second" and
+# "password_complexity_policy" are settings whose values tests need to read.
+SECRET_KEY = re.compile(r"(^|_)(pass|password|passwd|pwd|token|secret)$", re.IGNORECASE)
 
 
 def mask(value: Any) -> Any:
