@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - Reads C(/v1/system/version) and C(/v1/system/member/list) and returns the version (raw and parsed)
     and the manager members (leader, candidates, readiness).
-  - Optionally also returns the system settings (C(/v1/system/setting/inspect)).
+  - Optionally also returns the system settings (C(/v1/system/setting/inspect)), with the SMTP password masked.
 author:
   - tos.cloud maintainers (@tos-cloud)
 extends_documentation_fragment:
@@ -23,9 +23,16 @@ extends_documentation_fragment:
 options:
   gather_settings:
     description:
-      - Also read the system settings (login, password and access control policies).
+      - Also read the system settings (login, password and access control policies, mail settings).
+      - The settings API is addressed through a cluster although the settings are system-wide; see O(cluster).
+      - Without any cluster on the manager, RV(settings) is null and the module warns.
     type: bool
     default: false
+  cluster:
+    description:
+      - Name (exact) or UUID of the cluster to read the system settings through, with O(gather_settings=true).
+      - Defaults to the first cluster of the cluster list.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -85,16 +92,21 @@ members:
       type: bool
       sample: true
 settings:
-  description: The system settings as the API returns them.
+  description:
+    - The system settings as the API returns them, with C(mail_setting.smtp_password) masked.
+    - Null when the manager has no cluster yet.
   returned: when O(gather_settings=true)
   type: dict
 """
 
 import re
 
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import require_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
+from ansible_collections.tos.cloud.plugins.module_utils._resolve import list_clusters
 
 _WORD_RE = re.compile(r"\S+")
+SECRETS = ("smtp_password",)
 
 
 def parse_version(raw):
@@ -128,13 +140,29 @@ def run(tm):
         },
     }
     if tm.params["gather_settings"]:
-        tm.doing("read the system settings")
-        result["settings"] = tm.client.get("/v1/system/setting/inspect") or {}
+        result["settings"] = read_settings(tm)
     tm.exit(**result)
 
 
+def read_settings(tm):
+    """The system settings, asked through the cluster named by ``cluster`` or else the first one."""
+    if tm.params["cluster"]:
+        cluster = require_cluster(tm, tm.params["cluster"])
+    else:
+        tm.doing("find a cluster to read the system settings through")
+        cluster = next(iter(list_clusters(tm.client)), None)
+        if cluster is None:
+            tm.warn("The manager has no cluster yet and the system settings API needs one: settings are not returned.")
+            return None
+    tm.doing("read the system settings")
+    return tm.client.get("/v1/system/setting/inspect", {"cluster_uuid": cluster["uuid"]}) or {}
+
+
 def main():
-    TosModule(argument_spec=dict(gather_settings=dict(type="bool", default=False))).execute(run)
+    TosModule(argument_spec=dict(
+        gather_settings=dict(type="bool", default=False),
+        cluster=dict(type="str"),
+    ), secrets=SECRETS).execute(run)
 
 
 if __name__ == "__main__":
