@@ -243,6 +243,16 @@ class TosClient:
                 if not exc.may_have_landed:
                     raise
                 last = exc
+            if last.kind == "timeout":
+                # No answer in time: the manager may still be working on the request, so state read
+                # now can miss it and a second POST could apply it twice.  Watch state for a while
+                # and never send it again.
+                outcome = _watch(landed, max(float(getattr(self, "timeout", None) or 0), 5.0), self._sleep, self.backoff)
+                if outcome:
+                    return outcome
+                last.message += (" It was not sent again, so that it cannot be applied twice; check the manager's "
+                                 "state and re-run the task.")
+                raise last
             self._sleep(backoff_delay(attempt, self.backoff))
             outcome = landed()
             if outcome:
@@ -374,6 +384,20 @@ class TosClient:
                 method=method, path=path, url=url, kind="api", http_status=status, code=inner[0],
                 message_en=inner[1], message_cn=inner[2])
         return data
+
+
+def _watch(landed, window, sleep, backoff):
+    """Poll ``landed()`` with backoff for about ``window`` seconds; return its last outcome."""
+    waited = 0.0
+    attempt = 0
+    while True:
+        delay = min(backoff_delay(attempt, backoff), 2.0)
+        sleep(delay)
+        waited += delay
+        outcome = landed()
+        attempt += 1
+        if outcome or waited >= window or attempt >= 30:
+            return outcome
 
 
 def _server_says(en, cn):
