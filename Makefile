@@ -31,7 +31,7 @@ export ANSIBLE_NOCOLOR := 1
 TEST_SUITES :=
 -include mk/*.mk
 
-.PHONY: help venv collection demo test units simtests sanity integration lint molecule clean \
+.PHONY: help venv collection demo test units simtests sanity integration integration-all lint molecule clean \
         sim-start sim-stop build-collection
 
 help:
@@ -86,7 +86,7 @@ demo: collection
 
 # ---- tests -------------------------------------------------------------------------------
 
-test: units simtests sanity integration $(TEST_SUITES)
+test: units simtests sanity integration-all $(TEST_SUITES)
 	@echo "make test: all suites passed"
 
 units: collection
@@ -108,6 +108,11 @@ integration: collection $(TEST_COPY)
 	  printf 'tos_api_url: %s\ntos_sim_url: %s\n' "$$(cat $(SIMDIR)/sim.url)" "$$(cat $(SIMDIR)/sim.url)" \
 	    > $(TEST_COPY)/tests/integration/integration_config.yml; \
 	  cd $(TEST_COPY) && ansible-test integration --color no --local $(INTEGRATION_TARGETS)
+
+# every target, in two shards at once (2 cores), each with its own tree copy and simulator
+INTEGRATION_SHARDS ?= 2
+integration-all: collection
+	@tools/integration-shards $(INTEGRATION_SHARDS) $(BUILD)
 
 # one target, e.g.: make integration-cluster  (TEST_ROOT/SIMDIR may point elsewhere to run in parallel)
 integration-%:
