@@ -11,6 +11,7 @@ It never calls ``fail_json``: callers decide what a failure means.
 
 from __future__ import annotations
 
+import os
 import random
 import time
 import traceback
@@ -209,6 +210,9 @@ class TosClient:
                 import warnings
                 warnings.simplefilter("ignore", InsecureRequestWarning)
         else:
+            if ca_path and not os.path.exists(ca_path):
+                raise TosApiError("ca_path (TOS_CA_PATH) %s does not exist: give the PEM bundle of the CA that signed "
+                                  "the manager's certificate." % ca_path, kind="tls")
             self.verify = ca_path or True
         # counters for tests and the benchmark
         self.request_count = 0

@@ -1,0 +1,238 @@
+# Copyright (c) tos.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Table 4, secrets: the SMTP password and the API token (the simulator requires it: --token)
+never appear in what a run leaves behind: ansible-playbook's stdout and stderr with -vvv,
+--diff, check mode and failures; the results every callback receives (the suite's recorder);
+ansible-inventory's output; and ansible-runner's artifacts (job_events/*.json, stdout: what AWX
+stores).
+
+Each row is one ansible-playbook, ansible-inventory or ansible-runner process, scanned whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import relib
+import yaml
+
+TOKEN = "tok-RELIABILITY-5e1f0c7a9d"
+WRONG_TOKEN = "tok-WRONG-83b6a2f4c1"
+PASSWORD = "smtp-PW-RELIABILITY-4c2d9e"
+NEW_PASSWORD = "smtp-PW2-RELIABILITY-7a1b3f"
+SECRETS = (TOKEN, WRONG_TOKEN, PASSWORD, NEW_PASSWORD)
+
+MAIL = {"enabled": True, "sender_mail": "tos@example.com", "sender_name": "tos", "smtp_server": "127.0.0.1",
+        "smtp_port": 2525, "smtp_tls": False, "smtp_account": "tos@example.com", "smtp_password": PASSWORD}
+
+CLUSTER_A = {"name": "rel-a", "seed": relib.SEEDS["a"],
+             "cvms": [{"host": "tos-a1", "address": "192.0.2.101/24", "gateway": "192.0.2.1"}]}
+
+
+@pytest.fixture(scope="module")
+def tsim():
+    s = relib.Sim("secrets", token=TOKEN).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def fixture_a():
+    return str(relib.write_fixture(relib.workdir("secrets-fixtures") / "a.yml", clusters=[CLUSTER_A]))
+
+
+def leaks(text):
+    return [s for s in SECRETS if s in text]
+
+
+def scan_dir(path, skip=()):
+    """Every file under ``path`` (recursively) whose text holds a secret: {file: [secrets]}."""
+    found = {}
+    for file in Path(path).rglob("*"):
+        if not file.is_file() or file.name in skip:
+            continue
+        hits = leaks(file.read_text(errors="replace"))
+        if hits:
+            found[str(file.relative_to(path))] = hits
+    return found
+
+
+def mail_task(name, params=None, **extra):
+    task = relib.module_task(name, "mail_setting", dict(MAIL, **(params or {})))
+    task.update(extra)
+    return task
+
+
+def defaults(url, token=TOKEN):
+    opts = {"api_url": url}
+    if token:
+        opts["api_token"] = token
+    return {"group/tos.cloud.api": opts}
+
+
+def scenario_plays(name, url, fixture):
+    """(plays, ansible-playbook args, extra env) of each scenario."""
+    reset = relib.sim_step("reset", url, reset=fixture)
+    mail_set = relib.sim_step("mail preset", url, token=TOKEN, api=[
+        {"method": "POST", "path": "/v1/system/mail_setting/update",
+         "body": {"enabled": True, "sender_mail": "tos@example.com", "smtp_server_ip": "127.0.0.1",
+                  "smtp_server_port": 2525, "smtp_account": "tos@example.com", "smtp_password": PASSWORD}}])
+    md = defaults(url)
+    if name == "mail-apply-vvv":
+        return [relib.play([reset, mail_task(name)], module_defaults=md)], ["-vvv"], {}
+    if name == "mail-change-diff-vvv":
+        return [relib.play([reset, mail_set, mail_task(name, {"smtp_password": NEW_PASSWORD})], module_defaults=md)], \
+            ["-vvv", "--diff"], {}
+    if name == "mail-check-diff-vvv":
+        return [relib.play([reset, mail_set, mail_task(name, {"smtp_password": NEW_PASSWORD, "sender_name": "x"})],
+                           module_defaults=md)], ["-vvv", "--diff", "--check"], {}
+    if name == "mail-idempotent-diff":
+        return [relib.play([reset, mail_set, mail_task(name, {"sender_name": "tos"})], module_defaults=md)], ["--diff", "-v"], {}
+    if name == "mail-test-failure-vvv":
+        # the test mail goes to a port where nothing listens: the module fails
+        return [relib.play([reset, mail_task(name, {"test_recipient": "ops@example.com"})], module_defaults=md)], \
+            ["-vvv", "--diff"], {}
+    if name == "mail-bad-input-vvv":
+        return [relib.play([reset, mail_task(name, {"smtp_port": 99999})], module_defaults=md)], ["-vvv"], {}
+    if name == "system-info-settings-vvv":
+        return [relib.play([reset, mail_set, relib.module_task(name, "system_info", {"gather_settings": True})],
+                           module_defaults=md)], ["-vvv"], {}
+    if name == "wrong-token-vvv":
+        return [relib.play([reset, relib.module_task(name, "system_info", {})], module_defaults=defaults(url, WRONG_TOKEN))], \
+            ["-vvv"], {}
+    if name == "token-from-env-vvv":
+        return [relib.play([reset, mail_task(name)], module_defaults=defaults(url, token=None))], ["-vvv", "--diff"], \
+            {"TOS_API_TOKEN": TOKEN}
+    if name in ("role-bringup-vvv-diff", "role-bringup-check-vvv"):
+        role = {"name": name, "ansible.builtin.include_role": {"name": "tos.cloud.cluster_bringup"}, "vars": {
+            "tos_api_url": url, "tos_api_token": TOKEN,
+            "cluster_bringup_clusters": [{"name": "rel-s", "seed_ip": relib.SEEDS["b"]}],
+            "cluster_bringup_mail": dict(MAIL, smtp_password=NEW_PASSWORD)}}
+        args = ["-vvv", "--diff"] + (["--check"] if "check" in name else [])
+        return [relib.play([reset, mail_set, role])], args, {}
+    raise KeyError(name)
+
+
+PLAYBOOK_SCENARIOS = ["mail-apply-vvv", "mail-change-diff-vvv", "mail-check-diff-vvv", "mail-idempotent-diff",
+                      "mail-test-failure-vvv", "mail-bad-input-vvv", "system-info-settings-vvv", "wrong-token-vvv",
+                      "token-from-env-vvv", "role-bringup-vvv-diff", "role-bringup-check-vvv"]
+
+
+class TestSecretsPlaybook:
+    @pytest.mark.parametrize("name", PLAYBOOK_SCENARIOS)
+    def test_playbook_output_holds_no_secret(self, tsim, fixture_a, name):
+        if name.startswith("role-") and not (relib.ROOT / "roles/cluster_bringup/tasks/main.yml").exists():
+            pytest.skip("cluster_bringup is not in the collection yet")
+        plays, args, env = scenario_plays(name, tsim.url, fixture_a)
+        run = relib.run_playbook(plays, relib.workdir("secrets-" + name), args=args, env=env)
+        record = (run.dir / "record.jsonl").read_text()
+        assert not leaks(run.output()), "secret in ansible-playbook output: %s" % leaks(run.output())
+        assert not leaks(record), "secret in the task results callbacks receive: %s" % leaks(record)
+        assert not leaks((run.dir / "playbook.yml").read_text()) or True  # the input may hold them: it is ours
+        result = run.result(name)
+        # each scenario did what it says (a leak test of a run that did nothing proves nothing)
+        if name in ("mail-test-failure-vvv", "mail-bad-input-vvv", "wrong-token-vvv"):
+            assert result.get("failed"), relib.short_msg(result)
+            relib.assert_no_traceback(result)
+            if name == "wrong-token-vvv":
+                assert "api_token" in result["msg"] and "TOS_API_TOKEN" in result["msg"], result["msg"]
+        elif name == "role-bringup-vvv-diff":
+            assert run.rc == 0, run.output()[-3000:]
+        elif name == "role-bringup-check-vvv":
+            assert run.rc == 0, run.output()[-3000:]
+        else:
+            assert not result.get("failed"), relib.short_msg(result)
+        if name == "mail-change-diff-vvv":
+            assert result["changed"] and "diff" in result, result
+            assert "********" in json.dumps(result["diff"]), result["diff"]
+        if name == "system-info-settings-vvv":
+            assert result.get("settings"), "gather_settings returned nothing to scan"
+
+
+# ---- ansible-inventory with the inventory plugin -----------------------------------------------
+
+
+class TestSecretsInventory:
+    def test_inventory_plugin_output_holds_no_secret(self, tsim, fixture_a):
+        if not (relib.ROOT / "plugins/inventory/hosts.py").exists():
+            pytest.skip("the inventory plugin is not in the collection yet")
+        tsim.reset(fixture_a)
+        dir = relib.workdir("secrets-inventory")
+        config = dir / "rel.tos.yml"
+        config.write_text(yaml.safe_dump({"plugin": "tos.cloud.hosts"}))
+        import subprocess
+
+        env = relib.ansible_env(dir, {"TOS_API_URL": tsim.url, "TOS_API_TOKEN": TOKEN,
+                                      "ANSIBLE_INVENTORY_ENABLED": "tos.cloud.hosts"})
+        ok = subprocess.run([str(relib.VENV_BIN / "ansible-inventory"), "-vvv", "-i", str(config), "--list"],
+                            cwd=dir, env=env, capture_output=True, text=True, timeout=300, check=False)
+        bad = subprocess.run([str(relib.VENV_BIN / "ansible-inventory"), "-vvv", "-i", str(config), "--list"],
+                             cwd=dir, env=dict(env, TOS_API_TOKEN=WRONG_TOKEN), capture_output=True, text=True,
+                             timeout=300, check=False)
+        assert ok.returncode == 0 and "tos-a1" in ok.stdout, ok.stderr[-2000:]
+        assert not leaks(ok.stdout + ok.stderr), leaks(ok.stdout + ok.stderr)
+        assert not leaks(bad.stdout + bad.stderr), leaks(bad.stdout + bad.stderr)
+        assert "api_token" in bad.stderr or "TOS_API_TOKEN" in bad.stderr, bad.stderr[-2000:]
+
+
+# ---- ansible-runner: what AWX stores ------------------------------------------------------------
+
+RUNNER_SCENARIOS = ["runner-vvv-diff", "runner-check-vvv", "runner-failure-vvv"]
+
+
+def runner_playbook(name, url, fixture):
+    reset = relib.sim_step("reset", url, reset=fixture)
+    tasks = [reset]
+    if name == "runner-failure-vvv":
+        tasks.append(mail_task(name, {"test_recipient": "ops@example.com"}))
+        tasks.append(relib.module_task("wrong token", "system_info", {"api_token": WRONG_TOKEN}))
+    else:
+        tasks.append(mail_task(name))
+        tasks.append(mail_task(name + " change", {"smtp_password": NEW_PASSWORD}))
+        tasks.append(relib.module_task(name + " info", "system_info", {"gather_settings": True}))
+    return [relib.play(tasks, module_defaults={"group/tos.cloud.api": {"api_url": url}})]
+
+
+class TestSecretsRunner:
+    @pytest.mark.parametrize("name", RUNNER_SCENARIOS)
+    def test_runner_artifacts_hold_no_secret(self, tsim, fixture_a, name):
+        import ansible_runner
+
+        dir = relib.workdir("secrets-" + name)
+        project = dir / "project"
+        project.mkdir()
+        (project / "site.yml").write_text(relib.dump_yaml(runner_playbook(name, tsim.url, fixture_a)))
+        inventory = dir / "inventory"
+        inventory.mkdir()
+        relib.write_inventory(inventory)
+        env = relib.ansible_env(dir)
+        # AWX injects the credential as environment variables (awx/credential_type.yml)
+        env["TOS_API_TOKEN"] = TOKEN
+        env.pop("RELIABILITY_RECORD", None)
+        cmdline = "--diff" + (" --check" if "check" in name else "")
+        result = ansible_runner.run(
+            private_data_dir=str(dir), playbook="site.yml", inventory=str(inventory / "inventory.ini"),
+            envvars=env, verbosity=3, cmdline=cmdline, quiet=True, ident="job",
+        )
+        artifacts = dir / "artifacts" / "job"
+        assert (artifacts / "job_events").is_dir() and list((artifacts / "job_events").glob("*.json")), \
+            "no job events written"
+        events = [json.loads(p.read_text()) for p in (artifacts / "job_events").glob("*.json")]
+        ran = [e for e in events if e.get("event") in ("runner_on_ok", "runner_on_failed")
+               and str(e.get("event_data", {}).get("task", "")).startswith(("runner-", "wrong token"))]
+        assert ran, "the scenario's tasks did not run (status %s)" % result.status
+        if name == "runner-failure-vvv":
+            assert any(e["event"] == "runner_on_failed" for e in ran), "expected failures to scan"
+        else:
+            assert result.status == "successful", (artifacts / "stdout").read_text()[-3000:]
+        # 'command' and 'env' echo the environment the caller gave the job (AWX keeps its own
+        # redacted copy): they are the input, not what the collection wrote
+        found = scan_dir(artifacts, skip=("command",))
+        assert not found, "secrets in ansible-runner artifacts: %s" % found
+        shutil.rmtree(dir / "env", ignore_errors=True)
+        assert os.path.exists(artifacts / "stdout")
