@@ -13,8 +13,14 @@ LINT_PYTHON_PATHS ?= $(wildcard plugins simulator tests bench tools)
 
 .PHONY: lint lint-ansible lint-yaml lint-python lint-docs lint-changelog
 
-lint: lint-ansible lint-yaml lint-python lint-docs lint-changelog
-	@echo "lint: all gates passed"
+LINT_GATES := lint-ansible lint-yaml lint-python lint-docs lint-changelog
+
+# every gate runs, so one run lists all findings; the target fails if any gate did
+lint: collection
+	@failed=""; for gate in $(LINT_GATES); do \
+	  $(MAKE) --no-print-directory $$gate || failed="$$failed $$gate"; done; \
+	  if [ -n "$$failed" ]; then echo "lint: failed:$$failed"; exit 1; fi; \
+	  echo "lint: all gates passed"
 
 lint-ansible: collection
 	cd $(ROOT) && NO_COLOR=1 ansible-lint --nocolor --profile production $(LINT_ANSIBLE_PATHS)

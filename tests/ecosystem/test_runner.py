@@ -18,8 +18,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import ansible_runner
 import pytest
 import requests
+import trustme
 import yaml
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -31,10 +33,7 @@ from ansible_collections.tos.cloud.tests.ecosystem.helpers import (
     load_yaml,
     tool,
 )
-
-ansible_runner = pytest.importorskip("ansible_runner")
-trustme = pytest.importorskip("trustme")
-simulator_testing = pytest.importorskip("simulator.testing")
+from simulator.testing import run_simulator
 
 TOKEN = "tok-ecosystem-3f9c1d7e5b2a4c68"
 WRONG_TOKEN = "tok-wrong-8a1e2f4c6b9d0357"
@@ -129,7 +128,7 @@ def tls(tmp_path_factory):
 @pytest.fixture(scope="module")
 def simulator(tls):
     """A simulator that wants the token and speaks HTTPS with the private CA's certificate."""
-    with simulator_testing.run_simulator(speed=200, token=TOKEN, tls_cert=tls["cert"], tls_key=tls["key"]) as url:
+    with run_simulator(speed=200, token=TOKEN, tls_cert=tls["cert"], tls_key=tls["key"]) as url:
         yield url
 
 
@@ -156,7 +155,7 @@ def unwrap_unsafe(value):
     return value
 
 
-def run_job(work, credential_type, inputs, playbook, extravars=None, inventory="demo.ini"):
+def run_job(work, credential_type, inputs, playbook, extravars=None, inventory="demo.ini", verbosity=0):
     """Run a playbook of playbooks/ as an AWX job: the project copied into the private data dir, an
     inventory (playbooks/inventory/demo.ini, or the inventory source awx/inventory/hosts.tos.yml), the
     credential's environment; ansible-runner writes the events and artifacts."""
@@ -173,7 +172,7 @@ def run_job(work, credential_type, inputs, playbook, extravars=None, inventory="
                    PATH=os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")]))
     result = ansible_runner.run(
         private_data_dir=str(pdd), playbook=playbook, envvars=envvars, extravars=extravars or {},
-        quiet=True, suppress_env_files=True, timeout=600,
+        verbosity=verbosity, quiet=True, suppress_env_files=True, timeout=600,
     )
     return result, pdd, envvars
 
@@ -339,7 +338,8 @@ def test_gather_facts_job_runs_on_localhost(credential_type, credential_inputs, 
 
 def test_wrong_token_fails_the_job_with_a_clear_message_and_no_token(credential_type, credential_inputs, tmp_path):
     inputs = dict(credential_inputs, api_token=WRONG_TOKEN)
-    result, pdd, _env = run_job(tmp_path, credential_type, inputs, "bringup.yml", CLOUD)
+    # job verbosity 3 (-vvv), where module arguments and every request's path are shown
+    result, pdd, _env = run_job(tmp_path, credential_type, inputs, "bringup.yml", CLOUD, verbosity=3)
     assert result.status == "failed"
     failed = [e for e in result.events if e["event"] == "runner_on_failed"]
     assert failed
