@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import importlib
 import shutil
+import sys
 import tarfile
 from importlib import metadata
 
 import pytest
 from packaging.requirements import Requirement
 
-from ansible_collections.tos.cloud.tests.ecosystem.helpers import REPO_ROOT, galaxy_version, load_yaml, run, tool
+from ansible_collections.tos.cloud.tests.ecosystem.helpers import REPO_ROOT, ansible_env, galaxy_version, load_yaml, run, tool
 
 # distribution name -> module name, where they differ
 IMPORT_NAMES = {"pyyaml": "yaml", "python-dateutil": "dateutil"}
@@ -90,6 +91,22 @@ def test_collection_metadata_points_at_the_requirements():
     assert meta["version"] == 3
     assert (REPO_ROOT / meta["dependencies"]["python"]).exists()
     assert (REPO_ROOT / meta["dependencies"]["system"]).exists()
+
+
+def test_builder_finds_the_requirements_in_the_installed_collection(build_context, tmp_path):
+    """What the builder stage of the image does: install the tarball, then introspect the collections."""
+    context = build_context[0]
+    tarball = context / "_build" / "collections" / ("tos-cloud-%s.tar.gz" % galaxy_version())
+    installed = run([tool("ansible-galaxy"), "collection", "install", "--offline", "--no-deps", "-p",
+                     str(tmp_path / "collections"), str(tarball)],
+                    env=dict(ansible_env(), ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "collections")))
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    introspected = run([sys.executable, str(context / "_build" / "scripts" / "introspect.py"), "introspect",
+                        str(tmp_path / "collections"), "--write-pip", str(tmp_path / "pip.txt")])
+    assert introspected.returncode == 0, introspected.stderr
+    found = {Requirement(line.split("#")[0]).name for line in (tmp_path / "pip.txt").read_text().splitlines() if line}
+    wanted = {r.name for r in python_requirements({"dependencies": {"python": "requirements.txt"}}, REPO_ROOT)}
+    assert wanted and wanted <= found, (wanted, found)
 
 
 def _all_requirements():
