@@ -326,7 +326,10 @@ def test_rolling_upgrade_job_uses_the_inventory_source(site_job, credential_type
     assert_job_successful(result)
     assert_token_never_leaks(TOKEN, result, pdd)
     state = requests.get(simulator + "/_sim/state", verify=tls["ca_file"], timeout=10).json()
-    assert "3.2.5.rc2" in json.dumps(state)
+    target = state["upgrade_package"]["version"]
+    rack_c = [h for h in state["hosts"].values() if h["group"] == "rack-c"]
+    assert rack_c and all(h["type_version"]["compute"] == target for h in rack_c), \
+        [(h["name"], h["type_version"]) for h in rack_c]
 
 
 def test_gather_facts_job_runs_on_localhost(credential_type, credential_inputs, tmp_path):
