@@ -1,0 +1,88 @@
+"""playbooks/rolling_upgrade.yml over the tos.cloud.hosts inventory: a fault on the second host stops
+the run naming it, leaves the third host untouched and the snapshot in place; once the fault is
+cleared a re-run finishes, skipping the host already upgraded."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import Sim
+
+TARGET = "3.2.5.rc2"
+# rack-a of the default fixture; the leader CVM on tos-a1, so the order is a2, a3, a4, then a1
+CLUSTER = {
+    "name": "upgrade-a",
+    "seed_ip": "192.0.2.11",
+    "cvms": [
+        {"host": "tos-a1", "address": "192.0.2.101/24", "gateway": "192.0.2.1"},
+        {"host": "tos-a2", "address": "192.0.2.102/24", "gateway": "192.0.2.1"},
+        {"host": "tos-a3", "address": "192.0.2.103/24", "gateway": "192.0.2.1"},
+    ],
+}
+ORDER = ["tos-a2", "tos-a3", "tos-a4", "tos-a1"]
+
+
+@pytest.fixture(scope="module")
+def cluster(sim: Sim) -> Path:
+    """The cluster brought up on a fresh simulator; the inventory file of tos.cloud.hosts."""
+    sim.reset()
+    run = sim.playbook("bringup.yml", extra_vars={
+        "cluster_bringup_clusters": [CLUSTER], "cluster_bringup_mail": {}, "cluster_bringup_system_settings": {}})
+    assert run.rc == 0, run
+    inventory = sim.tmp / "cloud.tos.yml"
+    inventory.write_text(f"plugin: tos.cloud.hosts\napi_url: {sim.url}\n")
+    return inventory
+
+
+def versions(sim: Sim) -> dict[str, set[str]]:
+    return {name: set(h["type_version"].values()) for name, h in sim.hosts().items() if name.startswith("tos-a")}
+
+
+def test_check_mode_prints_the_plan_and_changes_nothing(sim: Sim, cluster: Path) -> None:
+    before = sim.state()
+    run = sim.playbook("rolling_upgrade.yml", "--check", inventory=cluster,
+                       extra_vars={"rolling_upgrade_cluster": "upgrade-a"})
+    assert run.rc == 0, run
+    assert f"Upgrade plan for cluster upgrade-a to {TARGET}: 4 host(s) in 4 batch(es) (check mode: nothing is changed)" in run.out
+    lines = [line for line in run.out.splitlines() if line.strip().startswith('"batch ')]
+    assert [line.split(": ")[1].split()[0] for line in lines] == ORDER, run
+    assert "tos-a1 (192.0.2.11), leader CVM: compute 3.2.4 -> 3.2.5.rc2" in run.out
+    after = sim.state()
+    assert after["hosts"] == before["hosts"]
+    assert sim.cluster("upgrade-a")["snapshots"] == []
+
+
+def test_fault_on_the_second_host_stops_the_run_naming_it(sim: Sim, cluster: Path) -> None:
+    sim.control("POST", "upgrade_failure", {"host": "tos-a3", "at": 0.5})
+    run = sim.playbook("rolling_upgrade.yml", inventory=cluster, extra_vars={"rolling_upgrade_cluster": "upgrade-a"})
+    assert run.rc != 0, run
+    assert "Rolling upgrade of upgrade-a stopped at tos-a3" in run.out, run
+    assert "upgrade failed on host 192.0.2.13 (tos-a3)" in run.out, run
+    assert "Not started: tos-a4, tos-a1." in run.out, run
+    now = versions(sim)
+    assert now["tos-a2"] == {TARGET}
+    assert now["tos-a3"] != {TARGET}
+    assert now["tos-a4"] == {"3.2.4"}, "the third host was touched"
+    assert now["tos-a1"] == {"3.2.4"}
+    assert len(sim.cluster("upgrade-a")["snapshots"]) == 1
+
+
+def test_rerun_after_the_fault_is_cleared_resumes_and_skips_the_first_host(sim: Sim, cluster: Path) -> None:
+    sim.control("DELETE", "upgrade_failure")
+    sim.control("DELETE", "requests")
+    run = sim.playbook("rolling_upgrade.yml", inventory=cluster, extra_vars={"rolling_upgrade_cluster": "upgrade-a"})
+    assert run.rc == 0, run
+    assert f"skipped, already at {TARGET}: tos-a2" in run.out, run
+    upgrades = [r for r in sim.control("GET", "requests")["requests"] if r["path"] == "/v1/system/compute/version/upgrade"]
+    assert [item["host_ip"] for r in upgrades for item in r["body"]["list"][:1]] == ["192.0.2.13", "192.0.2.14", "192.0.2.11"]
+    assert set().union(*versions(sim).values()) == {TARGET}
+
+
+def test_a_finished_cluster_needs_nothing(sim: Sim, cluster: Path) -> None:
+    sim.control("DELETE", "requests")
+    run = sim.playbook("rolling_upgrade.yml", inventory=cluster, extra_vars={"rolling_upgrade_cluster": "upgrade-a"})
+    assert run.rc == 0, run
+    assert "0 host(s) in 0 batch(es)" in run.out
+    mutations = [r["path"] for r in sim.control("GET", "requests")["requests"] if r["method"] != "GET"]
+    assert mutations == []
