@@ -135,7 +135,6 @@ message_id:
 import mimetypes
 import os
 import smtplib
-import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -235,7 +234,7 @@ def main():
         module.fail_json(msg="The SMTP server %s refused the login of %s: %s" % (where, params["username"], to_native(exc)), **result)
     except smtplib.SMTPRecipientsRefused as exc:
         module.fail_json(msg="The SMTP server %s refused every recipient: %s" % (where, ", ".join(sorted(exc.recipients))), **result)
-    except (smtplib.SMTPException, socket.error, ssl.SSLError) as exc:
+    except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
         module.fail_json(msg="Could not send the mail through %s: %s" % (where, to_native(exc)), **result)
     if refused:
         module.warn("The SMTP server refused some recipients: %s" % ", ".join(sorted(refused)))

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-
 from conftest import Sim
 
 
