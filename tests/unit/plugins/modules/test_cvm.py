@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import check_vm_cidr, check_vm_gateway
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
+    check_vm_cidr,
+    check_vm_gateway,
+    cvm_on_host,
+    list_cvms,
+)
 from ansible_collections.tos.cloud.plugins.modules import cvm
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.cluster_harness import FakePlatform, run_module
 
@@ -174,3 +179,45 @@ def test_lost_deploy_answer_is_checked_not_repeated(capsys):
     result = run(platform, capsys, host="tos-a2", address="192.0.2.102/24", gateway="192.0.2.1")
     assert result["changed"] and not result.get("failed") and platform.mutations() == [DEPLOY]
     assert len(platform.cvms) == 2
+
+
+def topology_detail(*nodes):
+    return {"TopoHostNode": list(nodes)}
+
+
+def host_node(uuid, ip, system=False, machine=None, center=False):
+    node = {"UUID": uuid, "name": uuid, "managerNet": {"Addrs": [ip + "/24"]}, "IsSystemService": system,
+            "services": {"center": {"enabled": True} if center else None}}
+    if machine:
+        node["MachineUUID"] = machine
+    return node
+
+
+def test_cvm_host_from_the_simulator_reading():
+    detail = topology_detail(host_node("h1", "192.0.2.11"), host_node("v1", "192.0.2.101", True, "h1", True))
+    manage = [{"uuid": "v1", "ip": "192.0.2.101", "machine_uuid": "h1", "is_leader": True, "status": 1}]
+    assert list_cvms(detail, manage) == [{"uuid": "v1", "name": "v1", "ip": "192.0.2.101", "address": "192.0.2.101/24",
+                                          "host_uuid": "h1", "is_leader": True, "status": 1}]
+
+
+def test_cvm_host_from_the_documents_reading():
+    # the example: the center runs on the node itself, cloud/manage "uuid" is that node, machine_uuid ""
+    detail = topology_detail(host_node("h1", "192.0.2.11", center=True))
+    manage = [{"uuid": "h1", "ip": "192.0.2.11", "machine_uuid": "", "is_leader": True, "status": 1}]
+    found = list_cvms(detail, manage)
+    assert [(c["host_uuid"], c["ip"]) for c in found] == [("h1", "192.0.2.11")]
+    assert cvm_on_host(found, "h1")["is_leader"]
+
+
+def test_a_topology_center_node_missing_from_cloud_manage_still_counts():
+    detail = topology_detail(host_node("h1", "192.0.2.11"), host_node("v2", "192.0.2.102", True, "h1", True))
+    found = list_cvms(detail, [])
+    assert [(c["uuid"], c["host_uuid"], c["address"]) for c in found] == [("v2", "h1", "192.0.2.102/24")]
+
+
+def test_address_mismatch_compares_cidr_when_known_else_ip():
+    assert not cvm.address_mismatch({"address": "192.0.2.101/24", "ip": "192.0.2.101"}, None)
+    assert not cvm.address_mismatch({"address": "192.0.2.101/24", "ip": "192.0.2.101"}, " 192.0.2.101/24")
+    assert cvm.address_mismatch({"address": "192.0.2.101/24", "ip": "192.0.2.101"}, "192.0.2.101/25")
+    assert not cvm.address_mismatch({"address": None, "ip": "192.0.2.101"}, "192.0.2.101/25")
+    assert cvm.address_mismatch({"address": None, "ip": "192.0.2.101"}, "192.0.2.109/24")

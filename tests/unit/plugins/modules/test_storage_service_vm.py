@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import describe_storage_vm
 from ansible_collections.tos.cloud.plugins.modules import storage_service_vm as ssvm
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.cluster_harness import FakePlatform, run_module
 
@@ -111,3 +112,23 @@ def test_present_waits_for_a_deploy_still_running(capsys):
     result = run(platform, capsys, manage_address="192.0.2.20/24")
     assert not result["changed"] and platform.mutations() == []
     assert result["storage_vm"]["status"] == "running"
+
+
+def test_list_items_are_read_whatever_the_spelling():
+    simulator = describe_storage_vm({"uuid": "u", "name": "GST1", "vm_type": "GST", "manage_ip": "192.0.2.150",
+                                     "manage_cidr": "192.0.2.150/24", "storage_cidr": "192.0.2.160/24",
+                                     "host_uuid": "h1", "status": "running", "progress": 1.0})
+    other = describe_storage_vm({"UUID": "u", "Name": "GST1", "VmType": "GST", "ManageCidr": "192.0.2.150/24",
+                                 "StorageCidr": "192.0.2.160/24", "MachineUUID": "h1", "state": "running",
+                                 "progress": 1.0})
+    for view in (simulator, other):
+        assert (view["uuid"], view["manage_ip"], view["storage_ip"], view["host_uuid"]) == \
+            ("u", "192.0.2.150", "192.0.2.160", "h1")
+        assert not ssvm.is_deploying(view)
+
+
+def test_deploying_is_read_from_status_or_else_progress():
+    assert ssvm.is_deploying({"status": "deploying", "progress": 1.0})
+    assert not ssvm.is_deploying({"status": "running", "progress": 0.2})
+    assert ssvm.is_deploying({"status": None, "progress": 0.5})
+    assert not ssvm.is_deploying({"status": None, "progress": None})
