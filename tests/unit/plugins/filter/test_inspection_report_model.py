@@ -42,8 +42,8 @@ def test_filter_is_registered():
 def test_faults_come_before_alarms_then_normal_items():
     inspection = finished(
         system=[item("normal", "License", "alpha"), item("alarm", "Metadata backup", "alpha")],
-        hardware=[item("alarm", "CPU usage", "tos-a2 (192.0.2.12)"), item("fault", "Host status", "tos-a1 (192.0.2.11)",
-                                                                       "host_status")],
+        hardware=[item("alarm", "CPU usage", "tos-a2 (192.0.2.12)"),
+                  item("fault", "Host status", "tos-a1 (192.0.2.11)", "host_status")],
         score=70)
     model = inspection_report_model([gathered(inspection)])
     cluster = model["clusters"][0]
