@@ -144,9 +144,9 @@ def test_docs_index_links_every_page():
     assert not missing, "docs/README.md does not link: %s" % ", ".join(missing)
 
 
-@pytest.mark.parametrize("page", sorted(p.name for p in (REPO_ROOT / "docs").glob("*.md")))
+@pytest.mark.parametrize("page", ["README.md"] + sorted("docs/" + p.name for p in (REPO_ROOT / "docs").glob("*.md")))
 def test_relative_links_of_docs_pages_resolve(page):
-    path = REPO_ROOT / "docs" / page
+    path = REPO_ROOT / page
     broken = [target for target in links(path)
               if not re.match(r"^[a-z]+:", target) and not (path.parent / target).exists()]
     assert not broken, "%s links to missing files: %s" % (page, ", ".join(broken))
