@@ -106,8 +106,11 @@ class Sim:
         """SIGKILL: no chance to save or clean up."""
         self.proc.kill(signal.SIGKILL)
 
-    def restart(self):
-        """Start again with the same options (the same --state-file, a new free port)."""
+    def restart(self, same_port=True):
+        """Start again with the same options and --state-file, on the same port by default (the
+        clients of the killed process find the manager back where it was)."""
+        if same_port and self.url:
+            self.proc.options["port"] = self.url.rsplit(":", 1)[1]
         self.proc.workdir = self.dir
         return self.start()
 

@@ -76,6 +76,75 @@ TARGETS = {
 }
 
 
+# ---- mid-role targets: the fault hits one step of a role run ------------------------------------
+
+BRINGUP = [{"name": "rel-b", "seed_ip": relib.SEEDS["b"],
+            "cvms": [{"host": "tos-b1", "address": "198.51.100.101/24", "gateway": "198.51.100.1"}],
+            "drs": {"enabled": True, "threshold_level": 4, "max_step": 2}, "dpm": {"enabled": False},
+            "global_config": {"cpu": 2.0}, "snapshot_policy": {"interval": "6h", "daemon": "started"}}]
+
+
+def _bringup_count(s):
+    cluster = s["clusters"].get("rel-b")
+    if not cluster:
+        return 0
+    return len([c for c in s["cvms"] if c["address"] == "198.51.100.101/24"]) * len(
+        [n for n in s["cluster_names"] if n == "rel-b"])
+
+
+def _upgraded(s):
+    """How many hosts of rel-a run the package version on every service."""
+    return len([h for h, v in s["host_versions"].items() if h.startswith("tos-a") and set(v.values()) == {"3.2.5.rc2"}])
+
+
+ROLE_TARGETS = {
+    "cluster_bringup": {
+        "fixture": None, "vars": {"cluster_bringup_clusters": BRINGUP},
+        "count": _bringup_count, "want": 1,
+        "cases": [
+            ("http500-landed", {"kind": "http", "status": 500, "count": 1, "apply": True,
+                                "path": "/v1/cluster/deploy/cvm", "method": "POST"}, "ok"),
+            ("http502-once", {"kind": "http", "status": 502, "count": 1, "path": "/v1/cluster/cloud/manage",
+                              "method": "GET"}, "ok"),
+            ("http503-persistent", {"kind": "http", "status": 503, "retry_after": 1,
+                                    "path": "/v1/cluster/compute/service/drsconfig/update", "method": "POST"}, "fail"),
+            ("http504-once", {"kind": "http", "status": 504, "count": 2, "path": "/v1/cluster/list", "method": "GET"}, "ok"),
+            ("drop-landed", {"kind": "drop", "count": 1, "apply": True, "path": "/v1/cluster/add", "method": "POST"}, "ok"),
+            ("latency-once", {"kind": "latency", "seconds": 3, "count": 1, "path": "/v1/cluster/host/task/progress",
+                              "method": "GET"}, "ok"),
+            ("envelope-landed", dict(ENVELOPE, count=1, apply=True, path="/v1/cluster/set/global/config",
+                                     method="POST"), "fail"),
+            ("leader-change", "leader", "ok"),
+            ("not-ready", "not_ready", "fail"),
+            ("failover", "failover", "ok"),
+        ],
+    },
+    "rolling_upgrade": {
+        "fixture": "a", "vars": {"rolling_upgrade_cluster": "rel-a", "rolling_upgrade_hosts": ["tos-a2"],
+                                 "rolling_upgrade_health_delay": 1},
+        "count": _upgraded, "want": 1,
+        "cases": [
+            ("http500-landed", {"kind": "http", "status": 500, "count": 1, "apply": True,
+                                "path": "/v1/system/compute/version/upgrade", "method": "POST"}, "ok"),
+            ("drop-landed", {"kind": "drop", "count": 1, "apply": True, "path": "/v1/cluster/data/snapshot/save",
+                             "method": "POST"}, "ok"),
+            ("http502-once", {"kind": "http", "status": 502, "count": 1, "path": "/v1/cluster/host/task/progress",
+                              "method": "GET"}, "ok"),
+            ("http503-persistent", {"kind": "http", "status": 503, "retry_after": 1,
+                                    "path": "/v1/system/compute/version/upgrade", "method": "POST"}, "fail"),
+            ("http504-once", {"kind": "http", "status": 504, "count": 1, "path": "/v1/system/upgrade_package/list",
+                              "method": "GET"}, "ok"),
+            ("latency-once", {"kind": "latency", "seconds": 3, "count": 1, "path": "/v1/system/upgrade_package/list",
+                              "method": "GET"}, "ok"),
+            ("envelope-once", dict(ENVELOPE, count=1, path="/v1/system/member/list", method="GET"), "fail"),
+            ("leader-change", "leader", "ok"),
+            ("not-ready", "not_ready", "fail"),
+            ("failover", "failover", "ok"),
+        ],
+    },
+}
+
+
 def read_cases():
     """(case id, fault spec or special, phase expectations)."""
     cases = []
@@ -115,7 +184,22 @@ SUBSETS = {
 MUTATING_PERSISTENT_SUBSET = {"http500-persistent", "drop-persistent", "latency-persistent"}
 
 
-def cases_of(target):
+# targets whose cases are split over several batch playbooks (test classes), to spread them over
+# the xdist workers
+PARTS = {"system_info": 2, "cluster": 2, "cluster_bringup": 3, "rolling_upgrade": 3}
+
+
+def cases_of(target, part=None):
+    cases = all_cases_of(target)
+    if part is None:
+        return cases
+    n = PARTS.get(target, 1)
+    return [c for i, c in enumerate(cases) if i % n == part]
+
+
+def all_cases_of(target):
+    if target in ROLE_TARGETS:
+        return ROLE_TARGETS[target]["cases"]
     cases = read_cases() if TARGETS[target]["kind"] == "read" else mutating_cases()
     if target in SUBSETS:
         keep = SUBSETS[target]
@@ -131,9 +215,9 @@ def rerun_of(expect):
     return expect in ("fail", "any")
 
 
-def rows(target):
+def rows(target, part):
     out = []
-    for cid, _fault, expect in cases_of(target):
+    for cid, _fault, expect in cases_of(target, part):
         out.append(pytest.param(cid, "fault", id=cid))
         if rerun_of(expect):
             out.append(pytest.param(cid, "rerun", id=cid + "-rerun"))
@@ -143,11 +227,11 @@ def rows(target):
 # ---- the batch playbook of one target ------------------------------------------------------
 
 
-def build_batch(target, sim, fixtures):
+def build_batch(target, part, sim, fixtures):
     t = TARGETS[target]
     batch = relib.Batch(sim.url)
     fixture = fixtures[t["fixture"]] if t["fixture"] else str(relib.DEFAULT_FIXTURE)
-    for cid, fault, expect in cases_of(target):
+    for cid, fault, expect in cases_of(target, part):
         params = dict(t["params"], timeout=_timeout(cid.split("-", maxsplit=1)[0]))
         pre = {"reset": fixture, "clear_log": True}
         if isinstance(fault, dict):
@@ -170,6 +254,37 @@ def build_batch(target, sim, fixtures):
     return batch
 
 
+def build_role_batch(target, part, sim, fixtures):
+    t = ROLE_TARGETS[target]
+    batch = relib.Batch(sim.url)
+    fixture = fixtures[t["fixture"]] if t["fixture"] else str(relib.DEFAULT_FIXTURE)
+
+    def role(name, role_vars):
+        return {"name": "block " + name, "block": [
+            {"name": name, "ansible.builtin.include_role": {"name": "tos.cloud." + target}, "vars": role_vars}],
+            "rescue": [{"name": "rescued " + name, "ansible.builtin.debug": {"msg": "the role failed"}}]}
+
+    for cid, fault, expect in cases_of(target, part):
+        role_vars = dict(t["vars"], tos_api_url=sim.url, tos_timeout=_timeout(cid.split("-", maxsplit=1)[0]))
+        pre = {"reset": fixture, "clear_log": True}
+        if isinstance(fault, dict):
+            pre["faults"] = [fault]
+        elif fault == "leader":
+            pre["manager"] = {"leader": NEW_LEADER}
+        elif fault == "not_ready":
+            pre["manager"] = {"ready": False}
+        elif fault == "failover":
+            role_vars["tos_api_url"] = [relib.dead_url(), sim.url]
+        tasks = [role(cid, role_vars)]
+        post = {"manager": {"ready": True}}
+        if rerun_of(expect):
+            tasks.append(relib.sim_step("mid " + cid, sim.url, **post, clear_faults=True, read=True, clear_log=True))
+            tasks.append(role("rerun " + cid, dict(t["vars"], tos_api_url=sim.url)))
+            post = {}
+        batch.case(cid, tasks, pre=pre, post=post)
+    return batch
+
+
 _RUNS = {}
 
 
@@ -179,13 +294,30 @@ def fixtures():
     return {"a": str(relib.write_fixture(dir / "a.yml", clusters=[CLUSTER_A]))}
 
 
+@pytest.fixture(scope="module")
+def role_sims():
+    sims = []
+    yield sims
+    for one in sims:
+        one.stop()
+
+
 @pytest.fixture()
-def batch_run(sim, fixtures):
-    def get(target):
-        if target not in _RUNS:
-            _RUNS[target] = build_batch(target, sim, fixtures).run(relib.workdir("faults-" + target))
-        return _RUNS[target]
-    return get
+def batch_run(sim, fixtures, role_sims):
+    def get(target, part):
+        key = (target, part)
+        if key not in _RUNS:
+            dir = relib.workdir("faults-%s-%d" % key)
+            if target in ROLE_TARGETS:
+                # roles wait for deploys and upgrades: a faster clock keeps them short
+                if not role_sims:
+                    role_sims.append(relib.Sim("roles", speed=400).start())
+                _RUNS[key] = build_role_batch(target, part, role_sims[0], fixtures).run(dir)
+            else:
+                _RUNS[key] = build_batch(target, part, sim, fixtures).run(dir)
+        return _RUNS[key]
+    yield get
+
 
 
 # ---- the rows --------------------------------------------------------------------------------
@@ -197,13 +329,60 @@ def _describe(result):
     return json.dumps({k: result.get(k) for k in ("failed", "msg", "changed", "exception") if k in result})[:1500]
 
 
-def check_row(batch_run, target, cid, phase):
+def _in_part(records, cid, rerun):
+    """The records of the role run itself (or of its re-run) within the case."""
+    names = [r["task"] for r in records]
+    mid = names.index("mid " + cid) if "mid " + cid in names else len(records)
+    return records[mid:] if rerun else records[:mid]
+
+
+def check_role_row(batch_run, target, part, cid, phase):
+    t = ROLE_TARGETS[target]
+    if not (relib.ROOT / "roles" / target / "tasks" / "main.yml").exists():
+        pytest.skip("%s is not in the collection yet" % target)
+    known = KNOWN.get((target, cid, phase))
+    if known:
+        pytest.xfail(known)
+    expect = dict((c, e) for c, _f, e in t["cases"])[cid]
+    run = batch_run(target, part)
+    records = run.slice(cid)
+    part = _in_part(records, cid, phase == "rerun")
+    failures = [r for r in part if r["status"] == "failed"]
+    for rec in part:
+        relib.assert_no_traceback(rec["result"])
+    if phase == "rerun":
+        end = run.end(cid)
+        assert not failures, "the re-run after the fault cleared failed: %s" % relib.failure_text(failures[0]["result"])
+        assert t["count"](end["summary"]) == t["want"], "after the re-run: %s" % end["summary"]["cluster_names"]
+        return
+    state = run.result(cid, "mid " + cid) if rerun_of(expect) else run.end(cid)
+    hit = [r for r in state["requests"] if r.get("fault")]
+    if isinstance(dict((c, f) for c, f, _e in t["cases"])[cid], dict):
+        assert hit, "the fault was never hit: %s" % state["requests"]
+    if expect == "ok":
+        assert not failures, "the role failed: %s: %s" % (failures[0]["task"], relib.failure_text(failures[0]["result"]))
+        assert t["count"](state["summary"]) == t["want"], "objects after the run: %s" % state["summary"]
+    else:
+        assert failures, "the role did not fail"
+        result = failures[0]["result"]
+        if cid == "not-ready":
+            relib.assert_clean_failure(result, words=("not ready",))
+            assert not state["mutations"], "changes made although the manager is not ready: %s" % state["mutations"]
+        else:
+            relib.assert_clean_failure(result, path=hit[0]["path"] if hit else None)
+        assert t["count"](state["summary"]) <= t["want"]
+
+
+def check_row(batch_run, target, part, cid, phase):
+    if target in ROLE_TARGETS:
+        check_role_row(batch_run, target, part, cid, phase)
+        return
     known = KNOWN.get((target, cid, phase))
     if known:
         pytest.xfail(known)
     t = TARGETS[target]
     expect = dict((c, e) for c, _f, e in cases_of(target))[cid]
-    run = batch_run(target)
+    run = batch_run(target, part)
     if phase == "rerun":
         mid = run.result(cid, "mid " + cid)
         result = run.result(cid, "rerun " + cid)
@@ -250,18 +429,21 @@ def check_row(batch_run, target, cid, phase):
         assert result["members"]["ready"] is False
 
 
-def _table_class(target):
-    """One class per target: xdist --dist loadscope keeps a class on one worker, so each batch
+def _table_class(target, part):
+    """One class per batch: xdist --dist loadscope keeps a class on one worker, so each batch
     playbook runs once (pytest-xdist's loadgroup does not group under pytest 9)."""
 
     class FaultRows:
-        @pytest.mark.parametrize("cid,phase", rows(target))
+        @pytest.mark.parametrize("cid,phase", rows(target, part))
         def test_fault(self, batch_run, cid, phase):
-            check_row(batch_run, target, cid, phase)
+            check_row(batch_run, target, part, cid, phase)
 
-    FaultRows.__name__ = FaultRows.__qualname__ = "TestFaults_" + target
+    name = "TestFaults_" + target + ("_%d" % (part + 1) if PARTS.get(target, 1) > 1 else "")
+    FaultRows.__name__ = FaultRows.__qualname__ = name
     return FaultRows
 
 
-for _target in TARGETS:
-    globals()["TestFaults_" + _target] = _table_class(_target)
+for _target in list(TARGETS) + list(ROLE_TARGETS):
+    for _part in range(PARTS.get(_target, 1)):
+        _cls = _table_class(_target, _part)
+        globals()[_cls.__name__] = _cls
