@@ -17,5 +17,5 @@ from ansible.utils.collection_loader._collection_finder import _AnsibleCollectio
 
 # the Makefile exports ANSIBLE_COLLECTIONS_PATH (build/collections, a link to this tree)
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-_PATH = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep)[0] or os.path.join(_ROOT, "build", "collections")
+_PATH = os.path.abspath(os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep)[0] or os.path.join(_ROOT, "build", "collections"))
 _AnsibleCollectionFinder(paths=[_PATH])._install()  # pylint: disable=protected-access
