@@ -18,7 +18,9 @@ $(VENV)/.molecule-stamp: requirements-molecule.txt $(VENV)/.stamp
 	$(VPY) -m pip install -q --disable-pip-version-check -r requirements-molecule.txt
 	@touch $@
 
-molecule: $(addprefix molecule-,$(ROLES))
+# the three scenarios at once: each has its own simulator and molecule state
+molecule: collection $(VENV)/.molecule-stamp
+	@$(MAKE) --no-print-directory -j3 --output-sync=target $(addprefix molecule-,$(ROLES))
 
 $(addprefix molecule-,$(ROLES)): molecule-%: collection $(VENV)/.molecule-stamp
 	@rm -f $(ROLES_SIMDIR)-$*/state.json
