@@ -74,6 +74,7 @@ class Sim:
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_FORCE_COLOR": "0",
             "ANSIBLE_RETRY_FILES_ENABLED": "false",
+            "ANSIBLE_PIPELINING": "true",
         })
         run_env.update(env or {})
         proc = subprocess.run(cmd, cwd=REPO_ROOT, env=run_env, stdin=subprocess.DEVNULL,
