@@ -1,0 +1,360 @@
+"""Scenarios 1-3: the no-op converge against the uri reference, requests per no-op, the first converge."""
+from __future__ import annotations
+
+import json
+import statistics
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..common import BENCH, ROOT, Ansible, BenchError, Phase, Run, Sim, check_playbook, is_mutating, ratio, summary
+from . import anatomy
+
+PLAYBOOKS = BENCH / "playbooks"
+ROLE = PLAYBOOKS / "bringup.yml"
+BASELINE = BENCH / "baseline" / "noop_uri.yml"
+FIRST = PLAYBOOKS / "first_converge.yml"
+EXTRAS = PLAYBOOKS / "noop_extras.yml"
+_TABLE = yaml.safe_load((BENCH / "minimum_requests.yml").read_text())
+MINIMUM = _TABLE["modules"]
+KNOWN_EXCESS = {(e["module"], e["task"]): e for e in _TABLE.get("known_excess") or []}
+CLUSTERS = ("bench-a", "bench-b", "bench-c")
+# deploys take 20 s at speed 1: 0.1 s here, so the first converge measures the modules, not the waiting
+SPEED = 200.0
+# bring-ups from empty (each followed by no-op runs); the later no-op repetitions reuse the converged state
+FIRST_CONVERGES = 2
+
+
+def converged_fixture(path: Path) -> Path:
+    """The simulator's default fixture plus the three clusters already in the desired state (for bench-quick,
+    which has no time for a bring-up): built from baseline/vars.yml, which holds that state in API terms."""
+    fixture = yaml.safe_load((ROOT / "simulator" / "fixtures" / "default.yml").read_text())
+    want = yaml.safe_load((BENCH / "baseline" / "vars.yml").read_text())
+    clusters = []
+    for c in want["tos_clusters"]:
+        spec: dict[str, Any] = {"name": c["name"], "seed": c["seed_ip"], "desc": c["desc"],
+                                "cvms": c.get("cvms", []), "storage_vms": c.get("storage_vms", [])}
+        drs = c.get("drs_config") or {}
+        if "DRS" in drs:
+            spec["drs"] = drs["DRS"]
+        if "DPM" in drs:
+            spec["dpm"] = drs["DPM"]
+        if c.get("global_config"):
+            spec["global_config"] = c["global_config"]
+        snap = c.get("snapshot")
+        if snap:
+            spec["snapshot_config"] = {"duration": snap["duration"], "DisplayOption": snap["display_option"]}
+            spec["daemon_state"] = snap["daemon"]
+        clusters.append(spec)
+    fixture["clusters"] = clusters
+    # what the first run of noop_extras.yml does: tos-c1 upgraded to the uploaded package
+    target = fixture["upgrade_package"]["version"]
+    for group in fixture["groups"]:
+        for host in group["hosts"]:
+            if host["name"] == "tos-c1":
+                kinds = host.get("type_version") or fixture["host_defaults"]["type_version"]
+                host["type_version"] = {kind: target for kind in kinds}
+    fixture["mail"] = dict(fixture.get("mail") or {}, **want["tos_mail_setting"])
+    fixture["settings"] = want["tos_system_settings"]
+    path.write_text(json.dumps(fixture))
+    return path
+
+
+def check_converged(sim: Sim) -> None:
+    names = {c["cluster_name"]: c for c in sim.clusters()}
+    missing = [n for n in CLUSTERS if n not in names]
+    if missing:
+        raise BenchError("the bring-up left no cluster %s" % ", ".join(missing))
+    cvms = {n: len(names[n].get("candidates") or []) for n in CLUSTERS}
+    if cvms != {"bench-a": 3, "bench-b": 1, "bench-c": 1}:
+        raise BenchError("the bring-up left these CVM counts: %s" % cvms)
+
+
+def noop_run(ansible: Ansible, sim: Sim, playbook: Path, what: str, *args: str) -> tuple[Run, list[dict[str, Any]]]:
+    """A run that must change nothing: changed=0 in the recap and no mutating request in the log."""
+    seq = sim.last_seq()
+    run = ansible.playbook(playbook, *args, api_url=sim.url, attribute=True)
+    check_playbook(run, what, changed=0)
+    requests = [r for r in sim.requests(since=seq) if r["seq"] > seq]
+    mutations = [r for r in requests if is_mutating(r)]
+    if mutations:
+        raise BenchError("%s sent %d mutating request(s): %s" % (
+            what, len(mutations), ", ".join("%s %s" % (r["method"], r["path"]) for r in mutations[:5])))
+    return run, requests
+
+
+def executions(run: Run, prefixes: tuple[str, ...]) -> int:
+    """How many module processes the run started for actions starting with ``prefixes`` (a loop item is one)."""
+    count = 0
+    for task in run.tasks:
+        if not task["action"].startswith(prefixes):
+            continue
+        if all(h["status"] == "skipped" for h in task["hosts"].values()):
+            continue
+        count += task["items"] or 1
+    return count
+
+
+def by_action(run: Run) -> dict[str, dict[str, float]]:
+    """Where a run's time goes: per action, how many tasks ran (not skipped), were skipped, and their seconds."""
+    out: dict[str, dict[str, float]] = defaultdict(lambda: {"tasks": 0, "skipped": 0, "executions": 0, "seconds": 0.0})
+    for task in run.tasks:
+        entry = out[task["action"]]
+        if task["hosts"] and all(h["status"] == "skipped" for h in task["hosts"].values()):
+            entry["skipped"] += 1
+        else:
+            entry["tasks"] += 1
+            entry["executions"] += task["items"] or 1
+        entry["seconds"] += task["duration"]
+    gaps = run.record.get("elapsed", 0.0) - sum(t["duration"] for t in run.tasks)
+    result = dict(sorted(((k, dict(v, seconds=round(v["seconds"], 3))) for k, v in out.items()),
+                         key=lambda kv: -kv[1]["seconds"]))
+    result["(between tasks, and start-up)"] = {"seconds": round(gaps + run.wall - run.record.get("elapsed", 0.0), 3)}
+    return result
+
+
+# ---- scenario 2: requests per module ------------------------------------------------------------
+
+def per_module(runs: list[Run]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = defaultdict(lambda: {"invocations": 0, "requests": 0, "mutations": 0, "known": 0,
+                                                          "per_invocation": [], "paths": defaultdict(int), "excess": []})
+    for run in runs:
+        for task in run.tasks:
+            action = task["action"]
+            if not action.startswith("tos.cloud."):
+                continue
+            if all(h["status"] == "skipped" for h in task["hosts"].values()):
+                continue
+            module = action.split(".")[-1]
+            n = task["items"] or 1
+            reqs = task.get("requests") or []
+            entry = out[module]
+            entry["invocations"] += n
+            entry["requests"] += len(reqs)
+            entry["mutations"] += sum(1 for r in reqs if is_mutating(r))
+            entry["per_invocation"].append(len(reqs) / n)
+            minimum = (MINIMUM.get(module) or {}).get("minimum")
+            extra = len(reqs) - (minimum or 0) * n
+            if extra:
+                known = KNOWN_EXCESS.get((module, task["name"]))
+                tolerated = known is not None and 0 < extra <= known["requests"] * n
+                entry["excess"].append({"task": task["name"], "requests": extra, "known": tolerated})
+                if tolerated:
+                    entry["known"] += extra
+            for r in reqs:
+                entry["paths"][r["path"].replace("/v1/", "", 1)] += 1
+    result = {}
+    for module, entry in sorted(out.items()):
+        minimum = (MINIMUM.get(module) or {}).get("minimum")
+        result[module] = {
+            "invocations": entry["invocations"],
+            "requests": entry["requests"],
+            "per_invocation_max": max(entry["per_invocation"]),
+            "minimum": minimum,
+            "minimum_total": None if minimum is None else minimum * entry["invocations"],
+            "mutations": entry["mutations"],
+            "at_minimum": minimum is not None and entry["requests"] == minimum * entry["invocations"],
+            "only_known_excess": minimum is not None and entry["requests"] - entry["known"] == minimum * entry["invocations"],
+            "excess": entry["excess"],
+            "paths": dict(sorted(entry["paths"].items())),
+        }
+    return result
+
+
+# ---- scenario 3: per-task time ------------------------------------------------------------------
+
+def task_times(run: Run) -> dict[str, list[float]]:
+    """Seconds per executed task (per loop item for loops), keyed by kind: debug, ping, and each tos.cloud module."""
+    out: dict[str, list[float]] = defaultdict(list)
+    for task in run.tasks:
+        action = task["action"]
+        if all(h["status"] == "skipped" for h in task["hosts"].values()) or not task["hosts"]:
+            continue
+        if action in ("ansible.builtin.debug", "debug") and task["name"].startswith("Empty task"):
+            kind = "debug"
+        elif action in ("ansible.builtin.ping", "ping"):
+            kind = "ping"
+        elif action.startswith("tos.cloud."):
+            kind = action.split(".")[-1]
+        else:
+            continue
+        out[kind].append(task["duration"] / (task["items"] or 1))
+    return out
+
+
+# ---- the phase -----------------------------------------------------------------------------------
+
+def run(ansible: Ansible, workdir: Path, iterations: int, quick: bool, log, phase: Phase) -> dict[str, Any]:
+    walls: dict[str, list[float]] = defaultdict(list)
+    cpus: dict[str, list[float]] = defaultdict(list)
+    execs: dict[str, int] = {}
+    nreq: dict[str, int] = {}
+    first_walls: list[float] = []
+    per_task: dict[str, list[float]] = defaultdict(list)
+    first_changed: list[int] = []
+    attribution: dict[str, Any] = {}
+    anatomy_data: dict[str, Any] = {}
+    variants = [("role", ROLE, ()), ("uri", BASELINE, ())]
+    if not quick:
+        variants.append(("role_noverify", ROLE, ("-e", "cluster_bringup_verify=false")))
+    fixture = converged_fixture(workdir / "converged.json") if quick else None
+    with Sim(speed=SPEED, fixture=fixture) as sim:
+        i = 0
+        while phase.more(i, iterations, minimum=min(2, iterations)):
+            if not quick and i < FIRST_CONVERGES:
+                sim.reset()
+                log("  first converge %d/%d" % (i + 1, min(iterations, FIRST_CONVERGES)))
+                first = ansible.playbook(FIRST, api_url=sim.url)
+                check_playbook(first, "the first converge", min_changed=10)
+                check_converged(sim)
+                first_walls.append(first.wall)
+                first_changed.append(first.total("changed"))
+                for kind, values in task_times(first).items():
+                    per_task[kind].extend(values)
+            order = variants if i % 2 == 0 else list(reversed(variants))
+            for name, playbook, args in order:
+                log("  no-op %s %d/%d" % (name, i + 1, iterations))
+                result, requests = noop_run(ansible, sim, playbook, "the no-op run (%s)" % name, *args)
+                walls[name].append(result.wall)
+                cpus[name].append(result.cpu)
+                execs[name] = executions(result, ("tos.cloud.", "ansible.builtin.uri"))
+                nreq[name] = len(requests)
+                if i == 0:
+                    attribution[name] = result
+            if i == 0:
+                log("  the other modules")
+                extras = ("-e", "bench_b_uuid=%s" % next(
+                    c["cluster_uuid"] for c in sim.clusters() if c["cluster_name"] == "bench-b"))
+                if not quick:  # the quick fixture holds what the first run does
+                    first_extras = ansible.playbook(EXTRAS, *extras, api_url=sim.url)
+                    check_playbook(first_extras, "the first run of noop_extras.yml")
+                attribution["extras"], _ = noop_run(ansible, sim, EXTRAS, "the second run of noop_extras.yml", *extras)
+                if not quick:
+                    anatomy_data = anatomy.run(ansible, sim, workdir, log)
+            i += 1
+    modules = per_module([attribution["role"], attribution["extras"]])
+    return {
+        "by_action": {name: by_action(attribution[name]) for name, _, _ in variants},
+        "walls": {k: summary(v) for k, v in walls.items()},
+        "cpus": {k: summary(v) for k, v in cpus.items()},
+        "executions": execs,
+        "requests": nreq,
+        "anatomy": anatomy_data,
+        "first": summary(first_walls),
+        "first_changed": first_changed,
+        "per_task": {k: summary(v) for k, v in sorted(per_task.items())},
+        "modules": modules,
+    }
+
+
+def rows(data: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
+    walls, cpus = data["walls"], data["cpus"]
+    out = []
+    speedup = ratio(walls["uri"], walls["role"])
+    out.append({
+        "scenario": 1, "title": "No-op converge, cluster_bringup vs uri", "measure": "wall s (role)",
+        "ours": walls["role"], "reference": walls["uri"], "reference_label": "uri playbook",
+        "ratio": speedup, "ratio_label": "uri / role", "goal": ">= 3x faster", "goal_value": 3.0,
+        "met": None if quick or speedup is None else speedup >= 3.0,
+        "note": "module processes: role %d, uri %d; requests: role %d, uri %d; CPU s median: role %.1f, uri %.1f" % (
+            data["executions"]["role"], data["executions"]["uri"], data["requests"]["role"], data["requests"]["uri"],
+            cpus["role"]["median"], cpus["uri"]["median"]),
+    })
+    if "role_noverify" in walls:
+        r = ratio(walls["uri"], walls["role_noverify"])
+        out.append({
+            "scenario": 1, "title": "No-op converge, cluster_bringup_verify=false vs uri", "measure": "wall s (role)",
+            "ours": walls["role_noverify"], "reference": walls["uri"], "reference_label": "uri playbook",
+            "ratio": r, "ratio_label": "uri / role", "goal": "(diagnostic)", "met": None,
+            "note": "module processes %d; requests %d" % (data["executions"]["role_noverify"],
+                                                         data["requests"]["role_noverify"]),
+        })
+    an = data.get("anatomy") or {}
+    if an.get("global_config") and an.get("uri"):
+        ours, ref = an["global_config"], an["uri"]
+        imp_o, imp_r = ours["imports"], ref["imports"]
+        out.append({
+            "scenario": 1, "title": "One module process alone (AnsiballZ run directly): global_config vs uri",
+            "measure": "wall s (global_config)",
+            "ours": {"median": ours["wall_median"], "min": ours["wall_min"], "max": None, "n": anatomy.REPS},
+            "reference": {"median": ref["wall_median"], "n": anatomy.REPS}, "reference_label": "uri",
+            "ratio": ref["wall_median"] / ours["wall_median"], "ratio_label": "uri / global_config",
+            "goal": "(diagnostic)", "met": None,
+            "note": "CPU s median: global_config %.3f, uri %.3f, ping %.3f, bare interpreter %.3f; imports: global_config %.3f s "
+                    "(ansible.module_utils.basic %.3f, requests %.3f, tos.cloud module_utils %.3f), uri %.3f s "
+                    "(basic %.3f, urls %.3f); cProfile: HTTP socket I/O %.4f s of %.3f s (global_config), %.4f of %.3f (uri)" % (
+                        ours["cpu_median"], ref["cpu_median"], an["ping"]["cpu_median"], an["interpreter"]["cpu_median"],
+                        imp_o.get("(all imports)", 0), imp_o.get("ansible.module_utils.basic", 0),
+                        imp_o.get(anatomy.IMPORT_GROUPS["requests"], 0), imp_o.get("tos.cloud module_utils", 0),
+                        imp_r.get("(all imports)", 0), imp_r.get("ansible.module_utils.basic", 0),
+                        imp_r.get("ansible.module_utils.urls", 0), ours["profile"]["socket_io"], ours["profile"]["total"],
+                        ref["profile"]["socket_io"], ref["profile"]["total"]),
+        })
+    modules = data["modules"]
+    total = sum(m["requests"] for m in modules.values())
+    minimum = sum(m["minimum_total"] or 0 for m in modules.values())
+    above = ["%s %d sent, minimum %s%s" % (k, m["requests"], m["minimum_total"],
+                                           " (known excess, see bench/minimum_requests.yml)" if m["only_known_excess"] else "")
+             for k, m in modules.items() if not m["at_minimum"]]
+    mutations = sum(m["mutations"] for m in modules.values())
+    unknown = [k for k, m in modules.items() if not m["only_known_excess"]]
+    out.append({
+        "scenario": 2, "title": "Requests per no-op, %d modules" % len(modules), "measure": "requests",
+        "ours": {"median": total, "min": total, "max": total, "n": 1},
+        "reference": {"median": minimum, "min": minimum, "max": minimum, "n": 1}, "reference_label": "minimum",
+        "ratio": total / minimum if minimum else None, "ratio_label": "sent / minimum",
+        "goal": "= minimum, 0 mutating", "met": not above and mutations == 0,
+        "quick_ok": not unknown and mutations == 0,
+        "note": ("not at the minimum: " + "; ".join(above)) if above else "every module at its minimum; %d mutating" % mutations,
+    })
+    if not quick:
+        pt = data["per_task"]
+        debug = pt.get("debug", {}).get("median")
+        ping = pt.get("ping", {}).get("median")
+        mods = {k: v for k, v in pt.items() if k not in ("debug", "ping")}
+        mod_median = statistics.median([v["median"] for v in mods.values()]) if mods else None
+        out.append({
+            "scenario": 3, "title": "First converge of 3 clusters from empty", "measure": "wall s",
+            "ours": data["first"], "reference": None, "ratio": None, "goal": "(measure)", "met": None,
+            "note": "changed=%s per run" % "/".join(str(c) for c in data["first_changed"]),
+        })
+        out.append({
+            "scenario": 3, "title": "Per-task time in that run: tos.cloud module vs empty task", "measure": "s per task",
+            "ours": {"median": mod_median, "min": min(v["min"] for v in mods.values()),
+                     "max": max(v["max"] for v in mods.values()), "n": sum(v["n"] for v in mods.values())},
+            "reference": pt.get("debug"), "reference_label": "debug task",
+            "ratio": mod_median / debug if debug and mod_median else None, "ratio_label": "module / debug",
+            "goal": "(measure)", "met": None,
+            "note": "ping (the smallest module process) %.3f s = %.1fx debug; per module (median s): %s" % (
+                ping or 0, (ping or 0) / debug if debug else 0,
+                ", ".join("%s %.2f" % (k, v["median"]) for k, v in mods.items())),
+        })
+    return out
+
+
+def tables(data: dict[str, Any], only: tuple[int, ...]) -> str:
+    """The detail tables under the main one: requests per module (2) and where the no-op time goes (1)."""
+    text = ""
+    if 2 in only:
+        text += "\nScenario 2, requests per module on a no-op run (minimum: bench/minimum_requests.yml):\n\n" \
+                "| Module | Invocations | Requests sent | Minimum | Mutating | Requests by endpoint |\n" \
+                "|---|---:|---:|---:|---:|---|\n"
+        for module, m in data["modules"].items():
+            flag = "" if m["at_minimum"] else (" (known excess)" if m["only_known_excess"] else " **above**")
+            text += "| %s | %d | %d%s | %s | %d | %s |\n" % (
+                module, m["invocations"], m["requests"], flag, m["minimum_total"], m["mutations"],
+                ", ".join("%s %d" % kv for kv in m["paths"].items()) or "none")
+    by = data.get("by_action") or {}
+    if 1 in only and "role" in by and "uri" in by:
+        text += "\nScenario 1, where the no-op time goes (first repetition; seconds summed per action):\n\n" \
+                "| Run | Action | Tasks run | Module processes | Skipped | Seconds |\n|---|---|---:|---:|---:|---:|\n"
+        for name in ("role", "uri", "role_noverify"):
+            for action, v in (by.get(name) or {}).items():
+                if v["seconds"] < 0.05 and not v.get("tasks"):
+                    continue
+                text += "| %s | %s | %s | %s | %s | %.2f |\n" % (
+                    name, action, v.get("tasks", ""), v.get("executions", "") if action.startswith(("tos.", "ansible.builtin.uri"))
+                    else "", v.get("skipped", ""), v["seconds"])
+    return text

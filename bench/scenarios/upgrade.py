@@ -1,0 +1,95 @@
+"""Scenario 6: playbooks/rolling_upgrade.yml on 20 hosts whose upgrade takes a known simulated time,
+batch size 1 against 4: wall time against the simulated time (the overhead ratio)."""
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from ..common import ROOT, Ansible, BenchError, Phase, Sim, check_playbook, ratio, summary
+
+HOSTS = 20
+UPGRADE_SECONDS = 30.0  # the simulator's upgrade of one host at speed 1 (simulator/ops.py DURATIONS)
+SPEED = 30.0  # -> 1 s per host
+PER_HOST = UPGRADE_SECONDS / SPEED
+CLUSTER = "bench-000"
+PLAYBOOK = ROOT / "playbooks" / "rolling_upgrade.yml"
+
+
+def fixture(workdir: Path) -> Path:
+    path = workdir / "upgrade-20.json"
+    subprocess.run([sys.executable, "-m", "simulator.genfixture", "--clusters", "1", "--hosts-per-cluster", str(HOSTS),
+                    "--precreate", "-o", str(path)], cwd=ROOT, check=True)
+    return path
+
+
+def check_upgraded(sim: Sim) -> None:
+    uuid = next(c["cluster_uuid"] for c in sim.clusters() if c["cluster_name"] == CLUSTER)
+    target = sim.api("/system/upgrade_package/current/inspect?cluster_uuid=%s" % uuid)
+    version = (target.get("version") if isinstance(target, dict) else None) or "3.2.5.rc2"
+    listing = sim.api("/system/upgrade_package/list?cluster_uuid=%s" % uuid)
+    behind = []
+    for item in listing.get("list") or []:
+        versions = item.get("type_version") or {}
+        if any(v != version for v in versions.values()):
+            behind.append(item.get("host_ip"))
+    if len(listing.get("list") or []) < HOSTS or behind:
+        raise BenchError("after the rolling upgrade %d host(s) are not at %s: %s" % (len(behind), version, behind[:5]))
+
+
+def phases(run) -> dict[str, float]:
+    """Seconds spent per kind of task (summed over the run)."""
+    out: dict[str, float] = defaultdict(float)
+    for task in run.tasks:
+        action = task["action"].split(".")[-1]
+        out[action] += task["duration"]
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def run(ansible: Ansible, workdir: Path, iterations: int, log, phase: Phase) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    work = workdir / "upgrade"
+    work.mkdir(parents=True, exist_ok=True)
+    walls: dict[int, list[float]] = {1: [], 4: []}
+    breakdown: dict[int, dict[str, float]] = {}
+    tasks: dict[int, int] = {}
+    with Sim(speed=SPEED, fixture=fixture(work)) as sim:
+        wanted = min(iterations, 2)  # the most expensive scenario: two pairs of runs at most
+        i = 0
+        while phase.more(i, wanted, minimum=1):
+            i += 1
+            for batch in ((1, 4) if i % 2 == 1 else (4, 1)):
+                sim.reset()
+                log("  rolling upgrade %d/%d, batch size %d" % (i, wanted, batch))
+                result = ansible.playbook(PLAYBOOK, "-e", "rolling_upgrade_cluster=%s" % CLUSTER,
+                                          "-e", "rolling_upgrade_batch_size=%d" % batch, api_url=sim.url, timeout=1200)
+                check_playbook(result, "the rolling upgrade (batch size %d)" % batch, min_changed=1)
+                check_upgraded(sim)
+                walls[batch].append(result.wall)
+                breakdown[batch] = phases(result)
+                tasks[batch] = len(result.tasks)
+    data: dict[str, Any] = {"walls": {str(b): summary(v) for b, v in walls.items()}, "phases": breakdown,
+                            "tasks": tasks, "per_host_seconds": PER_HOST}
+    rows = []
+    for batch in (1, 4):
+        simulated_sum = HOSTS * PER_HOST
+        critical = math.ceil(HOSTS / batch) * PER_HOST
+        w = data["walls"][str(batch)]
+        rows.append({
+            "scenario": 6, "title": "Rolling upgrade, 20 hosts x %.0f s simulated, batch size %d" % (PER_HOST, batch),
+            "measure": "wall s", "ours": w, "reference": {"median": critical, "min": critical, "max": critical, "n": 1},
+            "reference_label": "simulated critical path", "ratio": w["median"] / critical, "ratio_label": "wall / simulated",
+            "goal": "(measure)", "met": None,
+            "note": "sum of the simulated upgrades %.0f s (wall / sum %.1fx); %d tasks; seconds by kind of task: %s" % (
+                simulated_sum, w["median"] / simulated_sum, tasks[batch],
+                ", ".join("%s %.0f" % (k, v) for k, v in list(breakdown[batch].items())[:6])),
+        })
+    speedup = ratio(data["walls"]["1"], data["walls"]["4"])
+    rows.append({
+        "scenario": 6, "title": "Rolling upgrade, batch size 4 vs 1", "measure": "wall s (batch 4)",
+        "ours": data["walls"]["4"], "reference": data["walls"]["1"], "reference_label": "batch 1",
+        "ratio": speedup, "ratio_label": "batch 1 / batch 4", "goal": "(measure; 4 at best)", "met": None,
+    })
+    return data, rows
