@@ -34,6 +34,9 @@ STORAGE_VM_DELETE = "/v1/cluster/storage_service/vm/delete"
 # How many known cluster names an "unknown cluster" message lists.
 MAX_NAMES_IN_MESSAGE = 10
 
+# The cluster option of the cluster-scoped modules (doc fragment tos.cloud.cluster).
+CLUSTER_ARGSPEC = dict(cluster=dict(type="str", required=True))
+
 ROLES = ("manager", "center", "usm", "vsm", "network", "hyper")
 
 

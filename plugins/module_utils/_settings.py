@@ -319,6 +319,10 @@ def meta_data(data):
 
 # ---- module steps shared by the cluster-scoped settings modules ------------------------------
 
+# The center node option of the metadata snapshot modules (doc fragment tos.cloud.cluster.CENTER_IP).
+CENTER_IP_ARGSPEC = dict(center_ip=dict(type="str"))
+
+
 def require_cluster(tm, option="cluster"):
     """The cluster named (or with the UUID) in ``tm.params[option]``; fails the module if unknown."""
     key = tm.params[option]

@@ -23,17 +23,14 @@ extends_documentation_fragment:
   - tos.cloud.connection
   - tos.cloud.attributes
   - tos.cloud.attributes.API
+  - tos.cloud.cluster
+  - tos.cloud.cluster.WAIT
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
 options:
-  cluster:
-    description:
-      - Name (exact) or UUID of the cluster.
-    type: str
-    required: true
   host:
     description:
       - The physical host that runs the CVM, by name, management IP or UUID (from the cluster topology).
@@ -62,13 +59,6 @@ options:
       - Wait until the deploy has finished (the host task reaches 100%), or until a removed CVM is gone.
       - With V(false), the module returns as soon as the platform accepted the request; a later run with
         V(true) waits for a deploy still running.
-    type: bool
-    default: true
-  wait_timeout:
-    description:
-      - Seconds to wait with O(wait=true) before failing.
-    type: int
-    default: 600
 notes:
   - A deploy whose answer is lost is not sent again blindly; the module re-reads the host's CVM and task first.
 seealso:
@@ -144,6 +134,7 @@ cvm:
 """
 
 from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
+    CLUSTER_ARGSPEC,
     CVM_DELETE,
     CVM_DEPLOY,
     check_vm_cidr,
@@ -360,7 +351,7 @@ def run(tm):
 
 def main():
     spec = dict(
-        cluster=dict(type="str", required=True),
+        CLUSTER_ARGSPEC,
         host=dict(type="str", required=True),
         address=dict(type="str"),
         gateway=dict(type="str"),

@@ -20,17 +20,13 @@ extends_documentation_fragment:
   - tos.cloud.connection
   - tos.cloud.attributes
   - tos.cloud.attributes.API
+  - tos.cloud.cluster
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
 options:
-  cluster:
-    description:
-      - Name or UUID of the cluster.
-    type: str
-    required: true
   drs:
     description:
       - Distributed resource scheduling (automatic migration of VMs between hosts).
@@ -124,6 +120,7 @@ cluster:
   sample: {"name": "prod", "uuid": "3afdbbfc-e45a-430e-abba-842074a8b035"}
 """
 
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule, from_api, merge, pick, to_api
 from ansible_collections.tos.cloud.plugins.module_utils._settings import (
     check_at_least,
@@ -232,7 +229,7 @@ def run(tm):
 
 def main():
     spec = dict(
-        cluster=dict(type="str", required=True),
+        CLUSTER_ARGSPEC,
         drs=dict(type="dict", options=dict(
             enabled=dict(type="bool"),
             max_step=dict(type="int"),

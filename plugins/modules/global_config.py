@@ -23,17 +23,13 @@ extends_documentation_fragment:
   - tos.cloud.connection
   - tos.cloud.attributes
   - tos.cloud.attributes.API
+  - tos.cloud.cluster
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
 options:
-  cluster:
-    description:
-      - Name or UUID of the cluster.
-    type: str
-    required: true
   storage:
     description:
       - Storage allocation threshold (API field C(StorOverAllocationThreshold)).
@@ -84,6 +80,7 @@ cluster:
   sample: {"name": "prod", "uuid": "3afdbbfc-e45a-430e-abba-842074a8b035"}
 """
 
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule, from_api, merge, pick, to_api
 from ansible_collections.tos.cloud.plugins.module_utils._settings import check_positive, require_cluster, same_config, settle
 from ansible_collections.tos.cloud.plugins.module_utils._validate import first_error
@@ -138,7 +135,7 @@ def run(tm):
 
 
 def main():
-    spec = dict(cluster=dict(type="str", required=True))
+    spec = dict(CLUSTER_ARGSPEC)
     spec.update({name: dict(type="float") for name in FIELDS})
     TosModule(argument_spec=spec).execute(run)
 

@@ -22,6 +22,7 @@ extends_documentation_fragment:
   - tos.cloud.connection
   - tos.cloud.attributes
   - tos.cloud.attributes.API
+  - tos.cloud.cluster
 attributes:
   check_mode:
     support: full
@@ -32,11 +33,6 @@ attributes:
     details:
       - The inspection's state before and after.
 options:
-  cluster:
-    description:
-      - Name or UUID of the cluster.
-    type: str
-    required: true
   state:
     description:
       - V(started) starts an inspection unless one is running (then attaches to it).
@@ -179,6 +175,7 @@ inspection:
 """
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC
 from ansible_collections.tos.cloud.plugins.module_utils._inspection import (
     CHECKS,
     INSPECTION,
@@ -190,7 +187,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._inspection import (
     start_body,
     stop_body,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule, wait_for
+from ansible_collections.tos.cloud.plugins.module_utils._module import WAIT_ARGSPEC, TosModule, wait_for
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import find_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
 
@@ -295,11 +292,10 @@ def run(tm):
 def main():
     TosModule(
         argument_spec=dict(
-            cluster=dict(type="str", required=True),
+            CLUSTER_ARGSPEC,
             state=dict(type="str", default="started", choices=["started", "stopped"]),
             checks=dict(type="list", elements="str", choices=list(CHECKS), default=list(CHECKS)),
-            wait=dict(type="bool", default=True),
-            wait_timeout=dict(type="int", default=600),
+            **WAIT_ARGSPEC
         ),
     ).execute(run)
 

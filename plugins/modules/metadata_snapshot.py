@@ -21,6 +21,8 @@ extends_documentation_fragment:
   - tos.cloud.connection
   - tos.cloud.attributes
   - tos.cloud.attributes.API
+  - tos.cloud.cluster
+  - tos.cloud.cluster.CENTER_IP
 attributes:
   check_mode:
     support: full
@@ -29,17 +31,6 @@ attributes:
   diff_mode:
     support: full
 options:
-  cluster:
-    description:
-      - Name or UUID of the cluster.
-    type: str
-    required: true
-  center_ip:
-    description:
-      - IP address of the center node (cloud-management VM) that the requests go to.
-      - Defaults to the cluster's leader center node, found from C(/v1/cluster/cloud/manage) (or, when that lists
-        none, from the cluster topology).
-    type: str
   state:
     description:
       - V(present) takes a snapshot now, then prunes to O(retain) if set.
@@ -121,8 +112,10 @@ cluster:
 
 import re
 
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
 from ansible_collections.tos.cloud.plugins.module_utils._settings import (
+    CENTER_IP_ARGSPEC,
     check_at_least,
     meta_data,
     require_center_ip,
@@ -220,8 +213,8 @@ def run(tm):
 
 def main():
     spec = dict(
-        cluster=dict(type="str", required=True),
-        center_ip=dict(type="str"),
+        CLUSTER_ARGSPEC,
+        **CENTER_IP_ARGSPEC,
         state=dict(type="str", choices=["present", "absent"], default="present"),
         name=dict(type="str"),
         retain=dict(type="int"),

@@ -21,23 +21,14 @@ extends_documentation_fragment:
   - tos.cloud.connection
   - tos.cloud.attributes
   - tos.cloud.attributes.API
+  - tos.cloud.cluster
+  - tos.cloud.cluster.CENTER_IP
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
 options:
-  cluster:
-    description:
-      - Name or UUID of the cluster.
-    type: str
-    required: true
-  center_ip:
-    description:
-      - IP address of the center node (cloud-management VM) that the requests go to.
-      - Defaults to the cluster's leader center node, found from C(/v1/cluster/cloud/manage) (or, when that lists
-        none, from the cluster topology).
-    type: str
   interval:
     description:
       - How often a snapshot is taken, as seconds (V(86400)) or as a number with a unit, V(s), V(m), V(h), V(d) or
@@ -104,8 +95,10 @@ cluster:
   sample: {"name": "prod", "uuid": "3afdbbfc-e45a-430e-abba-842074a8b035"}
 """
 
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
 from ansible_collections.tos.cloud.plugins.module_utils._settings import (
+    CENTER_IP_ARGSPEC,
     UNITS,
     check_multiple,
     display_option,
@@ -178,8 +171,8 @@ def run(tm):
 
 def main():
     spec = dict(
-        cluster=dict(type="str", required=True),
-        center_ip=dict(type="str"),
+        CLUSTER_ARGSPEC,
+        **CENTER_IP_ARGSPEC,
         interval=dict(type="raw"),
         daemon=dict(type="str", choices=["started", "stopped"]),
     )

@@ -23,17 +23,14 @@ extends_documentation_fragment:
   - tos.cloud.connection
   - tos.cloud.attributes
   - tos.cloud.attributes.API
+  - tos.cloud.cluster
+  - tos.cloud.cluster.WAIT
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
 options:
-  cluster:
-    description:
-      - Name (exact) or UUID of the cluster.
-    type: str
-    required: true
   vm_type:
     description:
       - The service the VM provides; V(GST) is the access service.
@@ -75,18 +72,6 @@ options:
       - Without it, deleting a VM that is being deployed fails before any change is made.
     type: bool
     default: false
-  wait:
-    description:
-      - Wait until the deploy has finished.
-      - With V(false), the module returns as soon as the platform accepted the request; a later run with
-        V(true) waits for a deploy still running.
-    type: bool
-    default: true
-  wait_timeout:
-    description:
-      - Seconds to wait with O(wait=true) before failing.
-    type: int
-    default: 600
 notes:
   - A deploy whose answer is lost is not sent again blindly; the module re-reads the VM list first.
 seealso:
@@ -182,6 +167,7 @@ storage_vm:
 """
 
 from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
+    CLUSTER_ARGSPEC,
     STORAGE_VM_DELETE,
     STORAGE_VM_DEPLOY,
     check_vm_cidr,
@@ -395,7 +381,7 @@ def run(tm):
 
 def main():
     spec = dict(
-        cluster=dict(type="str", required=True),
+        CLUSTER_ARGSPEC,
         vm_type=dict(type="str", choices=["GST"], default="GST"),
         manage_address=dict(type="str", required=True, aliases=["manage_cidr"]),
         manage_gateway=dict(type="str"),

@@ -33,6 +33,7 @@ extends_documentation_fragment:
   - tos.cloud.connection
   - tos.cloud.attributes
   - tos.cloud.attributes.API
+  - tos.cloud.cluster
 attributes:
   check_mode:
     support: full
@@ -43,11 +44,6 @@ attributes:
     details:
       - Per host, the versions of the service types before and after.
 options:
-  cluster:
-    description:
-      - Name or UUID of the cluster.
-    type: str
-    required: true
   hosts:
     description:
       - The hosts to upgrade, in this order, each by name, management IP or UUID as the cluster's
@@ -244,6 +240,7 @@ skipped_hosts:
 """
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import find_cluster, get_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
@@ -356,7 +353,7 @@ def run(tm):
 def main():
     TosModule(
         argument_spec=dict(
-            cluster=dict(type="str", required=True),
+            CLUSTER_ARGSPEC,
             hosts=dict(type="list", elements="str"),
             service_types=dict(type="list", elements="str", choices=list(SERVICE_TYPES)),
             version=dict(type="str"),

@@ -20,13 +20,9 @@ extends_documentation_fragment:
   - tos.cloud.connection
   - tos.cloud.attributes
   - tos.cloud.attributes.API
+  - tos.cloud.cluster
   - tos.cloud.attributes.INFO_MODULE
 options:
-  cluster:
-    description:
-      - Name or UUID of the cluster.
-    type: str
-    required: true
   hosts:
     description:
       - Only these hosts, each by name, management IP or UUID as the cluster's topology shows it.
@@ -165,6 +161,7 @@ hosts:
           type: int
 """
 
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import find_cluster, get_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
@@ -220,7 +217,7 @@ def run(tm):
 def main():
     TosModule(
         argument_spec=dict(
-            cluster=dict(type="str", required=True),
+            CLUSTER_ARGSPEC,
             hosts=dict(type="list", elements="str"),
             gather_backups=dict(type="bool", default=True),
         ),
