@@ -20,6 +20,9 @@ STATE_NAMES = {0: "idle", 1: "running", 2: "finished", 3: "stopped"}
 # Usage (percent) at which a host's figure is shown as an alarm / fault, as the inspection does.
 USAGE_ALARM = 80.0
 USAGE_FAULT = 95.0
+# The topology's service names as people (and the tos.cloud.hosts inventory's groups) call them.
+ROLE_NAMES = {"hyper": "compute", "usm": "storage", "vsm": "storage service", "center": "center", "manager": "manager",
+              "network": "network"}
 UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 # Keys of the VM state summary (StateSummaryResult) worth a chart segment, in display order.
 VM_STATES = (
@@ -231,7 +234,7 @@ def _hosts(cluster, findings, upgrade):
             state = "up"
         worst = min([SEVERITY_ORDER[f["severity"]] for f in own] or [SEVERITY_ORDER["normal"]])
         type_version = version.get("type_version") or {}
-        roles = list(host.get("roles") or [])
+        roles = [ROLE_NAMES.get(role, role) for role in host.get("roles") or []]
         if uuid in cvm_hosts and "cvm" not in roles:
             roles.append("cvm")
         rows.append({

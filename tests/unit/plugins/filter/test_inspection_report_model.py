@@ -73,7 +73,7 @@ def test_host_rows_join_usage_compute_versions_and_findings():
     assert (a2["mem_usage"], a2["mem_level"]) == (96.0, "fault")
     assert a1["vms"] == 7 and a2["vms"] is None
     assert a1["cpu_cores"] == 32 and a1["memory"] == "128.0 GiB"
-    assert a1["leader_cvm"] and "cvm" in a1["roles"] and not a2["leader_cvm"]
+    assert a1["leader_cvm"] and a1["roles"] == ["manager", "compute", "cvm"] and not a2["leader_cvm"]
     assert a1["outdated"] == ["compute"] and a2["up_to_date"] is True
     assert (a1["alarms"], a1["health"], a2["alarms"], a2["health"]) == (1, "alarm", 0, "normal")
     compute_model = inspection_report_model([entry])["clusters"][0]["compute"]
