@@ -17,7 +17,6 @@ import math
 import re
 
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import (
-    find_cluster,
     get_cluster,
     host_addresses,
     topology,
@@ -321,16 +320,6 @@ def meta_data(data):
 
 # The center node option of the metadata snapshot modules (doc fragment tos.cloud.cluster.CENTER_IP).
 CENTER_IP_ARGSPEC = dict(center_ip=dict(type="str"))
-
-
-def require_cluster(tm, option="cluster"):
-    """The cluster named (or with the UUID) in ``tm.params[option]``; fails the module if unknown."""
-    key = tm.params[option]
-    tm.doing("find cluster %r" % key)
-    cluster = find_cluster(tm.client, key)
-    if cluster is None:
-        tm.fail("%s: no cluster is named %r or has that UUID." % (option, key))
-    return cluster
 
 
 def require_center_ip(tm, cluster, option="center_ip"):

@@ -206,6 +206,18 @@ def select_hosts(all_hosts, wanted):
     return selected, unknown
 
 
+def require_hosts(tm, cluster, detail, known_ips, wanted):
+    """The hosts of the cluster (``detail`` from get_cluster) named in ``wanted``, as select_hosts
+    gives them; fails the module, naming the unknown ones and the cluster's hosts, when some are not
+    in the cluster."""
+    candidates = cluster_hosts(detail, known_ips=known_ips)
+    hosts, unknown = select_hosts(candidates, wanted)
+    if unknown:
+        tm.fail("hosts: %s not in cluster '%s' (hosts: %s)." % (
+            ", ".join("'%s'" % h for h in unknown), cluster["name"], describe(candidates)))
+    return hosts
+
+
 # -- planning ---------------------------------------------------------------------------------------
 
 

@@ -120,14 +120,13 @@ cluster:
   sample: {"name": "prod", "uuid": "3afdbbfc-e45a-430e-abba-842074a8b035"}
 """
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC, require_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule, from_api, merge, pick, to_api
 from ansible_collections.tos.cloud.plugins.module_utils._settings import (
     check_at_least,
     check_fraction,
     check_low_below_high,
     parse_level,
-    require_cluster,
     same_config,
     settle,
 )
@@ -208,7 +207,7 @@ def run(tm):
     desired, errors = desired_options(tm.params)
     if errors:
         tm.fail(first_error(*errors))
-    cluster = require_cluster(tm)
+    cluster = require_cluster(tm, tm.params["cluster"])
     tm.doing("read the DRS/DPM configuration of cluster %r" % cluster["name"])
 
     def read():

@@ -80,9 +80,9 @@ cluster:
   sample: {"name": "prod", "uuid": "3afdbbfc-e45a-430e-abba-842074a8b035"}
 """
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC, require_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule, from_api, merge, pick, to_api
-from ansible_collections.tos.cloud.plugins.module_utils._settings import check_positive, require_cluster, same_config, settle
+from ansible_collections.tos.cloud.plugins.module_utils._settings import check_positive, same_config, settle
 from ansible_collections.tos.cloud.plugins.module_utils._validate import first_error
 
 GET = "/v1/cluster/get/global/config"
@@ -114,7 +114,7 @@ def run(tm):
     error = first_error(*[check_positive(name, value, MAXIMUM) for name, value in desired.items()])
     if error:
         tm.fail(error)
-    cluster = require_cluster(tm)
+    cluster = require_cluster(tm, tm.params["cluster"])
     tm.doing("read the global configuration of cluster %r" % cluster["name"])
 
     def read():

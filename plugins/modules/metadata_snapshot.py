@@ -112,14 +112,13 @@ cluster:
 
 import re
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC, require_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
 from ansible_collections.tos.cloud.plugins.module_utils._settings import (
     CENTER_IP_ARGSPEC,
     check_at_least,
     meta_data,
     require_center_ip,
-    require_cluster,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._validate import check_ip, first_error
 
@@ -165,7 +164,7 @@ def run(tm):
     if error:
         tm.fail(error)
     params = tm.params
-    cluster = require_cluster(tm)
+    cluster = require_cluster(tm, tm.params["cluster"])
     ip = require_center_ip(tm, cluster)
     query = {"cluster_uuid": cluster["uuid"], "ip": ip}
 

@@ -95,7 +95,7 @@ cluster:
   sample: {"name": "prod", "uuid": "3afdbbfc-e45a-430e-abba-842074a8b035"}
 """
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC, require_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
 from ansible_collections.tos.cloud.plugins.module_utils._settings import (
     CENTER_IP_ARGSPEC,
@@ -106,7 +106,6 @@ from ansible_collections.tos.cloud.plugins.module_utils._settings import (
     meta_data,
     parse_interval,
     require_center_ip,
-    require_cluster,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._validate import check_ip, first_error
 
@@ -136,7 +135,7 @@ def run(tm):
                         check_ip("center_ip", tm.params["center_ip"]))
     if error:
         tm.fail(error)
-    cluster = require_cluster(tm)
+    cluster = require_cluster(tm, tm.params["cluster"])
     ip = require_center_ip(tm, cluster)
     query = {"cluster_uuid": cluster["uuid"], "ip": ip}
 

@@ -152,13 +152,13 @@ settings:
 
 import copy
 
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import require_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule, from_api, merge, pick, to_api
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import list_clusters
 from ansible_collections.tos.cloud.plugins.module_utils._settings import (
     check_at_least,
     hide_secret,
     parse_ip_range,
-    require_cluster,
     same_ranges,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._validate import first_error
@@ -278,7 +278,7 @@ def merged_errors(desired, after):
 
 def pick_cluster(tm):
     if tm.params["cluster"]:
-        return require_cluster(tm)
+        return require_cluster(tm, tm.params["cluster"])
     tm.doing("find a cluster to address the system settings through")
     clusters = list_clusters(tm.client)
     if not clusters:

@@ -250,15 +250,13 @@ from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     SERVICE_TYPES,
     SKIPPED,
     UPGRADED,
-    cluster_hosts,
-    describe,
     plan_diff,
     plan_upgrade,
     read_current_package,
     read_package_list,
+    require_hosts,
     run_plan,
     same_version,
-    select_hosts,
     strip_internal,
     summarize,
 )
@@ -312,11 +310,7 @@ def run(tm):
 
     tm.doing("read the hosts' versions in cluster '%s'" % cluster["name"])
     versions = {ip: entry["type_version"] for ip, entry in read_package_list(tm.client, uuid)["hosts"].items()}
-    candidates = cluster_hosts(detail, known_ips=versions)
-    hosts, unknown = select_hosts(candidates, params["hosts"])
-    if unknown:
-        tm.fail("hosts: %s not in cluster '%s' (hosts: %s)." % (
-            ", ".join("'%s'" % h for h in unknown), cluster["name"], describe(candidates)))
+    hosts = require_hosts(tm, cluster, detail, versions, params["hosts"])
     plan = plan_upgrade(hosts, versions, target, params["service_types"])
     before, after = plan_diff(plan)
     tm.track(before, after)

@@ -165,13 +165,11 @@ from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import find_cluster, get_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
-    cluster_hosts,
     compare_versions,
-    describe,
     read_backups,
     read_current_package,
     read_package_list,
-    select_hosts,
+    require_hosts,
 )
 
 
@@ -189,11 +187,7 @@ def run(tm):
     package = read_current_package(tm.client, uuid, missing_ok=True)
     tm.doing("read the upgrade package list of cluster '%s'" % cluster["name"])
     listing = read_package_list(tm.client, uuid)
-    candidates = cluster_hosts(detail, known_ips=listing["hosts"])
-    hosts, unknown = select_hosts(candidates, params["hosts"])
-    if unknown:
-        tm.fail("hosts: %s not in cluster '%s' (hosts: %s)." % (
-            ", ".join("'%s'" % h for h in unknown), cluster["name"], describe(candidates)))
+    hosts = require_hosts(tm, cluster, detail, listing["hosts"], params["hosts"])
     result_hosts = []
     for host in hosts:
         entry = listing["hosts"].get(host["ip"]) or {}
