@@ -1,7 +1,8 @@
 # Copyright (c) tos.cloud contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run the cluster modules' ``main()`` against an in-memory platform (clusters, CVMs, storage VMs, host tasks).
+"""The cluster modules' fake: an in-memory platform (clusters, CVMs, storage VMs, host tasks); run the modules
+with harness.run_module.
 
 ``FakePlatform`` is a ``TosClient`` whose ``request`` answers from a small world instead of HTTP, so the
 real ``post_verified`` and ``paginate`` run. Every request is recorded in ``calls`` as ``(method, path)``.
@@ -9,18 +10,10 @@ real ``post_verified`` and ``paginate`` run. Every request is recorded in ``call
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import json
-from unittest import mock
 
-import pytest
-
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
-
-from ansible_collections.tos.cloud.plugins.module_utils import _module
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError, TosClient
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import api_error
 
 HOSTS = [
     # uuid, name, management ip, storage ip, group, has storage service
@@ -31,29 +24,8 @@ HOSTS = [
 ]
 
 
-def run_module(main, args, client, capsys, check_mode=False, diff=False):
-    """Run ``main()`` with ``args``; return the parsed JSON result."""
-    args = dict(args, api_url="http://manager.invalid:9990", _ansible_check_mode=check_mode, _ansible_diff=diff)
-    payload = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    patches = [mock.patch.object(basic, "_ANSIBLE_ARGS", payload),
-               mock.patch.object(_module, "client_from_options", lambda options, warn=None: client)]
-    if hasattr(basic, "_ANSIBLE_PROFILE"):  # ansible-core 2.19+
-        patches.append(mock.patch.object(basic, "_ANSIBLE_PROFILE", "legacy"))
-    with contextlib.ExitStack() as stack:
-        for patch in patches:
-            stack.enter_context(patch)
-        with pytest.raises(SystemExit):
-            main()
-    return json.loads(capsys.readouterr().out)
-
-
 def net(cidr):
     return {"Name": "eth0", "Addrs": [cidr], "MTU": 1500, "BridgeUUID": "", "BridgeName": ""}
-
-
-def api_error(path, message):
-    return TosApiError("POST %s was refused by the manager (code 3003): %s." % (path, message),
-                       method="POST", path=path, kind="api", code=3003, message_en=message)
 
 
 class FakePlatform(TosClient):
@@ -160,7 +132,7 @@ class FakePlatform(TosClient):
 
     def _add(self, body):
         if any(c["name"] == body["name"] for c in self.clusters.values()):
-            raise api_error("/v1/cluster/add", "name exists")
+            raise api_error("name exists", code=3003, path="/v1/cluster/add")
         uuid = self.add_cluster(body["name"], body["ip"], body.get("desc", ""))
         return {"uuid": uuid, "name": body["name"], "desc": body.get("desc", ""), "ip": body["ip"]}
 
@@ -168,7 +140,7 @@ class FakePlatform(TosClient):
         cluster = self.clusters[body["cluster_uuid"]]
         held = [v for v in list(self.cvms.values()) + list(self.storage_vms.values()) if v["cluster"] == cluster["uuid"]]
         if held and not body.get("force"):
-            raise api_error("/v1/cluster/delete", "cluster not empty")
+            raise api_error("cluster not empty", code=3003, path="/v1/cluster/delete")
         for table in (self.cvms, self.storage_vms):
             for uuid in [u for u, v in table.items() if v["cluster"] == cluster["uuid"]]:
                 del table[uuid]
@@ -182,7 +154,7 @@ class FakePlatform(TosClient):
 
     def _deploy_cvm(self, body):
         if any(v["host"] == body["MachineUUID"] for v in self.cvms.values()):
-            raise api_error("/v1/cluster/deploy/cvm", "cvm exists")
+            raise api_error("cvm exists", code=3003, path="/v1/cluster/deploy/cvm")
         uuid = self.add_cvm(body["cluster_uuid"], body["MachineUUID"], body["Networks"][0]["Addr"], deploying=True)
         return {"uuid": uuid, "name": "LCM" + uuid}
 
@@ -227,7 +199,7 @@ class FakePlatform(TosClient):
     def _storage_service_vm_delete(self, body):
         vm = self.storage_vms[body["uuid"]]
         if not vm["running"] and not body.get("force"):
-            raise api_error("/v1/cluster/storage_service/vm/delete", "still deploying")
+            raise api_error("still deploying", code=3003, path="/v1/cluster/storage_service/vm/delete")
         del self.storage_vms[body["uuid"]]
         return {"uuid": body["uuid"]}
 

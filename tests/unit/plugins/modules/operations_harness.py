@@ -1,22 +1,15 @@
 # Copyright (c) tos.cloud contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run an operations module's ``main()`` (inspection, upgrade, upgrade_info) against a fake client."""
+"""The operations modules' fakes (inspection, upgrade, upgrade_info): one cluster, hosts with versions and
+upgrade tasks; run the modules with harness.run_module."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-from unittest import mock
-
-import pytest
-
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
-
-from ansible_collections.tos.cloud.plugins.module_utils import _module
-from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError, TosClient
+from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 from ansible_collections.tos.cloud.plugins.module_utils._upgrade import UPGRADE
+from ansible_collections.tos.cloud.tests.unit.plugins.modules import harness
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import FakeClient
 
 TARGET = "3.2.5.rc2"
 PACKAGE = {"package_name": "updatepackage_3.2.5.rc2.tar.gz", "md5": "41ff13b3b85609c5f5a932b106c5130d",
@@ -26,28 +19,17 @@ CLUSTER = {"cluster_uuid": "3afdbbfc-e45a-430e-abba-842074a8b035", "cluster_name
 
 
 def cluster_list(params):
-    wanted = (params or {}).get("filter_name") or ""
-    items = [CLUSTER] if wanted in CLUSTER["cluster_name"] else []
-    return {"list": items, "total_count": len(items)}
+    return harness.cluster_list(params, [CLUSTER])
 
 
-def run_module(main, args, client, capsys, check_mode=False, diff=False):
-    """Run ``main()`` with ``args``; return the parsed JSON result."""
-    args = dict(args, api_url="http://manager.invalid:9990", _ansible_check_mode=check_mode, _ansible_diff=diff)
-    payload = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    patches = [mock.patch.object(basic, "_ANSIBLE_ARGS", payload),
-               mock.patch.object(_module, "client_from_options", lambda options, warn=None: client)]
-    if hasattr(basic, "_ANSIBLE_PROFILE"):  # ansible-core 2.19+
-        patches.append(mock.patch.object(basic, "_ANSIBLE_PROFILE", "legacy"))
-    with contextlib.ExitStack() as stack:
-        for patch in patches:
-            stack.enter_context(patch)
-        with pytest.raises(SystemExit):
-            main()
-    return json.loads(capsys.readouterr().out)
+class OneClusterClient(FakeClient):
+    """A fake client whose manager has the one cluster CLUSTER."""
+
+    def paginate(self, path, params=None, **kwargs):
+        yield from cluster_list(params)["list"]
 
 
-class FakePlatform:
+class FakePlatform(OneClusterClient):
     """Hosts with versions and one task each; every progress read advances a running task by ``step``."""
 
     def __init__(self, versions, step=0.5, fail=None, lose_answer_of=(), running=None):
@@ -63,16 +45,6 @@ class FakePlatform:
         self.versions_at_post = []
         self.names = {uuid: "h%s" % ip.rsplit(".", 1)[1] for uuid, ip in self.uuid_ip.items()}
         self.package = dict(PACKAGE)
-        self.backoff = 0
-
-    post_verified = TosClient.post_verified
-
-    @staticmethod
-    def _sleep(seconds):
-        return None
-
-    def paginate(self, path, params=None, **kwargs):
-        yield from cluster_list(params)["list"]
 
     def topology(self):
         return [{"UUID": uuid, "name": self.names[uuid], "IsSystemService": False,

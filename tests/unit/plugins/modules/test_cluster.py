@@ -10,7 +10,8 @@ from unittest import mock
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tos.cloud.plugins.modules import cluster
-from ansible_collections.tos.cloud.tests.unit.plugins.modules.cluster_harness import FakePlatform, run_module
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.cluster_harness import FakePlatform
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_module
 
 ADD = ("POST", "/v1/cluster/add")
 DELETE = ("POST", "/v1/cluster/delete")

@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 from ansible_collections.tos.cloud.plugins.modules import cluster_info
-from ansible_collections.tos.cloud.tests.unit.plugins.modules.cluster_harness import FakePlatform, run_module
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.cluster_harness import FakePlatform
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_module
 
 
 def run(platform, capsys, **args):

@@ -14,7 +14,8 @@ from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
     list_cvms,
 )
 from ansible_collections.tos.cloud.plugins.modules import cvm
-from ansible_collections.tos.cloud.tests.unit.plugins.modules.cluster_harness import FakePlatform, run_module
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.cluster_harness import FakePlatform
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_module
 
 DEPLOY = ("POST", "/v1/cluster/deploy/cvm")
 REMOVE = ("POST", "/v1/cluster/delete/cvm")

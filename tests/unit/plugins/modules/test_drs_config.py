@@ -9,7 +9,8 @@ import copy
 import pytest
 
 from ansible_collections.tos.cloud.plugins.modules import drs_config
-from ansible_collections.tos.cloud.tests.unit.plugins.modules.settings_harness import CLUSTER, FakeManager, run_module
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_module
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.settings_harness import CLUSTER, FakeManager
 
 GET = "/v1/cluster/compute/service/drsconfig/get"
 UPDATE = "/v1/cluster/compute/service/drsconfig/update"
@@ -35,8 +36,7 @@ def manager():
 
 def run(manager, capsys, **kwargs):
     check_mode = kwargs.pop("check_mode", False)
-    return run_module(drs_config.main, dict(kwargs, cluster="prod"), manager, capsys, check_mode=check_mode,
-                      diff=True)[0]
+    return run_module(drs_config.main, dict(kwargs, cluster="prod"), manager, capsys, check_mode=check_mode, diff=True)
 
 
 def test_partial_input_merges_and_the_full_object_is_sent(manager, capsys):
@@ -109,7 +109,7 @@ def test_per_host_migrations_may_not_exceed_the_total(manager, capsys):
 
 
 def test_unknown_cluster_names_the_option(manager, capsys):
-    result = run_module(drs_config.main, {"cluster": "nope", "drs": {"enabled": True}}, manager, capsys)[0]
+    result = run_module(drs_config.main, {"cluster": "nope", "drs": {"enabled": True}}, manager, capsys)
     assert result["failed"] and result["msg"].startswith("cluster: ")
     assert manager.posts == []
 

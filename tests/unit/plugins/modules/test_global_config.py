@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.tos.cloud.plugins.modules import global_config
-from ansible_collections.tos.cloud.tests.unit.plugins.modules.settings_harness import CLUSTER, FakeManager, run_module
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_module
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.settings_harness import CLUSTER, FakeManager
 
 GET = "/v1/cluster/get/global/config"
 SET = "/v1/cluster/set/global/config"
@@ -30,8 +31,7 @@ def manager():
 
 
 def run(manager, capsys, check_mode=False, **kwargs):
-    return run_module(global_config.main, dict(kwargs, cluster="prod"), manager, capsys, check_mode=check_mode,
-                      diff=True)[0]
+    return run_module(global_config.main, dict(kwargs, cluster="prod"), manager, capsys, check_mode=check_mode, diff=True)
 
 
 def test_partial_input_sends_all_four_thresholds(manager, capsys):

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError, TosClient
+from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 from ansible_collections.tos.cloud.plugins.modules import inspection
-from ansible_collections.tos.cloud.tests.unit.plugins.modules.operations_harness import CLUSTER, cluster_list, run_module
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_module
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.operations_harness import CLUSTER, OneClusterClient
 
 IDLE = {"state": 0, "finishedPercent": 0, "checking": "", "normal": 0, "alarm": 0, "fault": 0, "score": 0,
         "system": None, "network": None, "hardware": None, "status": {"code": 0, "UUID": ""}}
 
 
-class FakeInspections:
+class FakeInspections(OneClusterClient):
     """One inspection at a time; each progress read advances a running one by ``step`` percent."""
 
     def __init__(self, running=False, step=100, lose_answer=None):
@@ -24,19 +25,9 @@ class FakeInspections:
         self.step = step
         self.lose_answer = lose_answer
         self.calls = []
-        self.backoff = 0
         if running:
             self._start({"check_system": True, "check_network": True, "check_hardware": True})
             self.state["finishedPercent"] = 40
-
-    post_verified = TosClient.post_verified
-
-    @staticmethod
-    def _sleep(seconds):
-        return None
-
-    def paginate(self, path, params=None, **kwargs):
-        yield from cluster_list(params)["list"]
 
     def _start(self, body):
         self.runs += 1

@@ -11,7 +11,8 @@ import pytest
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tos.cloud.plugins.modules import mail_setting
-from ansible_collections.tos.cloud.tests.unit.plugins.modules.settings_harness import FakeManager, api_error, run_module
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import api_error, run_module_output
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.settings_harness import FakeManager
 
 INSPECT = "/v1/system/mail_setting/inspect"
 UPDATE = "/v1/system/mail_setting/update"
@@ -40,7 +41,7 @@ def manager():
 
 
 def run(manager, capsys, check_mode=False, **kwargs):
-    return run_module(mail_setting.main, kwargs, manager, capsys, check_mode=check_mode, diff=True)
+    return run_module_output(mail_setting.main, kwargs, manager, capsys, check_mode=check_mode, diff=True)
 
 
 def test_a_new_password_is_sent_and_shown_only_as_changed(manager, capsys):

@@ -7,12 +7,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.tos.cloud.plugins.modules import metadata_snapshot
-from ansible_collections.tos.cloud.tests.unit.plugins.modules.settings_harness import (
-    CLUSTER,
-    FakeManager,
-    lost_answer,
-    run_module,
-)
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import lost_answer, run_module
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.settings_harness import CLUSTER, FakeManager
 
 LIST = "/v1/cluster/data/snapshot/list"
 SAVE = "/v1/cluster/data/snapshot/save"
@@ -49,8 +45,7 @@ def manager():
 
 
 def run(manager, capsys, check_mode=False, **kwargs):
-    return run_module(metadata_snapshot.main, dict(kwargs, cluster="prod"), manager, capsys, check_mode=check_mode,
-                      diff=True)[0]
+    return run_module(metadata_snapshot.main, dict(kwargs, cluster="prod"), manager, capsys, check_mode=check_mode, diff=True)
 
 
 def test_present_takes_a_snapshot_every_time(manager, capsys):

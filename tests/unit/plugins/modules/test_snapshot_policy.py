@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.tos.cloud.plugins.modules import snapshot_policy
-from ansible_collections.tos.cloud.tests.unit.plugins.modules.settings_harness import CLUSTER, FakeManager, run_module
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_module
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.settings_harness import CLUSTER, FakeManager
 
 MANAGE = "/v1/cluster/cloud/manage"
 INSPECT = "/v1/cluster/data/snapshot/config/inspect"
@@ -52,8 +53,7 @@ def manager():
 
 
 def run(manager, capsys, check_mode=False, **kwargs):
-    return run_module(snapshot_policy.main, dict(kwargs, cluster="prod"), manager, capsys, check_mode=check_mode,
-                      diff=True)[0]
+    return run_module(snapshot_policy.main, dict(kwargs, cluster="prod"), manager, capsys, check_mode=check_mode, diff=True)
 
 
 def test_interval_and_daemon_go_to_the_leader_center_node(manager, capsys):

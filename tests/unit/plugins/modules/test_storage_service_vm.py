@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from ansible_collections.tos.cloud.plugins.module_utils._cluster import describe_storage_vm
 from ansible_collections.tos.cloud.plugins.modules import storage_service_vm as ssvm
-from ansible_collections.tos.cloud.tests.unit.plugins.modules.cluster_harness import FakePlatform, run_module
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.cluster_harness import FakePlatform
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_module
 
 DEPLOY = ("POST", "/v1/cluster/deploy/storage_service/vm")
 DELETE = ("POST", "/v1/cluster/storage_service/vm/delete")

@@ -10,7 +10,8 @@ import pytest
 
 from ansible_collections.tos.cloud.plugins.module_utils._module import merge
 from ansible_collections.tos.cloud.plugins.modules import system_setting
-from ansible_collections.tos.cloud.tests.unit.plugins.modules.settings_harness import CLUSTER, FakeManager, run_module
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_module_output
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.settings_harness import CLUSTER, FakeManager
 
 INSPECT = "/v1/system/setting/inspect"
 UPDATE = "/v1/system/setting/update"
@@ -46,7 +47,7 @@ def manager():
 
 
 def run(manager, capsys, check_mode=False, **kwargs):
-    return run_module(system_setting.main, kwargs, manager, capsys, check_mode=check_mode, diff=True)
+    return run_module_output(system_setting.main, kwargs, manager, capsys, check_mode=check_mode, diff=True)
 
 
 def test_partial_input_sends_the_three_policies_whole(manager, capsys):

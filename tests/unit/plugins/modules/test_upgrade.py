@@ -9,11 +9,8 @@ import pytest
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 from ansible_collections.tos.cloud.plugins.modules import upgrade, upgrade_info
-from ansible_collections.tos.cloud.tests.unit.plugins.modules.operations_harness import (
-    TARGET,
-    FakePlatform,
-    run_module,
-)
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_module
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.operations_harness import TARGET, FakePlatform
 
 OLD = {"compute": "3.2.4", "storage": "3.2.4"}
 
