@@ -1,0 +1,140 @@
+# Copyright (c) tos.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The input checks of the ``tos.cloud.cluster_bringup`` role, run before its first change.
+
+The role converges several objects in order (cluster, then its VMs, then settings); a mistake in a
+later one would otherwise surface only after the earlier ones were created. This filter applies the
+modules' own checks (the same functions, from module_utils) to the whole description at once, and
+names each value by its place in the role's variables (``cluster_bringup_clusters[0].cvms[1].gateway``).
+"""
+
+from __future__ import annotations
+
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import check_vm_cidr, check_vm_gateway
+from ansible_collections.tos.cloud.plugins.module_utils._settings import (
+    UNITS,
+    check_at_least,
+    check_email,
+    check_fraction,
+    check_low_below_high,
+    check_multiple,
+    check_port,
+    check_positive,
+    parse_interval,
+    parse_level,
+)
+from ansible_collections.tos.cloud.plugins.module_utils._validate import check_ip, check_name
+
+# as tos.cloud.global_config and tos.cloud.snapshot_policy check them
+GLOBAL_CONFIG_MAXIMUM = 100
+SNAPSHOT_STEP = UNITS["h"]
+
+
+def _int(option, value):
+    """``value`` as an int for the checks that compare numbers (the argument spec converts only a copy)."""
+    if value is None or isinstance(value, bool):
+        return value, None
+    try:
+        return int(str(value).strip()), None
+    except ValueError:
+        return None, "%s: %r is not an integer" % (option, value)
+
+
+def _float(option, value):
+    if value is None or isinstance(value, bool):
+        return value, None
+    try:
+        return float(value), None
+    except (TypeError, ValueError):
+        return None, "%s: %r is not a number" % (option, value)
+
+
+def _vm_errors(where, vm, pairs):
+    errors = []
+    for cidr_key, gateway_key in pairs:
+        errors.append(check_vm_cidr("%s.%s" % (where, cidr_key), vm.get(cidr_key)))
+        errors.append(check_vm_gateway("%s.%s" % (where, gateway_key), vm.get(gateway_key),
+                                       "%s.%s" % (where, cidr_key), vm.get(cidr_key)))
+    return errors
+
+
+def _drs_errors(where, drs, dpm):
+    errors = []
+    for name in ("threshold_level", "min_benefit_level"):
+        errors.append(parse_level("%s.drs.%s" % (where, name), drs.get(name))[1])
+    for name in ("max_step", "max_concurrent_migration", "max_host_concurrent_migration"):
+        value, error = _int("%s.drs.%s" % (where, name), drs.get(name))
+        errors += [error, check_at_least("%s.drs.%s" % (where, name), value, 1)]
+    fractions = {}
+    for name in ("high_threshold", "low_threshold"):
+        fractions[name], error = _float("%s.dpm.%s" % (where, name), dpm.get(name))
+        errors += [error, check_fraction("%s.dpm.%s" % (where, name), fractions[name])]
+    if fractions["low_threshold"] is not None and fractions["high_threshold"] is not None and not any(errors[-4:]):
+        errors.append(check_low_below_high("%s.dpm.low_threshold" % where, fractions["low_threshold"],
+                                           "%s.dpm.high_threshold" % where, fractions["high_threshold"],
+                                           set_by_user=["%s.dpm.low_threshold" % where, "%s.dpm.high_threshold" % where]))
+    return errors
+
+
+def _cluster_errors(where, cluster, seen):
+    errors = [check_name("%s.name" % where, cluster.get("name")), check_ip("%s.seed_ip" % where, cluster.get("seed_ip"))]
+    if cluster.get("name") in seen["names"]:
+        errors.append("%s.name: %r is described twice" % (where, cluster.get("name")))
+    seen["names"].add(cluster.get("name"))
+    hosts = {}
+    for index, cvm in enumerate(cluster.get("cvms") or []):
+        at = "%s.cvms[%d]" % (where, index)
+        errors += _vm_errors(at, cvm, [("address", "gateway")])
+        if cvm.get("host") in hosts:
+            errors.append("%s.host: %s already runs the cloud-management VM of %s" % (at, cvm.get("host"), hosts[cvm.get("host")]))
+        hosts.setdefault(cvm.get("host"), at)
+        errors.append(_address_once(at + ".address", cvm.get("address"), seen))
+    for index, svm in enumerate(cluster.get("storage_vms") or []):
+        at = "%s.storage_vms[%d]" % (where, index)
+        errors += _vm_errors(at, svm, [("manage_cidr", "manage_gateway"), ("storage_cidr", "storage_gateway")])
+        errors.append(_address_once(at + ".manage_cidr", svm.get("manage_cidr"), seen))
+    errors += _drs_errors(where, cluster.get("drs") or {}, cluster.get("dpm") or {})
+    for name, value in sorted((cluster.get("global_config") or {}).items()):
+        number, error = _float("%s.global_config.%s" % (where, name), value)
+        errors += [error, check_positive("%s.global_config.%s" % (where, name), number, GLOBAL_CONFIG_MAXIMUM)]
+    interval, error = parse_interval("%s.snapshot_policy.interval" % where, (cluster.get("snapshot_policy") or {}).get("interval"))
+    errors += [error, check_multiple("%s.snapshot_policy.interval" % where, interval, SNAPSHOT_STEP, "hour")]
+    return errors
+
+
+def _address_once(option, cidr, seen):
+    """A VM address used twice in the description (the platform refuses the second deploy)."""
+    ip = str(cidr).split("/", 1)[0].strip() if cidr else None
+    if not ip:
+        return None
+    if ip in seen["addresses"]:
+        return "%s: %s is also given to %s" % (option, ip, seen["addresses"][ip])
+    seen["addresses"][ip] = option
+    return None
+
+
+def cluster_bringup_errors(clusters, mail=None):
+    """Every mistake in the role's description, as messages naming the variable; empty when none."""
+    errors = []
+    if not isinstance(clusters, list):
+        return ["cluster_bringup_clusters: must be a list of clusters, not %s" % type(clusters).__name__]
+    seen = {"names": set(), "addresses": {}}
+    for index, cluster in enumerate(clusters):
+        where = "cluster_bringup_clusters[%d]" % index
+        if not isinstance(cluster, dict):
+            errors.append("%s: must be a dict (name, seed_ip, ...)" % where)
+            continue
+        errors += _cluster_errors(where, cluster, seen)
+    mail = mail or {}
+    port, error = _int("cluster_bringup_mail.smtp_port", mail.get("smtp_port"))
+    errors += [error, check_port("cluster_bringup_mail.smtp_port", port)]
+    for name in ("sender_mail", "test_recipient"):
+        errors.append(check_email("cluster_bringup_mail.%s" % name, mail.get(name)))
+    return [e for e in errors if e]
+
+
+class FilterModule:
+    def filters(self):
+        return {"cluster_bringup_errors": cluster_bringup_errors}

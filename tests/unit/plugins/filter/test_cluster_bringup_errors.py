@@ -1,0 +1,77 @@
+# Copyright (c) tos.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+from ansible_collections.tos.cloud.plugins.filter.cluster_bringup_errors import FilterModule, cluster_bringup_errors
+
+GOOD = {
+    "name": "demo-a", "seed_ip": "192.0.2.11",
+    "cvms": [{"host": "tos-a1", "address": "192.0.2.101/24", "gateway": "192.0.2.1"}],
+    "storage_vms": [{"manage_cidr": "192.0.2.121/24", "manage_gateway": "192.0.2.1",
+                     "storage_cidr": "192.0.2.161/24", "storage_gateway": "192.0.2.1"}],
+    "drs": {"enabled": True, "threshold_level": "aggressive", "max_step": "4"},
+    "dpm": {"high_threshold": 0.8, "low_threshold": 0.3},
+    "snapshot_policy": {"interval": "6h", "daemon": "started"},
+    "global_config": {"cpu": 4, "memory": "1.5"},
+}
+
+
+def with_(**changes):
+    cluster = dict(GOOD)
+    cluster.update(changes)
+    return [cluster]
+
+
+def test_filter_is_registered():
+    assert FilterModule().filters()["cluster_bringup_errors"] is cluster_bringup_errors
+
+
+def test_a_valid_description_has_no_error():
+    assert cluster_bringup_errors([GOOD], {"smtp_port": 25, "sender_mail": "a@example.com"}) == []
+    assert cluster_bringup_errors([]) == []
+
+
+def test_each_message_names_the_value_by_its_place():
+    errors = cluster_bringup_errors(with_(seed_ip="198.51.100.300", cvms=[
+        {"host": "tos-a1", "address": "192.0.2.101/24", "gateway": "192.0.2.1"},
+        {"host": "tos-a2", "address": "198.51.100.300/24", "gateway": "10.0.0.1"}]))
+    assert errors[0].startswith("cluster_bringup_clusters[0].seed_ip: '198.51.100.300'")
+    assert errors[1].startswith("cluster_bringup_clusters[0].cvms[1].address:")
+    assert len(errors) == 2  # the gateway is not checked against an invalid address
+
+
+def test_gateway_outside_the_network():
+    errors = cluster_bringup_errors(with_(cvms=[{"host": "tos-a1", "address": "192.0.2.101/24", "gateway": "10.0.0.1"}]))
+    assert errors == ["cluster_bringup_clusters[0].cvms[0].gateway: 10.0.0.1 is not a host address inside the network "
+                      "192.0.2.0/24 of cluster_bringup_clusters[0].cvms[0].address"]
+
+
+def test_settings_are_checked_like_the_modules_do():
+    errors = cluster_bringup_errors(with_(drs={"threshold_level": 7, "max_step": 0},
+                                          dpm={"low_threshold": 0.9, "high_threshold": 0.1},
+                                          global_config={"cpu": 0}, snapshot_policy={"interval": "90m"}),
+                                    {"smtp_port": 99999, "sender_mail": "nobody"})
+    assert [e.split(":")[0] for e in errors] == [
+        "cluster_bringup_clusters[0].drs.threshold_level",
+        "cluster_bringup_clusters[0].drs.max_step",
+        "cluster_bringup_clusters[0].dpm.low_threshold",
+        "cluster_bringup_clusters[0].global_config.cpu",
+        "cluster_bringup_clusters[0].snapshot_policy.interval",
+        "cluster_bringup_mail.smtp_port",
+        "cluster_bringup_mail.sender_mail",
+    ]
+
+
+def test_what_only_the_whole_description_shows():
+    twice = dict(GOOD, cvms=[{"host": "tos-a1", "address": "192.0.2.101/24", "gateway": "192.0.2.1"},
+                             {"host": "tos-a1", "address": "192.0.2.121/24", "gateway": "192.0.2.1"}])
+    errors = cluster_bringup_errors([twice, dict(GOOD, cvms=[], storage_vms=[])])
+    assert any("cvms[1].host: tos-a1 already runs" in e for e in errors)
+    assert any("storage_vms[0].manage_cidr: 192.0.2.121 is also given to" in e for e in errors)
+    assert any("cluster_bringup_clusters[1].name: 'demo-a' is described twice" in e for e in errors)
+
+
+def test_not_a_list():
+    assert cluster_bringup_errors("demo-a") == ["cluster_bringup_clusters: must be a list of clusters, not str"]
