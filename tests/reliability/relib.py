@@ -416,14 +416,22 @@ def assert_clean_failure(result, path=None, words=()):
         assert word.lower() in msg.lower(), "message does not mention %r: %s" % (word, msg)
 
 
+POST_KEYS = ("sleep", "clear_faults", "post_manager", "read")
+
+
 class Batch:
-    """Many cases in one playbook: each case is ``begin <id>`` (a rel_sim step), its tasks, and
-    ``end <id>`` (a rel_sim step that clears faults and reads state and the request log back)."""
+    """Many cases in one playbook.  Each case is its tasks between two rel_sim steps: the one
+    before prepares it (``pre``: reset, stage, faults...), the one after reads state and the
+    request log back (``post``: clear_faults, read...).  The step between two cases does both, so
+    it is named ``end <previous> | begin <next>``."""
 
     def __init__(self, url):
         self.url = url
-        self.tasks = []
-        self.ids = []
+        self.cases = []
+
+    @property
+    def ids(self):
+        return [c[0] for c in self.cases]
 
     def case(self, cid, tasks, pre=None, post=None):
         pre = dict(pre or {})
@@ -431,15 +439,29 @@ class Batch:
         post = dict(post or {})
         post.setdefault("clear_faults", True)
         post.setdefault("read", True)
-        self.ids.append(cid)
-        self.tasks.append(sim_step("begin " + cid, self.url, **pre))
-        self.tasks.extend(tasks)
-        self.tasks.append(sim_step("end " + cid, self.url, **post))
+        unknown = [k for k in post if k not in POST_KEYS]
+        assert not unknown, "not post keys: %s" % unknown
+        self.cases.append((cid, tasks, pre, post))
+
+    def tasks(self):
+        out = []
+        previous = None
+        for cid, tasks, pre, post in self.cases:
+            if previous is None:
+                out.append(sim_step("begin " + cid, self.url, **pre))
+            else:
+                step = dict(previous[1])
+                step.update(pre)
+                out.append(sim_step("end %s | begin %s" % (previous[0], cid), self.url, **step))
+            out.extend(tasks)
+            previous = (cid, post)
+        if previous is not None:
+            out.append(sim_step("end " + previous[0], self.url, **previous[1]))
+        return out
 
     def run(self, dir, module_defaults_=None, **kwargs):
         defaults = module_defaults(self.url) if module_defaults_ is None else module_defaults_
-        run = run_playbook([play(self.tasks, module_defaults=defaults)],
-                           dir, **kwargs)
+        run = run_playbook([play(self.tasks(), module_defaults=defaults)], dir, **kwargs)
         return BatchRun(run)
 
 
@@ -447,20 +469,30 @@ class BatchRun:
     def __init__(self, run):
         self.run = run
 
+    def _edges(self):
+        """Index of the record that begins and of the one that ends each case."""
+        begins, ends = {}, {}
+        for i, rec in enumerate(self.run.records):
+            if rec["action"] != "rel_sim":
+                continue
+            for part in rec["task"].split(" | "):
+                if part.startswith("begin "):
+                    begins[part[6:]] = i
+                elif part.startswith("end "):
+                    ends[part[4:]] = i
+        return begins, ends
+
     def slice(self, cid):
-        records = self.run.records
-        names = [r["task"] for r in records]
-        if "begin " + cid not in names or "end " + cid not in names:
+        begins, ends = self._edges()
+        if cid not in begins or cid not in ends:
             raise AssertionError("case %r did not run to its end (rc=%s); stdout tail:\n%s\nstderr tail:\n%s" % (
                 cid, self.run.rc, self.run.stdout[-3000:], self.run.stderr[-2000:]))
-        start = names.index("begin " + cid)
-        end = names.index("end " + cid, start)
-        return records[start:end + 1]
+        return self.run.records[begins[cid]:ends[cid] + 1]
 
     def result(self, cid, task=None):
         """The result of the task named ``task`` (default: the case id) within the case."""
         task = task or cid
-        found = [r for r in self.slice(cid) if r["task"] == task]
+        found = [r for r in self.slice(cid)[1:] if r["task"] == task]
         if not found:
             raise AssertionError("task %r of case %r did not run" % (task, cid))
         return found[-1]["result"]
@@ -469,7 +501,7 @@ class BatchRun:
         return self.slice(cid)[-1]["result"]
 
     def failures(self, cid):
-        return [r for r in self.slice(cid) if r["status"] == "failed"]
+        return [r for r in self.slice(cid)[1:-1] if r["status"] == "failed"]
 
 
 def dead_url():

@@ -97,9 +97,13 @@ def _upgraded(s):
     return len([h for h, v in s["host_versions"].items() if h.startswith("tos-a") and set(v.values()) == {"3.2.5.rc2"}])
 
 
+# Every fault kind hits cluster_bringup; rolling_upgrade (the longest role) takes the ones that
+# matter most to it: a lost answer to the upgrade and to the snapshot, a flaky progress read, a
+# persistent refusal it must stop at and resume after, an unready manager, a dead first URL.
 ROLE_TARGETS = {
     "cluster_bringup": {
-        "fixture": None, "vars": {"cluster_bringup_clusters": BRINGUP},
+        # the suite reads the result back itself: the role's own verify pass is left out (it only reads)
+        "fixture": None, "vars": {"cluster_bringup_clusters": BRINGUP, "cluster_bringup_verify": False},
         "count": _bringup_count, "want": 1,
         "cases": [
             ("http500-landed", {"kind": "http", "status": 500, "count": 1, "apply": True,
@@ -132,12 +136,6 @@ ROLE_TARGETS = {
                               "method": "GET"}, "ok"),
             ("http503-persistent", {"kind": "http", "status": 503, "retry_after": 1,
                                     "path": "/v1/system/compute/version/upgrade", "method": "POST"}, "fail"),
-            ("http504-once", {"kind": "http", "status": 504, "count": 1, "path": "/v1/system/upgrade_package/list",
-                              "method": "GET"}, "ok"),
-            ("latency-once", {"kind": "latency", "seconds": 3, "count": 1, "path": "/v1/system/upgrade_package/list",
-                              "method": "GET"}, "ok"),
-            ("envelope-once", dict(ENVELOPE, count=1, path="/v1/system/member/list", method="GET"), "fail"),
-            ("leader-change", "leader", "ok"),
             ("not-ready", "not_ready", "fail"),
             ("failover", "failover", "ok"),
         ],
@@ -186,7 +184,7 @@ MUTATING_PERSISTENT_SUBSET = {"http500-persistent", "drop-persistent", "latency-
 
 # targets whose cases are split over several batch playbooks (test classes), to spread them over
 # the xdist workers
-PARTS = {"system_info": 2, "cluster": 2, "cluster_bringup": 3, "rolling_upgrade": 3}
+PARTS = {"system_info": 2, "cluster": 2, "cluster_bringup": 3, "rolling_upgrade": 2}
 
 
 def cases_of(target, part=None):
@@ -244,7 +242,7 @@ def build_batch(target, part, sim, fixtures):
             params["api_url"] = [relib.dead_url(), sim.url]
         tasks = [relib.module_task(cid, t["module"], params)]
         # let requests still sleeping in the simulator (latency) land before the state is read
-        post = {"sleep": 3.2 if cid.startswith("latency") and t["kind"] == "mutating" else 0, "manager": {"ready": True}}
+        post = {"sleep": 3.2 if cid.startswith("latency") and t["kind"] == "mutating" else 0, "post_manager": {"ready": True}}
         if rerun_of(expect):
             tasks.append(relib.sim_step("mid " + cid, sim.url, **post, clear_faults=True, read=True, clear_log=True))
             rerun = dict(t["params"], timeout=20)
@@ -276,7 +274,7 @@ def build_role_batch(target, part, sim, fixtures):
         elif fault == "failover":
             role_vars["tos_api_url"] = [relib.dead_url(), sim.url]
         tasks = [role(cid, role_vars)]
-        post = {"manager": {"ready": True}}
+        post = {"post_manager": {"ready": True}}
         if rerun_of(expect):
             tasks.append(relib.sim_step("mid " + cid, sim.url, **post, clear_faults=True, read=True, clear_log=True))
             tasks.append(role("rerun " + cid, dict(t["vars"], tos_api_url=sim.url)))

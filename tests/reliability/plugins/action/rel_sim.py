@@ -3,10 +3,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """rel_sim: drive the simulator's control API from a playbook, on the controller, fast.
 
-Steps run in this order, each only when given:
-  reset (true or a fixture path) -> api (raw /v1 calls to set the stage) -> advance (seconds)
-  -> sleep (seconds, real) -> clear_faults -> manager ({leader, ready, members}) -> read (summary + request log)
-  -> clear_log -> faults (list of fault specs)
+Steps run in this order, each only when given (the first four end a case, the others prepare
+the next one, so that one task can do both):
+  sleep (seconds, real) -> clear_faults -> post_manager ({leader, ready, members})
+  -> read (summary + request log) -> reset (true or a fixture path) -> api (raw /v1 calls to set
+  the stage) -> advance (seconds) -> manager -> clear_log -> faults (list of fault specs)
 Returns ``summary`` (relib.summarize of GET /_sim/state), ``requests`` and ``mutations`` when
 ``read`` is set.  Only used by tests/reliability; never part of the collection.
 """
@@ -41,6 +42,20 @@ class ActionModule(ActionBase):
         sim.session.verify = False
         token = args.get("token")
         try:
+            # what ends the previous case ...
+            if args.get("sleep"):
+                time.sleep(float(args["sleep"]))
+            if args.get("clear_faults"):
+                sim.clear_faults()
+            if args.get("post_manager"):
+                sim.manager(**args["post_manager"])
+            if args.get("read"):
+                entries = sim.requests()
+                result["summary"] = relib.summarize(sim.state())
+                result["requests"] = [{"method": e["method"], "path": e["path"], "status": e.get("status"),
+                                       "code": e.get("code"), "fault": e.get("fault")} for e in entries]
+                result["mutations"] = [r for r in result["requests"] if relib.is_mutation(r)]
+            # ... and what prepares the next one
             if args.get("reset"):
                 reset = args["reset"]
                 sim.reset(None if reset is True else reset)
@@ -49,18 +64,8 @@ class ActionModule(ActionBase):
                         token=token)
             if args.get("advance"):
                 sim.advance(float(args["advance"]))
-            if args.get("sleep"):
-                time.sleep(float(args["sleep"]))
-            if args.get("clear_faults"):
-                sim.clear_faults()
             if args.get("manager"):
                 sim.manager(**args["manager"])
-            if args.get("read"):
-                entries = sim.requests()
-                result["summary"] = relib.summarize(sim.state())
-                result["requests"] = [{"method": e["method"], "path": e["path"], "status": e.get("status"),
-                                       "code": e.get("code"), "fault": e.get("fault")} for e in entries]
-                result["mutations"] = [r for r in result["requests"] if relib.is_mutation(r)]
             if args.get("clear_log"):
                 sim.clear_log()
             result["faults"] = [sim.fault(**spec) for spec in args.get("faults") or []]
