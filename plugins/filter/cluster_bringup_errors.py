@@ -26,6 +26,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._settings import (
     parse_level,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._validate import check_ip, check_name
+from ansible_collections.tos.cloud.plugins.modules.system_setting import desired_settings
 
 # as tos.cloud.global_config and tos.cloud.snapshot_policy check them
 GLOBAL_CONFIG_MAXIMUM = 100
@@ -115,7 +116,16 @@ def _address_once(option, cidr, seen):
     return None
 
 
-def cluster_bringup_errors(clusters, mail=None):
+def _system_settings_errors(settings):
+    """tos.cloud.system_setting's own checks (minimums, IP ranges), named as the role's variable."""
+    try:
+        errors = desired_settings(settings)[1]
+    except (TypeError, ValueError, AttributeError):
+        return []  # a value of the wrong type: the module's argument spec names it when its turn comes
+    return ["cluster_bringup_system_settings.%s" % error for error in errors]
+
+
+def cluster_bringup_errors(clusters, mail=None, system_settings=None):
     """Every mistake in the role's description, as messages naming the variable; empty when none."""
     errors = []
     if not isinstance(clusters, list):
@@ -132,6 +142,7 @@ def cluster_bringup_errors(clusters, mail=None):
     errors += [error, check_port("cluster_bringup_mail.smtp_port", port)]
     for name in ("sender_mail", "test_recipient"):
         errors.append(check_email("cluster_bringup_mail.%s" % name, mail.get(name)))
+    errors += _system_settings_errors(system_settings or {})
     return [e for e in errors if e]
 
 

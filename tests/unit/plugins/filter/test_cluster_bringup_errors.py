@@ -75,3 +75,11 @@ def test_what_only_the_whole_description_shows():
 
 def test_not_a_list():
     assert cluster_bringup_errors("demo-a") == ["cluster_bringup_clusters: must be a list of clusters, not str"]
+
+
+def test_system_settings_are_checked_by_the_module_s_own_rules():
+    errors = cluster_bringup_errors([], None, {"login_policy": {"login_fail_retry_times": -1},
+                                               "access_control": {"ip_ranges": ["192.0.2.0/24", "office"]}})
+    assert [e.split(":")[0] for e in errors] == ["cluster_bringup_system_settings.login_policy.login_fail_retry_times",
+                                                 "cluster_bringup_system_settings.access_control.ip_ranges[1]"]
+    assert cluster_bringup_errors([], None, {"password_policy": {"minimum_length": 10}}) == []
