@@ -84,9 +84,9 @@ def _bringup_tasks(prefix):
     v = "{{ %s }}"
     return [
         relib.module_task("%s cluster" % prefix, "cluster", {"name": v % "cname", "ip": v % "seed"}),
-        relib.module_task("%s cvm" % prefix, "cvm", {"cluster": v % "cname", "host": v % "cvm_host",
-                                                      "address": v % "address", "gateway": v % "gateway",
-                                                      "wait_timeout": 120}),
+        relib.module_task("%s cvm" % prefix, "cvm", {
+            "cluster": v % "cname", "host": v % "cvm_host", "address": v % "address", "gateway": v % "gateway",
+            "wait_timeout": 120}),
         relib.module_task("%s drs" % prefix, "drs_config", {"cluster": v % "cname",
                                                             "drs": {"enabled": True, "threshold_level": 4},
                                                             "dpm": {"enabled": True, "low_threshold": 0.2,

@@ -317,7 +317,6 @@ def batch_run(sim, fixtures, role_sims):
     yield get
 
 
-
 # ---- the rows --------------------------------------------------------------------------------
 
 KNOWN = {}
