@@ -184,6 +184,23 @@ ROLE_CASES = [
     c("role-wait-timeout-word", "cluster_bringup", {"cluster_bringup_wait_timeout": "forever"},
       ["cluster_bringup_wait_timeout"]),
     c("role-mail-port", "cluster_bringup", {"cluster_bringup_mail": {"smtp_port": 99999}}, ["smtp_port"]),
+    c("upgrade-role-cluster-missing", "rolling_upgrade", {}, ["rolling_upgrade_cluster"]),
+    c("upgrade-role-cluster-unknown", "rolling_upgrade", {"rolling_upgrade_cluster": "nope"}, ["nope"]),
+    c("upgrade-role-cluster-sql", "rolling_upgrade", {"rolling_upgrade_cluster": SQL}, ["cluster"]),
+    c("upgrade-role-batch-zero", "rolling_upgrade", {"rolling_upgrade_cluster": "rel-a", "rolling_upgrade_batch_size": 0},
+      ["rolling_upgrade_batch_size"]),
+    c("upgrade-role-batch-word", "rolling_upgrade", {"rolling_upgrade_cluster": "rel-a", "rolling_upgrade_batch_size": "two"},
+      ["rolling_upgrade_batch_size"]),
+    c("upgrade-role-host-unknown", "rolling_upgrade", {"rolling_upgrade_cluster": "rel-a", "rolling_upgrade_hosts": ["tos-zz"]},
+      ["tos-zz"]),
+    c("upgrade-role-host-other-cluster", "rolling_upgrade",
+      {"rolling_upgrade_cluster": "rel-a", "rolling_upgrade_hosts": ["tos-b1"]}, ["tos-b1"]),
+    c("upgrade-role-service-type", "rolling_upgrade",
+      {"rolling_upgrade_cluster": "rel-a", "rolling_upgrade_service_types": ["kernel"]}, ["rolling_upgrade_service_types"]),
+    c("upgrade-role-version-unknown", "rolling_upgrade", {"rolling_upgrade_cluster": "rel-a", "rolling_upgrade_version": "9.9.9"},
+      ["9.9.9"]),
+    c("upgrade-role-wait-timeout-word", "rolling_upgrade",
+      {"rolling_upgrade_cluster": "rel-a", "rolling_upgrade_wait_timeout": "soon"}, ["rolling_upgrade_wait_timeout"]),
 ]
 
 # one batch playbook per group (a test class each, so that xdist spreads them over its workers)
