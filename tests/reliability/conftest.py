@@ -155,6 +155,28 @@ def write_report(rows, elapsed):
         "<!-- Written by tests/reliability/conftest.py (`make reliability` runs pytest with --write-report). "
         "Do not edit by hand: the figures are this suite's own results. -->",
         "",
+        "## What the collection does when the manager misbehaves",
+        "",
+        "- **Reads** (GET) that meet a connection error, a timeout or HTTP 429/500/502/503/504 are tried again, "
+        "up to 3 more times, with exponential backoff and jitter (0.5 s, 1 s, 2 s ceilings); a `Retry-After` "
+        "header is honoured up to 30 s.",
+        "- **Writes** (POST) are never repeated blindly. When the answer is lost after the request may have "
+        "reached the manager (dropped connection, HTTP 5xx), the module re-reads the state and sends the request "
+        "again only if the change is not there. After a *timeout* the manager may still be working on it: the "
+        "client watches the state for a while (at least 5 s, or `timeout`) and never sends it again; if the "
+        "change does not show, the task fails saying so, and a re-run converges.",
+        "- **Several `api_url` entries**: a manager that cannot be reached at all (nothing was sent) is skipped "
+        "for the next one, for reads and writes alike.",
+        "- **Errors** never end in a traceback: the message names the operation, the method and /v1 path, the "
+        "HTTP status or the manager's code with its English and Chinese message; an authentication failure names "
+        "`api_token`/`TOS_API_TOKEN`, a TLS failure names `ca_path`/`validate_certs`.",
+        "- **Secrets** (the API token, the SMTP password) never appear in results, diffs, warnings, errors or "
+        "`-vvv` output. Give the token through `api_token`, `module_defaults` or the process environment "
+        "(`TOS_API_TOKEN`, as an AWX credential does): a task's `environment:` keyword is printed by "
+        "ansible-core itself in `-vvv` output.",
+        "",
+        "## Results",
+        "",
         "`make reliability` runs `tests/reliability/`: every row is one real module execution in a real "
         "`ansible-playbook` (or ansible-runner) process against a real simulator process on 127.0.0.1.",
         "",

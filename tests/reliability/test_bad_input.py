@@ -164,6 +164,15 @@ SYSTEM_CASES = [
     c("setting-policy-type", "system_setting", {"login_policy": "strict"}, ["login_policy"]),
     c("system-info-gather-word", "system_info", {"gather_settings": "yes please"}, ["gather_settings"]),
     c("system-info-api-url-empty", "system_info", {"api_url": ""}, ["api_url"]),
+    # the modules that do not talk to the manager
+    c("host-facts-sample-negative", "host_facts", {"sample_seconds": -1}, ["sample_seconds"]),
+    c("host-facts-gather-bogus", "host_facts", {"gather": ["bogus"]}, ["gather"]),
+    c("report-mail-no-recipient", "report_mail", {"to": [], "sender": "a@example.com", "subject": "s"}, ["to"]),
+    c("report-mail-attachment-missing", "report_mail",
+      {"to": ["b@example.com"], "sender": "a@example.com", "subject": "s", "attachments": [TRAVERSAL + ".nope"]},
+      ["attachments"]),
+    c("report-mail-port-word", "report_mail", {"to": ["b@example.com"], "sender": "a@example.com", "subject": "s",
+                                               "smtp_port": "smtp"}, ["smtp_port"]),
 ]
 
 ROLE_BASE = {"name": "rel-r", "seed_ip": relib.SEEDS["b"]}
@@ -184,6 +193,12 @@ ROLE_CASES = [
     c("role-wait-timeout-word", "cluster_bringup", {"cluster_bringup_wait_timeout": "forever"},
       ["cluster_bringup_wait_timeout"]),
     c("role-mail-port", "cluster_bringup", {"cluster_bringup_mail": {"smtp_port": 99999}}, ["smtp_port"]),
+    c("report-role-checks-bogus", "inspection_report", {"inspection_report_checks": ["cosmic"]},
+      ["inspection_report_checks"]),
+    c("report-role-formats-bogus", "inspection_report", {"inspection_report_formats": ["pdf"]},
+      ["inspection_report_formats"]),
+    c("report-role-cluster-unknown", "inspection_report", {"inspection_report_clusters": ["nope"],
+                                                           "inspection_report_dir": str(relib.WORK_ROOT / "unused-report")}, ["nope"]),
     c("upgrade-role-cluster-missing", "rolling_upgrade", {}, ["rolling_upgrade_cluster"]),
     c("upgrade-role-cluster-unknown", "rolling_upgrade", {"rolling_upgrade_cluster": "nope"}, ["nope"]),
     c("upgrade-role-cluster-sql", "rolling_upgrade", {"rolling_upgrade_cluster": SQL}, ["cluster"]),
