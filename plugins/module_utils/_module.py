@@ -91,7 +91,21 @@ class TosModule:
     def client(self):
         if self._client is None:
             self._client = client_from_options(self.params, warn=self.warn)
+            self._client.post_verified = self._keeping_operation(self._client.post_verified)
         return self._client
+
+    def _keeping_operation(self, post_verified):
+        """Wrap ``client.post_verified`` so that its ``landed()`` re-read, which may name look-ups of its
+        own with ``doing()``, leaves the write's operation as the one a later failure names."""
+        def wrapper(path, body, landed, *args, **kwargs):
+            operation = self.operation
+
+            def landed_keeping_operation():
+                outcome = landed()
+                self.operation = operation
+                return outcome
+            return post_verified(path, body, landed_keeping_operation, *args, **kwargs)
+        return wrapper
 
     def warn(self, message):
         self.module.warn(message)

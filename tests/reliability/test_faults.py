@@ -55,7 +55,7 @@ TARGETS = {
     },
     "cluster": {
         "kind": "mutating", "module": "cluster", "params": {"name": "rel-new", "ip": relib.SEEDS["b"], "state": "present"},
-        "fixture": None, "path": "/v1/cluster/add", "method": "POST",
+        "fixture": None, "path": "/v1/cluster/add", "method": "POST", "operation": "Could not create cluster",
         "count": lambda s: len([n for n in s["cluster_names"] if n == "rel-new"]),
         "total": lambda s: len(s["cluster_names"]),
     },
@@ -64,14 +64,25 @@ TARGETS = {
         "params": {"cluster": "rel-a", "host": "tos-a2", "address": "192.0.2.102/24", "gateway": "192.0.2.1",
                    "state": "present", "wait_timeout": 60},
         "fixture": "a", "path": "/v1/cluster/deploy/cvm", "method": "POST",
+        "operation": "Could not deploy a cloud-management VM",
         "count": lambda s: len([c for c in s["cvms"] if c["address"] == "192.0.2.102/24"]),
         "total": lambda s: len(s["cvms"]),
     },
     "metadata_snapshot": {
         "kind": "mutating", "module": "metadata_snapshot", "params": {"cluster": "rel-a", "state": "present"},
         "fixture": "a", "path": "/v1/cluster/data/snapshot/save", "method": "POST",
+        "operation": "Could not take a metadata snapshot",
         "count": lambda s: len(s["clusters"]["rel-a"]["snapshots"]),
         "total": lambda s: len(s["clusters"]["rel-a"]["snapshots"]),
+    },
+    "storage_service_vm": {
+        "kind": "mutating", "module": "storage_service_vm",
+        "params": {"cluster": "rel-a", "manage_address": "192.0.2.121/24", "manage_gateway": "192.0.2.1",
+                   "storage_address": "192.0.2.161/24", "storage_gateway": "192.0.2.1", "wait_timeout": 60},
+        "fixture": "a", "path": "/v1/cluster/deploy/storage_service/vm", "method": "POST",
+        "operation": "Could not deploy the storage-service VM",
+        "count": lambda s: len([v for v in s["storage_vms"] if v["manage_cidr"] == "192.0.2.121/24"]),
+        "total": lambda s: len(s["storage_vms"]),
     },
 }
 
@@ -178,6 +189,8 @@ SUBSETS = {
                      "envelope-once", "leader-change", "not-ready", "failover"},
     "cvm": None,
     "metadata_snapshot": None,
+    "storage_service_vm": {"http500-landed", "drop-landed", "latency-once", "http500-persistent", "drop-persistent",
+                           "envelope-landed"},
 }
 MUTATING_PERSISTENT_SUBSET = {"http500-persistent", "drop-persistent", "latency-persistent"}
 
@@ -406,6 +419,8 @@ def check_row(batch_run, target, part, cid, phase):
     elif expect == "fail":
         path = hit[0]["path"] if hit else t["path"]
         relib.assert_clean_failure(result, path=path)
+        if t.get("operation"):
+            assert result["msg"].startswith(t["operation"]), "the failure names another operation: %s" % result["msg"]
         if "envelope" in cid:
             assert ENVELOPE["message_en"] in result["msg"] and ENVELOPE["message_cn"] in result["msg"], result["msg"]
     else:  # either outcome is acceptable, but a failure must be clean
