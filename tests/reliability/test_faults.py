@@ -173,6 +173,9 @@ def mutating_cases():
         if name != "latency":
             once["apply"] = True  # processed, answer lost
         cases.append((name + ("-landed" if name != "latency" else "-once"), once, "ok"))
+    # lost before it was applied: the module re-reads, finds nothing, and sends it again, once
+    cases.append(("http502-lost", dict(TRANSPORT["http502"], count=1), "ok"))
+    cases.append(("drop-lost", dict(TRANSPORT["drop"], count=1), "ok"))
     for name, spec in TRANSPORT.items():
         # a slow manager applies each POST after the client gave up on it: the module may find the
         # first one landed when it re-reads (success) or fail; it must never duplicate
@@ -435,6 +438,8 @@ def check_row(batch_run, target, part, cid, phase):
         posts = [r for r in end["requests"] if r["method"] == "POST" and r["path"] == t["path"]]
         if cid.endswith("-landed"):
             assert len(posts) == 1, "a POST that had landed was sent again: %s" % posts
+        if cid.endswith("-lost"):
+            assert len(posts) == 2, "a POST lost before it landed was not sent exactly once more: %s" % posts
     if target == "system_info" and cid == "leader-change":
         assert result["members"]["leader"] == NEW_LEADER
     if target == "system_info" and cid == "not-ready":
