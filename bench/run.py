@@ -62,6 +62,21 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     return head + "\n".join(lines) + "\n\nNotes:\n\n" + "\n".join(notes) + "\n"
 
 
+DOCS = BENCH.parent / "docs" / "performance.md"
+BEGIN, END = "<!-- bench:latest:begin -->", "<!-- bench:latest:end -->"
+
+
+def update_docs(text: str) -> None:
+    page = DOCS.read_text(encoding="utf-8")
+    if BEGIN not in page or END not in page:
+        log("docs/performance.md has no %s ... %s markers: not updated" % (BEGIN, END))
+        return
+    head, rest = page.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    DOCS.write_text(head + BEGIN + "\n" + text.rstrip() + "\n" + END + tail, encoding="utf-8")
+    log("updated %s" % DOCS)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="scenarios 1 and 2 once; assert request counts, no times")
@@ -72,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=float(os.environ.get("BENCH_BUDGET", "600")),
                         help="seconds the whole run may take (default 600, env BENCH_BUDGET): repetitions beyond the "
                         "first two stop when the next would not fit in the scenario's share")
+    parser.add_argument("--update-docs", action="store_true",
+                        help="also put the table into docs/performance.md, between its bench:latest markers")
     parser.add_argument("--results", default=None, help="where latest.json/latest.md go (default bench/results; "
                         "--quick: the workdir)")
     args = parser.parse_args(argv)
@@ -116,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
 
         def s123():
             data = bringup.run(ansible, workdir, iterations, args.quick or 3 not in only, log, budget.phase(0.35))
-            return data, [r for r in bringup.rows(data, args.quick or 3 not in only) if r["scenario"] in only]
+            return data, [r for r in bringup.rows(data, args.quick or 3 not in only) if r["scenario"] in only or r["scenario"] == 5]
         phase("scenarios 1-3 (bring-up)", s123)
     if 4 in only:
         from .scenarios import inventory
@@ -153,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     (results_dir / "latest.json").write_text(json.dumps(doc, indent=1, default=str) + "\n")
     (results_dir / "latest.md").write_text(text)
     log("wrote %s and %s" % (results_dir / "latest.json", results_dir / "latest.md"))
+    if args.update_docs:
+        update_docs(text)
     if errors:
         return 1
     if args.quick:

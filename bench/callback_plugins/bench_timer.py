@@ -6,6 +6,8 @@
 Enabled by the benchmark only (ANSIBLE_CALLBACKS_ENABLED=bench_timer, ANSIBLE_CALLBACK_PLUGINS=bench/callback_plugins).
 Environment:
   BENCH_TIMER_OUT   where to write the JSON record (required, else the callback does nothing)
+  BENCH_RECORD_ARGS when set, every module execution's arguments (invocation.module_args, per loop item) are
+                    kept under "invocations" (bench/replay.py runs them again in one process)
   BENCH_SIM_URL     the simulator's base URL: when set, at the end of every task the requests logged since
                     the previous task (GET /_sim/requests?since=SEQ) are attributed to the task that ends.
                     That is exact with the linear strategy and no async task: one task runs at a time.
@@ -40,6 +42,8 @@ class CallbackModule(CallbackBase):
         self.out = os.environ.get("BENCH_TIMER_OUT")
         self.sim = (os.environ.get("BENCH_SIM_URL") or "").rstrip("/")
         self.tasks = []
+        self.record_args = bool(os.environ.get("BENCH_RECORD_ARGS"))
+        self.invocations = []
         self.current = None
         self.seq = self._last_seq() if self.sim else 0
         self.t0 = time.monotonic()
@@ -96,11 +100,20 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_handler_task_start(self, task):
         self._start(task)
 
+    def _invocation(self, result):
+        if not self.record_args or self.current is None:
+            return
+        args = ((result._result or {}).get("invocation") or {}).get("module_args")
+        if isinstance(args, dict):
+            self.invocations.append({"action": self.current["action"], "task": self.current["name"], "args": args})
+
     def _result(self, result, status):
         if self.current is None:
             return
         host = result._host.get_name()
         res = result._result or {}
+        if status == "ok" and "results" not in res:
+            self._invocation(result)
         self.current["hosts"][host] = {"status": status, "changed": bool(res.get("changed"))}
         self.current["end"] = time.monotonic() - self.t0
 
@@ -119,6 +132,8 @@ class CallbackModule(CallbackBase):
     def _item(self, result):
         if self.current is not None:
             self.current["items"] += 1
+            if not (result._result or {}).get("skipped"):
+                self._invocation(result)
 
     v2_runner_item_on_ok = _item
     v2_runner_item_on_failed = _item
@@ -131,4 +146,5 @@ class CallbackModule(CallbackBase):
         hosts = sorted(stats.processed.keys())
         summary = {h: stats.summarize(h) for h in hosts}
         with open(self.out, "w", encoding="utf-8") as fh:
-            json.dump({"tasks": self.tasks, "stats": summary, "elapsed": time.monotonic() - self.t0}, fh, indent=1)
+            json.dump({"tasks": self.tasks, "stats": summary, "elapsed": time.monotonic() - self.t0,
+                       "invocations": self.invocations}, fh, indent=1, default=str)

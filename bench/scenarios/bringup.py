@@ -3,13 +3,28 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ..common import BENCH, ROOT, Ansible, BenchError, Phase, Run, Sim, check_playbook, is_mutating, ratio, summary
+from ..common import (
+    BENCH,
+    ROOT,
+    Ansible,
+    BenchError,
+    Phase,
+    Run,
+    Sim,
+    ansible_env,
+    check_playbook,
+    is_mutating,
+    summary,
+    timed,
+)
 from . import anatomy
 
 PLAYBOOKS = BENCH / "playbooks"
@@ -75,7 +90,7 @@ def check_converged(sim: Sim) -> None:
 def noop_run(ansible: Ansible, sim: Sim, playbook: Path, what: str, *args: str) -> tuple[Run, list[dict[str, Any]]]:
     """A run that must change nothing: changed=0 in the recap and no mutating request in the log."""
     seq = sim.last_seq()
-    run = ansible.playbook(playbook, *args, api_url=sim.url, attribute=True)
+    run = ansible.playbook(playbook, *args, api_url=sim.url, attribute=True, env={"BENCH_RECORD_ARGS": "1"})
     check_playbook(run, what, changed=0)
     requests = [r for r in sim.requests(since=seq) if r["seq"] > seq]
     mutations = [r for r in requests if is_mutating(r)]
@@ -113,6 +128,33 @@ def by_action(run: Run) -> dict[str, dict[str, float]]:
                          key=lambda kv: -kv[1]["seconds"]))
     result["(between tasks, and start-up)"] = {"seconds": round(gaps + run.wall - run.record.get("elapsed", 0.0), 3)}
     return result
+
+
+def replay(ansible: Ansible, sim: Sim, workdir: Path, run: Run, name: str, log) -> dict[str, Any]:
+    """The run's module invocations again, in one process (bench/replay.py), 3 times: the modules' own cost."""
+    invocations = [i for i in run.record.get("invocations") or [] if i["action"].startswith(("tos.cloud.", "ansible.builtin.uri"))]
+    path = workdir / ("invocations-%s.json" % name)
+    path.write_text(json.dumps(invocations))
+    log("  replaying the %d module invocations of the %s run in one process" % (len(invocations), name))
+    seconds, imports = [], []
+    for _ in range(3):
+        seq = sim.last_seq()
+        out = timed([sys.executable, str(BENCH / "replay.py"), str(path)], env=ansible_env(workdir, TOS_API_URL=sim.url))
+        if out.rc != 0:
+            raise BenchError("replay of the %s run failed:\n%s" % (name, out.tail()))
+        data = json.loads(out.stdout.strip().splitlines()[-1])
+        mutations = [r for r in sim.requests(since=seq) if r["seq"] > seq and is_mutating(r)]
+        if data["changed"] or data["failed"] or mutations:
+            raise BenchError("replay of the %s run: changed %d, failed %d, %d mutating requests" % (
+                name, data["changed"], data["failed"], len(mutations)))
+        seconds.append(data["seconds"])
+        imports.append(data["imports"])
+    prof = anatomy.profile([sys.executable, str(BENCH / "replay.py"), str(path)],
+                           ansible_env(workdir, TOS_API_URL=sim.url), workdir / ("replay-%s.prof" % name))
+    module_tasks = [t for t in run.tasks if t["action"].startswith(("tos.cloud.", "ansible.builtin.uri"))
+                    and not all(h["status"] == "skipped" for h in t["hosts"].values())]
+    return {"calls": len(invocations), "seconds": summary(seconds), "imports": summary(imports), "profile": prof,
+            "module_task_seconds": sum(t["duration"] for t in module_tasks), "wall": run.wall}
 
 
 # ---- scenario 2: requests per module ------------------------------------------------------------
@@ -203,7 +245,7 @@ def run(ansible: Ansible, workdir: Path, iterations: int, quick: bool, log, phas
     with Sim(speed=SPEED, fixture=fixture) as sim:
         i = 0
         while phase.more(i, iterations, minimum=min(2, iterations)):
-            if not quick and i < FIRST_CONVERGES:
+            if not quick and i < FIRST_CONVERGES and (i == 0 or time.monotonic() + phase.last <= phase.deadline):
                 sim.reset()
                 log("  first converge %d/%d" % (i + 1, min(iterations, FIRST_CONVERGES)))
                 first = ansible.playbook(FIRST, api_url=sim.url)
@@ -233,11 +275,17 @@ def run(ansible: Ansible, workdir: Path, iterations: int, quick: bool, log, phas
                 attribution["extras"], _ = noop_run(ansible, sim, EXTRAS, "the second run of noop_extras.yml", *extras)
                 if not quick:
                     anatomy_data = anatomy.run(ansible, sim, workdir, log)
+                    anatomy_data["replay"] = {name: replay(ansible, sim, workdir, attribution[name], name, log)
+                                              for name, _, _ in variants}
             i += 1
     modules = per_module([attribution["role"], attribution["extras"]])
     return {
         "by_action": {name: by_action(attribution[name]) for name, _, _ in variants},
         "walls": {k: summary(v) for k, v in walls.items()},
+        # uri / role within each repetition (the two runs are next to each other in time): the load of a shared
+        # machine changes between repetitions, much less between neighbours
+        "paired": {k: summary([u / w for u, w in zip(walls["uri"], walls[k], strict=False)]) for k in walls if k != "uri"},
+        "paired_cpu": {k: summary([u / w for u, w in zip(cpus["uri"], cpus[k], strict=False)]) for k in cpus if k != "uri"},
         "cpus": {k: summary(v) for k, v in cpus.items()},
         "executions": execs,
         "requests": nreq,
@@ -252,24 +300,27 @@ def run(ansible: Ansible, workdir: Path, iterations: int, quick: bool, log, phas
 def rows(data: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
     walls, cpus = data["walls"], data["cpus"]
     out = []
-    speedup = ratio(walls["uri"], walls["role"])
+    speedup = data["paired"]["role"]["median"]
     out.append({
         "scenario": 1, "title": "No-op converge, cluster_bringup vs uri", "measure": "wall s (role)",
         "ours": walls["role"], "reference": walls["uri"], "reference_label": "uri playbook",
-        "ratio": speedup, "ratio_label": "uri / role", "goal": ">= 3x faster", "goal_value": 3.0,
+        "ratio": speedup, "ratio_label": "uri / role (paired)", "goal": ">= 3x faster", "goal_value": 3.0,
         "met": None if quick or speedup is None else speedup >= 3.0,
-        "note": "module processes: role %d, uri %d; requests: role %d, uri %d; CPU s median: role %.1f, uri %.1f" % (
-            data["executions"]["role"], data["executions"]["uri"], data["requests"]["role"], data["requests"]["uri"],
-            cpus["role"]["median"], cpus["uri"]["median"]),
+        "note": "uri / role per repetition %s (the ratio is their median); module processes: role %d, uri %d; requests: "
+                "role %d, uri %d; CPU s of the process tree, median: role %.1f, uri %.1f (uri / role %.2f)" % (
+                    ", ".join("%.2f" % v for v in data["paired"]["role"]["values"]), data["executions"]["role"],
+                    data["executions"]["uri"], data["requests"]["role"], data["requests"]["uri"], cpus["role"]["median"],
+                    cpus["uri"]["median"], data["paired_cpu"]["role"]["median"]),
     })
     if "role_noverify" in walls:
-        r = ratio(walls["uri"], walls["role_noverify"])
+        r = data["paired"]["role_noverify"]["median"]
         out.append({
             "scenario": 1, "title": "No-op converge, cluster_bringup_verify=false vs uri", "measure": "wall s (role)",
             "ours": walls["role_noverify"], "reference": walls["uri"], "reference_label": "uri playbook",
-            "ratio": r, "ratio_label": "uri / role", "goal": "(diagnostic)", "met": None,
-            "note": "module processes %d; requests %d" % (data["executions"]["role_noverify"],
-                                                         data["requests"]["role_noverify"]),
+            "ratio": r, "ratio_label": "uri / role (paired)", "goal": "(diagnostic)", "met": None,
+            "note": "module processes %d; requests %d; CPU uri / role %.2f" % (
+                data["executions"]["role_noverify"], data["requests"]["role_noverify"],
+                data["paired_cpu"]["role_noverify"]["median"]),
         })
     an = data.get("anatomy") or {}
     if an.get("global_config") and an.get("uri"):
@@ -284,13 +335,47 @@ def rows(data: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
             "goal": "(diagnostic)", "met": None,
             "note": "CPU s median: global_config %.3f, uri %.3f, ping %.3f, bare interpreter %.3f; imports: global_config %.3f s "
                     "(ansible.module_utils.basic %.3f, requests %.3f, tos.cloud module_utils %.3f), uri %.3f s "
-                    "(basic %.3f, urls %.3f); cProfile: HTTP socket I/O %.4f s of %.3f s (global_config), %.4f of %.3f (uri)" % (
+                    "(basic %.3f, urls %.3f)" % (
                         ours["cpu_median"], ref["cpu_median"], an["ping"]["cpu_median"], an["interpreter"]["cpu_median"],
                         imp_o.get("(all imports)", 0), imp_o.get("ansible.module_utils.basic", 0),
                         imp_o.get(anatomy.IMPORT_GROUPS["requests"], 0), imp_o.get("tos.cloud module_utils", 0),
                         imp_r.get("(all imports)", 0), imp_r.get("ansible.module_utils.basic", 0),
-                        imp_r.get("ansible.module_utils.urls", 0), ours["profile"]["socket_io"], ours["profile"]["total"],
-                        ref["profile"]["socket_io"], ref["profile"]["total"]),
+                        imp_r.get("ansible.module_utils.urls", 0)),
+        })
+    if an.get("host_facts") and an.get("setup") and an.get("ping"):
+        hf, st, pg = an["host_facts"], an["setup"], an["ping"]
+        out.append({
+            "scenario": 5, "title": "One process alone (AnsiballZ run directly): host_facts vs setup(min)",
+            "measure": "CPU s (host_facts)",
+            "ours": {"median": hf["cpu_median"], "min": hf["cpu_min"], "max": None, "n": anatomy.REPS},
+            "reference": {"median": st["cpu_median"], "n": anatomy.REPS}, "reference_label": "setup min",
+            "ratio": hf["cpu_median"] / st["cpu_median"], "ratio_label": "host_facts / setup(min), CPU",
+            "goal": "<= 0.5x", "met": hf["cpu_median"] / st["cpu_median"] <= 0.5,
+            "note": "the floor, ping (the smallest module process): %.3f s CPU = %.2fx setup(min); host_facts (sample_seconds "
+                    "0) is %.3f s above it; wall medians: host_facts %.2f, setup(min) %.2f, ping %.2f s" % (
+                        pg["cpu_median"], pg["cpu_median"] / st["cpu_median"], hf["cpu_median"] - pg["cpu_median"],
+                        hf["wall_median"], st["wall_median"], pg["wall_median"]),
+        })
+    rep = an.get("replay") or {}
+    debug = (data.get("per_task") or {}).get("debug", {}).get("median")
+    for name, label in (("role", "the role"), ("role_noverify", "the role with cluster_bringup_verify=false")):
+        if not (rep.get(name) and rep.get("uri") and debug):
+            continue
+        r = rep[name]
+        module_execs = data["executions"][name]
+        estimate = r["wall"] - r["module_task_seconds"] + module_execs * debug + r["seconds"]["median"]
+        note = "the measured run (%.1f s) minus its %d module tasks (%.1f s), plus as many empty tasks (%.3f s each, " \
+               "scenario 3) and the same %d module calls replayed in one process (%.2f s; bench/replay.py)" % (
+                   r["wall"], module_execs, r["module_task_seconds"], debug, r["calls"], r["seconds"]["median"])
+        if name == "role":
+            note += "; uri's %d calls replayed the same way: %.2f s. cProfile of the replayed role calls (s, cumulative): %s" % (
+                rep["uri"]["calls"], rep["uri"]["seconds"]["median"], ", ".join("%s %.3f" % kv for kv in r["profile"].items()))
+        out.append({
+            "scenario": 1, "title": "Estimate: %s, API modules run inside the controller" % label, "measure": "wall s",
+            "ours": {"median": estimate, "min": None, "max": None, "n": 1},
+            "reference": {"median": rep["uri"]["wall"], "n": 1}, "reference_label": "uri, same repetition",
+            "ratio": rep["uri"]["wall"] / estimate, "ratio_label": "uri / estimate",
+            "goal": "(what a fix would give)", "met": None, "note": note,
         })
     modules = data["modules"]
     total = sum(m["requests"] for m in modules.values())

@@ -3,13 +3,14 @@ batch size 1 against 4: wall time against the simulated time (the overhead ratio
 from __future__ import annotations
 
 import math
+import statistics
 import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from ..common import ROOT, Ansible, BenchError, Phase, Sim, check_playbook, ratio, summary
+from ..common import ROOT, Ansible, BenchError, Phase, Sim, check_playbook, summary
 
 HOSTS = 20
 UPGRADE_SECONDS = 30.0  # the simulator's upgrade of one host at speed 1 (simulator/ops.py DURATIONS)
@@ -86,10 +87,10 @@ def run(ansible: Ansible, workdir: Path, iterations: int, log, phase: Phase) -> 
                 simulated_sum, w["median"] / simulated_sum, tasks[batch],
                 ", ".join("%s %.0f" % (k, v) for k, v in list(breakdown[batch].items())[:6])),
         })
-    speedup = ratio(data["walls"]["1"], data["walls"]["4"])
+    speedup = statistics.median([a / b for a, b in zip(walls[1], walls[4], strict=False)])
     rows.append({
         "scenario": 6, "title": "Rolling upgrade, batch size 4 vs 1", "measure": "wall s (batch 4)",
         "ours": data["walls"]["4"], "reference": data["walls"]["1"], "reference_label": "batch 1",
-        "ratio": speedup, "ratio_label": "batch 1 / batch 4", "goal": "(measure; 4 at best)", "met": None,
+        "ratio": speedup, "ratio_label": "batch 1 / batch 4 (paired)", "goal": "(measure; 4 at best)", "met": None,
     })
     return data, rows
