@@ -158,6 +158,8 @@ API_MESSAGES = [
     "No manager URL given",
     "is not an http:// or https:// URL",
     "TLS verification failed",
+    "does not exist: give the PEM bundle",
+    "It was not sent again, so that it cannot be applied twice",
     "timed out after",
     "Cannot connect to the manager",
     "was lost during",
