@@ -10,6 +10,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -106,13 +107,15 @@ class Ansible:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.counter = 0
+        self.lock = threading.Lock()
         for sub in ("ansible-local", "ansible-remote", "ansible-async", "records"):
             (workdir / sub).mkdir(parents=True, exist_ok=True)
 
     def playbook(self, playbook: Path, *args: str, api_url: str = "", attribute: bool = False,
                  inventory: Path | str | None = None, env: dict[str, str] | None = None, timeout: float = 900) -> Run:
-        self.counter += 1
-        record = self.workdir / "records" / ("%03d-%s.json" % (self.counter, playbook.stem))
+        with self.lock:  # bench-quick runs playbooks in threads
+            self.counter += 1
+            record = self.workdir / "records" / ("%03d-%s.json" % (self.counter, playbook.stem))
         extra = {"BENCH_TIMER_OUT": str(record)}
         if api_url:
             extra["TOS_API_URL"] = api_url

@@ -228,7 +228,45 @@ def task_times(run: Run) -> dict[str, list[float]]:
 
 # ---- the phase -----------------------------------------------------------------------------------
 
+def run_quick(ansible: Ansible, workdir: Path, log) -> dict[str, Any]:
+    """bench-quick: no time is asserted, so the three no-op runs go in parallel, each against its own simulator
+    started with the converged state (no bring-up): the role, the uri reference, and the other modules."""
+    import contextlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    fixture = converged_fixture(workdir / "converged.json")
+    jobs = [("role", ROLE), ("uri", BASELINE), ("extras", EXTRAS)]
+    with contextlib.ExitStack() as stack:
+        sims = {name: stack.enter_context(Sim(speed=SPEED, fixture=fixture)) for name, _ in jobs}
+
+        def one(name: str, playbook: Path) -> tuple[Run, list[dict[str, Any]]]:
+            sim = sims[name]
+            args: tuple[str, ...] = ()
+            if name == "extras":
+                args = ("-e", "bench_b_uuid=%s" % next(
+                    c["cluster_uuid"] for c in sim.clusters() if c["cluster_name"] == "bench-b"))
+            return noop_run(ansible, sim, playbook, "the no-op run (%s)" % name, *args)
+
+        log("  no-op runs in parallel: %s" % ", ".join(name for name, _ in jobs))
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            futures = {name: pool.submit(one, name, playbook) for name, playbook in jobs}
+            results = {name: future.result() for name, future in futures.items()}
+    walls = {name: summary([results[name][0].wall]) for name in ("role", "uri")}
+    return {
+        "quick": True,
+        "walls": walls,
+        "cpus": {name: summary([results[name][0].cpu]) for name in ("role", "uri")},
+        "paired": {"role": summary([results["uri"][0].wall / results["role"][0].wall])},
+        "paired_cpu": {"role": summary([results["uri"][0].cpu / results["role"][0].cpu])},
+        "executions": {name: executions(results[name][0], ("tos.cloud.", "ansible.builtin.uri")) for name in ("role", "uri")},
+        "requests": {name: len(results[name][1]) for name in ("role", "uri")},
+        "modules": per_module([results["role"][0], results["extras"][0]]),
+    }
+
+
 def run(ansible: Ansible, workdir: Path, iterations: int, quick: bool, log, phase: Phase) -> dict[str, Any]:
+    if quick:
+        return run_quick(ansible, workdir, log)
     walls: dict[str, list[float]] = defaultdict(list)
     cpus: dict[str, list[float]] = defaultdict(list)
     execs: dict[str, int] = {}
@@ -238,14 +276,11 @@ def run(ansible: Ansible, workdir: Path, iterations: int, quick: bool, log, phas
     first_changed: list[int] = []
     attribution: dict[str, Any] = {}
     anatomy_data: dict[str, Any] = {}
-    variants = [("role", ROLE, ()), ("uri", BASELINE, ())]
-    if not quick:
-        variants.append(("role_noverify", ROLE, ("-e", "cluster_bringup_verify=false")))
-    fixture = converged_fixture(workdir / "converged.json") if quick else None
-    with Sim(speed=SPEED, fixture=fixture) as sim:
+    variants = [("role", ROLE, ()), ("uri", BASELINE, ()), ("role_noverify", ROLE, ("-e", "cluster_bringup_verify=false"))]
+    with Sim(speed=SPEED) as sim:
         i = 0
         while phase.more(i, iterations, minimum=min(2, iterations)):
-            if not quick and i < FIRST_CONVERGES and (i == 0 or time.monotonic() + phase.last <= phase.deadline):
+            if i < FIRST_CONVERGES and (i == 0 or time.monotonic() + phase.last <= phase.deadline):
                 sim.reset()
                 log("  first converge %d/%d" % (i + 1, min(iterations, FIRST_CONVERGES)))
                 first = ansible.playbook(FIRST, api_url=sim.url)
@@ -269,14 +304,12 @@ def run(ansible: Ansible, workdir: Path, iterations: int, quick: bool, log, phas
                 log("  the other modules")
                 extras = ("-e", "bench_b_uuid=%s" % next(
                     c["cluster_uuid"] for c in sim.clusters() if c["cluster_name"] == "bench-b"))
-                if not quick:  # the quick fixture holds what the first run does
-                    first_extras = ansible.playbook(EXTRAS, *extras, api_url=sim.url)
-                    check_playbook(first_extras, "the first run of noop_extras.yml")
+                first_extras = ansible.playbook(EXTRAS, *extras, api_url=sim.url)
+                check_playbook(first_extras, "the first run of noop_extras.yml")
                 attribution["extras"], _ = noop_run(ansible, sim, EXTRAS, "the second run of noop_extras.yml", *extras)
-                if not quick:
-                    anatomy_data = anatomy.run(ansible, sim, workdir, log)
-                    anatomy_data["replay"] = {name: replay(ansible, sim, workdir, attribution[name], name, log)
-                                              for name, _, _ in variants}
+                anatomy_data = anatomy.run(ansible, sim, workdir, log)
+                anatomy_data["replay"] = {name: replay(ansible, sim, workdir, attribution[name], name, log)
+                                          for name, _, _ in variants}
             i += 1
     modules = per_module([attribution["role"], attribution["extras"]])
     return {
@@ -312,6 +345,12 @@ def rows(data: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
                     data["executions"]["uri"], data["requests"]["role"], data["requests"]["uri"], cpus["role"]["median"],
                     cpus["uri"]["median"], data["paired_cpu"]["role"]["median"]),
     })
+    if quick:
+        out[-1].update(ratio=None, note="bench-quick runs the role, the uri playbook and the other modules in parallel, each "
+                       "against its own simulator: it checks that each no-op changes nothing (changed=0, no mutating request) "
+                       "and counts requests; its times mean nothing. Module processes: role %d, uri %d; requests: role %d, "
+                       "uri %d" % (data["executions"]["role"], data["executions"]["uri"], data["requests"]["role"],
+                                   data["requests"]["uri"]))
     if "role_noverify" in walls:
         r = data["paired"]["role_noverify"]["median"]
         out.append({
