@@ -40,11 +40,13 @@ ASSERTS = {
     "test_faults.py": (
         "HTTP 500/502/503 (Retry-After)/504, dropped connections, 3 s latency against a 1 s `timeout`, error "
         "envelopes, a manager leader change, `ready: false` and a dead first `api_url` hit system_info and "
-        "cluster_info (reads), cluster create, cvm deploy and metadata_snapshot (writes), and a step in the "
-        "middle of cluster_bringup and rolling_upgrade. A transient fault on a read is retried and the task "
-        "succeeds; a write whose answer was lost after it was applied (`apply: true`) is never sent twice (one "
-        "cluster, one CVM, one snapshot in `GET /_sim/state`, one POST in the request log); a persistent fault "
-        "fails with a message naming the /v1 path and no traceback; a re-run after the fault clears converges."),
+        "cluster_info (reads), cluster create, cvm deploy, storage_service_vm deploy and metadata_snapshot "
+        "(writes), and a step in the middle of cluster_bringup and rolling_upgrade. A transient fault on a read "
+        "is retried and the task succeeds; a write whose answer was lost after it was applied (`apply: true`) is "
+        "never sent twice (one cluster, one CVM, one snapshot in `GET /_sim/state`, one POST in the request "
+        "log), and one lost before it was applied is sent again exactly once; a persistent fault fails with a "
+        "message naming the write (or read) and its /v1 path, without a traceback; a re-run after the fault "
+        "clears converges."),
     "test_restart.py": (
         "The simulator is SIGKILLed at a chosen request of a bring-up (cluster_bringup, or a playbook of "
         "modules) and restarted on the same state file and port: after a cluster/add, during a CVM deploy, "
