@@ -14,7 +14,6 @@ import os
 
 from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
-
 # the Makefile exports ANSIBLE_COLLECTIONS_PATH (build/collections, a link to this tree)
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _PATH = os.path.abspath(os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep)[0] or os.path.join(_ROOT, "build", "collections"))
