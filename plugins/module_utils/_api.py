@@ -21,7 +21,8 @@ try:
     import requests
     from requests.exceptions import ConnectionError as _RequestsConnectionError
     from requests.exceptions import ConnectTimeout, ReadTimeout, SSLError
-    from urllib3.exceptions import NameResolutionError, NewConnectionError
+    # urllib3 2.x's NameResolutionError is a NewConnectionError; 1.26 has no such class.
+    from urllib3.exceptions import NewConnectionError
 
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
@@ -171,7 +172,7 @@ def _not_sent(exc):
         return True
     reason = exc.args[0] if exc.args else None
     reason = getattr(reason, "reason", reason)
-    return isinstance(reason, (NewConnectionError, NameResolutionError))
+    return isinstance(reason, NewConnectionError)
 
 
 class TosClient:
