@@ -21,6 +21,7 @@ try:
     import requests
     from requests.exceptions import ConnectionError as _RequestsConnectionError
     from requests.exceptions import ConnectTimeout, ReadTimeout, SSLError
+
     # urllib3 2.x's NameResolutionError is a NewConnectionError; 1.26 has no such class.
     from urllib3.exceptions import NewConnectionError
 
