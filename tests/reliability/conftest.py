@@ -50,7 +50,7 @@ ASSERTS = {
     "test_restart.py": (
         "The simulator is SIGKILLed at a chosen request of a bring-up (cluster_bringup, or a playbook of "
         "modules) and restarted on the same state file and port: after a cluster/add, during a CVM deploy, "
-        "with a deploy in flight, during a storage-VM deploy, down for 8 s, and twice in a row. The interrupted "
+        "with a deploy in flight, down for 8 s, and twice in a row. The interrupted "
         "run rides over it or fails cleanly; nothing the manager had is lost; the re-run converges to exactly "
         "the desired objects, all running; a third run changes nothing."),
     "test_bad_input.py": (

@@ -117,7 +117,6 @@ SCENARIOS = {
     "after-cluster-add": (bringup_play, answered("POST", "/v1/cluster/add"), 0.3, 1, None),
     "mid-cvm-deploy": (bringup_play, answered("POST", "/v1/cluster/deploy/cvm"), 0.3, 1, None),
     "in-flight-cvm-deploy": (bringup_play, arrived("POST", "/v1/cluster/deploy/cvm", 0.5), 0.3, 1, "hold-deploy"),
-    "mid-storage-vm-deploy": (bringup_play, answered("POST", "/v1/cluster/deploy/storage_service/vm"), 0.3, 1, None),
     "long-outage": (bringup_play, answered("POST", "/v1/cluster/deploy/cvm"), 8.0, 1, None),
     "module-playbook-twice": (modules_play, lambda e: e["method"] == "POST" and e.get("status") not in (None, 0),
                               0.3, 2, None),
