@@ -183,7 +183,7 @@ class TosClient:
     """
 
     def __init__(self, api_url, api_token=None, validate_certs=True, ca_path=None, timeout=30,
-                 retries=3, backoff=0.5, sleep=time.sleep, warn=None):
+                 retries=3, backoff=0.5, sleep=time.sleep):
         if not HAS_REQUESTS:
             raise TosApiError("The Python library 'requests' is required by tos.cloud but is not installed.",
                               kind="protocol")
@@ -198,7 +198,6 @@ class TosClient:
         self.retries = max(0, int(retries))
         self.backoff = backoff
         self._sleep = sleep
-        self._warn = warn
         self._current = 0
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
@@ -216,8 +215,6 @@ class TosClient:
                 raise TosApiError("ca_path (TOS_CA_PATH) %s does not exist: give the PEM bundle of the CA that signed "
                                   "the manager's certificate." % ca_path, kind="tls")
             self.verify = ca_path or True
-        # counters for tests and the benchmark
-        self.request_count = 0
 
     # -- public API -------------------------------------------------------------------------
 
@@ -312,7 +309,6 @@ class TosClient:
                 self._sleep(delay)
 
     def _once(self, method, path, url, params, body):
-        self.request_count += 1
         try:
             if method == "GET":
                 resp = self.session.get(url, params=params, timeout=self.timeout, verify=self.verify)

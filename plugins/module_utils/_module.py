@@ -50,7 +50,6 @@ def client_from_options(options, warn=None):
         validate_certs=options.get("validate_certs", True),
         ca_path=options.get("ca_path"),
         timeout=options.get("timeout") or 30,
-        warn=warn,
     )
 
 
@@ -189,19 +188,6 @@ def merge(current, desired):
         else:
             result[key] = copy.deepcopy(value)
     return result
-
-
-def changes(before, after, prefix=""):
-    """List the dotted paths whose values differ between two nested dicts."""
-    paths = []
-    for key in sorted(set(before or {}) | set(after or {}), key=str):
-        b, a = (before or {}).get(key), (after or {}).get(key)
-        path = "%s%s" % (prefix, key)
-        if isinstance(b, dict) and isinstance(a, dict):
-            paths.extend(changes(b, a, path + "."))
-        elif b != a:
-            paths.append(path)
-    return paths
 
 
 def masked(value, secrets, reference=None):

@@ -80,13 +80,3 @@ def find_host(cluster_detail, key):
         if key in host_addresses(node).values():
             return node
     return None
-
-
-def describe_hosts(cluster_detail):
-    """A short list of the hosts a user may name, for "not found" messages."""
-    names = []
-    for node in topology(cluster_detail):
-        addr = host_addresses(node)["management"]
-        label = node.get("name") or node.get("UUID")
-        names.append(label if addr in (None, label) else "%s (%s)" % (label, addr))
-    return ", ".join(names) or "none"

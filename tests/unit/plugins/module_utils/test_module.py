@@ -9,7 +9,6 @@ import pytest
 
 from ansible_collections.tos.cloud.plugins.module_utils._module import (
     MASK,
-    changes,
     from_api,
     masked,
     merge,
@@ -30,12 +29,6 @@ def test_merge_leaves_unset_options_alone():
 def test_merge_of_identical_values_changes_nothing():
     current = {"a": 1, "b": {"c": [1, 2]}}
     assert merge(current, {"a": 1, "b": {"c": [1, 2]}}) == current
-
-
-def test_changes_lists_dotted_paths():
-    before = {"DRS": {"Enabled": True, "MaxStep": 4}, "x": 1}
-    after = {"DRS": {"Enabled": False, "MaxStep": 4}, "x": 1, "y": 2}
-    assert changes(before, after) == ["DRS.Enabled", "y"]
 
 
 def test_masked_hides_secrets_at_any_depth():
