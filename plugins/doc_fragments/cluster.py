@@ -44,5 +44,7 @@ options:
       - IP address of the center node (cloud-management VM) that the requests go to.
       - Defaults to the cluster's leader center node, found from C(/v1/cluster/cloud/manage) (or, when that lists
         none, from the cluster topology).
+      - When set, it must be one of the cluster's center nodes; the module reads them first and fails naming
+        O(center_ip) otherwise, before any change.
     type: str
 """

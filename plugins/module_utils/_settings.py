@@ -296,14 +296,20 @@ def center_nodes(manage, cluster_detail=None):
     return nodes
 
 
-def find_center_ip(client, cluster_uuid, get_detail=None):
-    """The IP of the cluster's leader center node (the first center node if none is leader), or
-    None when the cluster has no center node.  ``get_detail()`` returns ``cluster/get`` for the
-    topology fallback; it is only called when ``cloud/manage`` lists no node."""
+def read_center_nodes(client, cluster_uuid, get_detail=None):
+    """The cluster's center nodes (see ``center_nodes``), leader first.  ``get_detail()`` returns
+    ``cluster/get`` for the topology fallback; it is only called when ``cloud/manage`` lists no node."""
     manage = client.get(CLOUD_MANAGE, {"cluster_uuid": cluster_uuid}) or {}
     nodes = center_nodes(manage)
     if not nodes and get_detail is not None:
         nodes = center_nodes(manage, get_detail())
+    return nodes
+
+
+def find_center_ip(client, cluster_uuid, get_detail=None):
+    """The IP of the cluster's leader center node (the first center node if none is leader), or
+    None when the cluster has no center node."""
+    nodes = read_center_nodes(client, cluster_uuid, get_detail)
     return nodes[0]["ip"] if nodes else None
 
 
@@ -323,16 +329,23 @@ CENTER_IP_ARGSPEC = dict(center_ip=dict(type="str"))
 
 
 def require_center_ip(tm, cluster, option="center_ip"):
-    """``tm.params[option]`` when set, else the cluster's leader center node; fails the module when
-    the cluster has none."""
-    if tm.params.get(option):
-        return tm.params[option]
-    tm.doing("find the center node of cluster %r" % cluster["name"])
-    ip = find_center_ip(tm.client, cluster["uuid"], get_detail=lambda: get_cluster(tm.client, cluster["uuid"]))
-    if not ip:
-        tm.fail("%s: cluster %r has no center node (cloud-management VM) to find it from; deploy one with "
-                "tos.cloud.cvm or set %s." % (option, cluster["name"], option))
-    return ip
+    """``tm.params[option]`` when set and one of the cluster's center nodes, else the cluster's leader
+    center node; fails the module, naming ``option``, when the given IP is not a center node of the
+    cluster or when the cluster has none."""
+    tm.doing("find the center nodes of cluster %r" % cluster["name"])
+    nodes = read_center_nodes(tm.client, cluster["uuid"], get_detail=lambda: get_cluster(tm.client, cluster["uuid"]))
+    given = tm.params.get(option)
+    if not nodes:
+        tm.fail("%s: cluster %r has no center node (cloud-management VM)%s; deploy one with tos.cloud.cvm%s."
+                % (option, cluster["name"], " to send the request to" if given else " to find it from",
+                   "" if given else " or set %s" % option))
+    if not given:
+        return nodes[0]["ip"]
+    if given not in [n["ip"] for n in nodes]:
+        tm.fail("%s: %s is not a center node of cluster %r (its center nodes: %s); set %s to one of them, or "
+                "leave it unset to use the leader." % (option, given, cluster["name"],
+                                                       ", ".join(n["ip"] for n in nodes), option))
+    return given
 
 
 def hide_secret(tm, value):

@@ -93,10 +93,17 @@ def test_check_mode_sends_nothing(manager, capsys):
     assert manager.state["daemon"] == "running"
 
 
-def test_center_ip_given_skips_the_lookup(manager, capsys):
+def test_a_given_center_ip_is_used_when_it_is_a_center_node(manager, capsys):
     run(manager, capsys, interval="2h", center_ip="192.0.2.102")
-    assert MANAGE not in manager.paths
     assert manager.posts[0][1]["ip"] == "192.0.2.102"
+
+
+def test_a_center_ip_that_is_not_a_center_node_fails_naming_the_option(manager, capsys):
+    result = run(manager, capsys, interval="2h", center_ip="192.0.2.250")
+    assert result["failed"]
+    assert result["msg"].startswith("center_ip: 192.0.2.250 is not a center node of cluster 'prod'")
+    assert "192.0.2.101, 192.0.2.102" in result["msg"]
+    assert manager.posts == []
 
 
 @pytest.mark.parametrize("args, option", [
