@@ -270,23 +270,11 @@ def batch_run(sim, fixture_a):
     return get
 
 
-MUTATES_BEFORE_VALIDATING = (
-    "roles/cluster_bringup: the role does not validate its inputs before changing anything: it creates "
-    "the cluster (POST /v1/cluster/add) and only then fails on the invalid %s; expected all inputs checked "
-    "first (e.g. in preflight.yml, or check mode of every module) with zero mutating requests")
 KNOWN = {
     "setting-policy-type": (
         "ansible-core 2.19: a string given for a dict option that has suboptions fails with 'dictionary requested, "
         "could not parse JSON or key=value' without naming the option (NoLogError from _list_no_log_values); "
         "not a tos.cloud defect"),
-    "policy-center-ip-not-center": (
-        "plugins/modules/snapshot_policy.py: a center_ip that is not a center node of the cluster is sent as is; "
-        "the failure names the server's 'ip' parameter, not the center_ip option (expected: checked against the "
-        "center nodes the module already reads for the default, failing with 'center_ip: ...')"),
-    "role-cvm-address": MUTATES_BEFORE_VALIDATING % "cvms[].address",
-    "role-cvm-gateway-outside": MUTATES_BEFORE_VALIDATING % "cvms[].gateway",
-    "role-drs-level-7": MUTATES_BEFORE_VALIDATING % "drs.threshold_level",
-    "role-dpm-thresholds": MUTATES_BEFORE_VALIDATING % "dpm thresholds",
 }
 
 
