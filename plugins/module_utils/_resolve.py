@@ -34,14 +34,17 @@ def find_cluster(client, name_or_uuid):
     """
     if not name_or_uuid:
         return None
-    candidates = list_clusters(client, filter_name=name_or_uuid)
-    for cluster in candidates:
+    if UUID_RE.match(name_or_uuid):
+        # a UUID is not a name filter: one unfiltered listing answers both questions
+        clusters = list_clusters(client)
+        for key in ("name", "uuid"):
+            for cluster in clusters:
+                if cluster[key] == name_or_uuid:
+                    return cluster
+        return None
+    for cluster in list_clusters(client, filter_name=name_or_uuid):
         if cluster["name"] == name_or_uuid:
             return cluster
-    if UUID_RE.match(name_or_uuid):
-        for cluster in list_clusters(client):
-            if cluster["uuid"] == name_or_uuid:
-                return cluster
     return None
 
 

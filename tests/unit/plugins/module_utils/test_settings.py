@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.tos.cloud.plugins.module_utils._resolve import find_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._settings import (
     LEVEL_NAMES,
     center_nodes,
@@ -239,3 +240,42 @@ def test_meta_data_tolerates_both_shapes():
     assert meta_data({"meta_data": {"Snapshot": ["a"]}}) == {"Snapshot": ["a"]}
     assert meta_data({"Snapshot": ["a"]}) == {"Snapshot": ["a"]}
     assert meta_data(None) == {}
+
+
+class FakeClusterClient:
+    """paginate() over cluster/list, counting the listings."""
+
+    def __init__(self, clusters):
+        self.clusters = clusters
+        self.listings = []
+
+    def paginate(self, path, params=None):
+        self.listings.append(params)
+        wanted = (params or {}).get("filter_name")
+        return [c for c in self.clusters if not wanted or wanted in c["cluster_name"]]
+
+
+UUID_A = "3afdbbfc-e45a-430e-abba-842074a8b035"
+UUID_B = "0e1c2f44-7d6a-4b0e-9d51-1a2b3c4d5e6f"
+
+
+def test_find_cluster_by_uuid_lists_once_without_a_filter():
+    client = FakeClusterClient([{"cluster_uuid": UUID_A, "cluster_name": "prod"},
+                                {"cluster_uuid": UUID_B, "cluster_name": "prod-2"}])
+    assert find_cluster(client, UUID_B)["name"] == "prod-2"
+    assert client.listings == [None]
+
+
+def test_find_cluster_by_name_uses_the_filter_and_matches_exactly():
+    client = FakeClusterClient([{"cluster_uuid": UUID_A, "cluster_name": "prod"},
+                                {"cluster_uuid": UUID_B, "cluster_name": "prod-2"}])
+    assert find_cluster(client, "prod")["uuid"] == UUID_A
+    assert client.listings == [{"filter_name": "prod"}]
+    assert find_cluster(client, "pro") is None
+
+
+def test_find_cluster_a_name_wins_over_a_uuid():
+    client = FakeClusterClient([{"cluster_uuid": UUID_A, "cluster_name": "x"},
+                                {"cluster_uuid": UUID_B, "cluster_name": UUID_A}])
+    assert find_cluster(client, UUID_A)["uuid"] == UUID_B
+    assert find_cluster(client, "0e1c2f44-0000-4b0e-9d51-1a2b3c4d5e6f") is None
