@@ -144,8 +144,6 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.display import Display
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
-from ansible_collections.tos.cloud.plugins.module_utils._module import client_from_options
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import (
     get_cluster,
     host_addresses,
@@ -228,17 +226,19 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return {name: self.get_option(name) for name in ("api_url", "api_token", "validate_certs", "ca_path", "timeout")}
 
     def _new_client(self, warn=True):
+        api_error = _api_error()
         try:
             return client_from_options(self._connection_options(), warn=display.warning if warn else None)
-        except TosApiError as exc:
+        except api_error as exc:
             raise AnsibleParserError("tos.cloud.hosts: %s" % exc.message)
 
     def fetch(self):
         """Everything the inventory is made of, as plain API data (what the cache stores)."""
         client = self._new_client()
+        api_error = _api_error()
         try:
             clusters = self._select(list_clusters(client))
-        except TosApiError as exc:
+        except api_error as exc:
             raise AnsibleParserError("tos.cloud.hosts: could not list the clusters: %s" % exc.message)
 
         workers = max(1, min(int(self.get_option("fetch_workers") or 1), len(clusters) or 1))
@@ -293,9 +293,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         extra only loses that extra. Runs in worker threads: it reports, the caller warns or fails.
         """
         uuid = cluster["uuid"]
+        api_error = _api_error()
         try:
             detail = get_cluster(client, uuid)
-        except TosApiError as exc:
+        except api_error as exc:
             return None, [exc]
         entry = {"uuid": uuid, "name": detail.get("name") or cluster["name"], "detail": detail,
                  "cloud_manage": None, "versions": None}
@@ -308,7 +309,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for field, path, key, keep in extras:
             try:
                 data = client.get(path, {"cluster_uuid": uuid}) or {}
-            except TosApiError as exc:
+            except api_error as exc:
                 problems.append(exc)
                 continue
             items = data.get(key) if isinstance(data, dict) else None
@@ -323,31 +324,39 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         compose = self.get_option("compose")
         groups = self.get_option("groups")
         keyed_groups = self.get_option("keyed_groups")
+        constructed = bool(compose or groups or keyed_groups)
         role_prefix = self.get_option("role_group_prefix") or ""
+        inventory = self.inventory
+        role_groups = {}  # role name -> its group, made once (a cluster has a handful of roles, 1,000 hosts use them)
         cluster_groups = {}
         for cluster in data.get("clusters") or []:
             group = self._cluster_group(cluster, cluster_groups)
             for hostvars in cluster_hosts(cluster):
                 name = self._host_name(hostvars)
-                if self.inventory.get_host(name) is not None:
+                if inventory.get_host(name) is not None:
                     display.warning("tos.cloud.hosts: two hosts are named '%s' (hostname_key=%s); keeping the first, "
                                     "skipping the one in cluster '%s'." % (
                                         name, self.get_option("hostname_key"), cluster["name"]))
                     continue
-                self.inventory.add_host(name, group=group)
-                roles = list(hostvars["tos_roles"])
+                inventory.add_host(name, group=group)
+                roles = hostvars["tos_roles"]
                 if hostvars["tos_center_leader"]:
-                    roles.append("center_leader")
+                    roles = roles + ["center_leader"]
                 for role in roles:
-                    self.inventory.add_host(name, group=self.inventory.add_group(safe_group_name(role_prefix + role)))
+                    role_group = role_groups.get(role)
+                    if role_group is None:
+                        role_group = role_groups[role] = inventory.add_group(safe_group_name(role_prefix + role))
+                    inventory.add_host(name, group=role_group)
                 for key, value in hostvars.items():
-                    self.inventory.set_variable(name, key, make_unsafe(value))
-                if compose or groups or keyed_groups:
-                    variables = self.inventory.get_host(name).get_vars()
+                    inventory.set_variable(name, key, make_unsafe(value))
+                if constructed:
+                    variables = inventory.get_host(name).get_vars()
                     self._set_composite_vars(compose, variables, name, strict=strict)
-                    variables = self.inventory.get_host(name).get_vars()
-                    self._add_host_to_composed_groups(groups, variables, name, strict=strict)
-                    self._add_host_to_keyed_groups(keyed_groups, variables, name, strict=strict)
+                    # the host's variables with the composed ones: read once, given to both (the default would read
+                    # them again for every entry of groups and keyed_groups)
+                    variables = inventory.get_host(name).get_vars()
+                    self._add_host_to_composed_groups(groups, variables, name, strict=strict, fetch_hostvars=False)
+                    self._add_host_to_keyed_groups(keyed_groups, variables, name, strict=strict, fetch_hostvars=False)
 
     def _cluster_group(self, cluster, taken):
         """Add the cluster's group; ``taken`` maps group names made so far to their cluster."""
@@ -366,6 +375,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         key = self.get_option("hostname_key")
         by = {"management_ip": hostvars["tos_management_ip"], "name": hostvars["tos_name"], "uuid": hostvars["tos_uuid"]}
         return make_unsafe(by.get(key) or hostvars["tos_name"] or hostvars["tos_uuid"])
+
+
+def client_from_options(options, warn=None):
+    """The API client (``module_utils._module.client_from_options``), imported on first use: an inventory
+    served from the cache never loads the HTTP client (requests and urllib3 take about 50 ms to import)."""
+    from ansible_collections.tos.cloud.plugins.module_utils._module import client_from_options as build
+
+    return build(options, warn=warn)
+
+
+def _api_error():
+    """``TosApiError``, imported when the API is used (see ``client_from_options``)."""
+    from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
+
+    return TosApiError
 
 
 def make_unsafe(value):

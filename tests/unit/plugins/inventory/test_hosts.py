@@ -336,6 +336,19 @@ def test_keyed_groups_compose_and_groups(sim):
     assert sim.hostvars(inventory, "192.0.2.12")["tos_rack"] == "a"
 
 
+def test_composed_variables_reach_groups_and_keyed_groups(sim):
+    inventory = sim.load(
+        compose={"tos_rack": "tos_name[4]"},
+        keyed_groups=[{"key": "tos_rack", "prefix": "rack"}, {"key": "tos_roles", "prefix": "role"}],
+        groups={"rack_a_managers": "tos_rack == 'a' and 'manager' in tos_roles", "named": "inventory_hostname != ''"},
+    )
+    assert sim.members(inventory, "rack_a") == ["192.0.2.11", "192.0.2.12", "192.0.2.13", "192.0.2.14"]
+    assert sim.members(inventory, "rack_b") == ["198.51.100.11", "198.51.100.12", "198.51.100.13", "198.51.100.14"]
+    assert sim.members(inventory, "rack_a_managers") == ["192.0.2.11", "192.0.2.12", "192.0.2.13"]
+    assert len(sim.members(inventory, "named")) == 8
+    assert "192.0.2.14" in sim.members(inventory, "role_compute")
+
+
 def test_strict_keyed_groups_fail_on_a_missing_key(sim):
     with pytest.raises(AnsibleParserError):
         sim.load(strict=True, keyed_groups=[{"key": "tos_no_such_variable"}])
@@ -493,6 +506,29 @@ def test_cache_written_with_other_options_is_not_used(sim):
     inventory = sim.load(want_versions=True, **cache)
     assert [r for r in sim.log if "upgrade_package/list" in r]
     assert "tos_versions" in inventory.get_host("192.0.2.11").vars
+
+
+def test_the_http_client_is_loaded_only_to_read_the_api(tmp_path):
+    """The plugin imports requests (through the API client) only when it reads the API: a run from the cache never."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from ansible.plugins.loader import init_plugin_loader\n"
+            "init_plugin_loader()\n"
+            "from ansible_collections.tos.cloud.plugins.inventory import hosts\n"
+            "hosts.cluster_hosts({'name': 'c', 'uuid': 'u', 'detail': {}})\n"
+            "print(sorted(m for m in ('requests', 'urllib3') if m in sys.modules))\n"
+            "hosts._api_error()\n"
+            "print(sorted(m for m in ('requests', 'urllib3') if m in sys.modules))\n")
+    module = plugin_module.__file__
+    root = module[:module.rindex(os.sep + "ansible_collections" + os.sep)]  # the collections directory
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
+               ANSIBLE_COLLECTIONS_PATH=root)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(tmp_path), env=env,
+                         timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["[]", "['requests', 'urllib3']"], run.stdout
 
 
 def test_cached_values_are_still_never_templated(sim):
