@@ -84,6 +84,27 @@ options:
         C(system/upgrade_package/list), one request per cluster.
     type: bool
     default: false
+  want_networks:
+    description:
+      - Set C(tos_networks), every network of the host (C(management), C(storage), C(backup), C(compute)) with its
+        C(nic), C(addresses) (with prefix length) and C(mtu).
+      - Off by default because it is the largest host variable, and Ansible copies and tags every value of every
+        host variable, so with 1,000 hosts it costs a noticeable share of the inventory's time. The addresses without
+        prefix length are always set (C(tos_management_ip), C(tos_storage_ip), C(tos_backup_ip), C(tos_compute_ip)).
+      - Needs no request and does not invalidate the cache.
+    type: bool
+    default: false
+    version_added: 0.2.0
+  want_services:
+    description:
+      - Set C(tos_services), the topology node's services as the API names them (C(manager), C(usm), C(hyper), ...),
+        each with C(enabled), C(mode) and C(status).
+      - Off by default for the same reason as O(want_networks). The service roles are always there, as groups and
+        as C(tos_roles).
+      - Needs no request and does not invalidate the cache.
+    type: bool
+    default: false
+    version_added: 0.2.0
   fetch_workers:
     description:
       - How many clusters are read at the same time (each worker has its own HTTP session).
@@ -92,12 +113,15 @@ options:
     default: 4
 notes:
   - "Host variables: C(tos_cluster_name), C(tos_cluster_uuid), C(tos_uuid), C(tos_name), C(tos_management_ip),
-    C(tos_storage_ip), C(tos_backup_ip), C(tos_compute_ip), C(tos_networks) (per network: C(nic), C(addresses)
-    with prefix length, C(mtu)), C(tos_services) (the topology node's services as the API names them - C(manager),
-    C(usm), C(hyper), ... - each with C(enabled), C(mode), C(status)), C(tos_roles) (the role names of the
+    C(tos_storage_ip), C(tos_backup_ip), C(tos_compute_ip), C(tos_roles) (the role names of the
     groups), C(tos_agent_status), C(tos_host_mode), C(tos_center) (runs a cloud-management VM),
     C(tos_center_leader) (that VM is the leader; V(null) when unknown), C(tos_cvm) (C(uuid), C(name), C(ip),
-    C(status), C(leader)), C(tos_storage_vms), and with O(want_versions) C(tos_versions) (service type to version)."
+    C(status), C(leader)), C(tos_storage_vms); with O(want_networks) C(tos_networks) (per network: C(nic),
+    C(addresses) with prefix length, C(mtu)), with O(want_services) C(tos_services) (the topology node's services
+    as the API names them - C(manager), C(usm), C(hyper), ... - each with C(enabled), C(mode), C(status)), and with
+    O(want_versions) C(tos_versions) (service type to version)."
+  - "Before version 0.2.0, C(tos_networks) and C(tos_services) were always set; set O(want_networks) and
+    O(want_services) to V(true) to keep them."
   - "Service roles from the API's service names: C(manager) -> V(manager), C(center) -> V(center),
     C(hyper) -> V(compute), C(usm) -> V(storage), C(vsm) -> V(storage_service), C(network) -> V(network);
     any other service keeps its API name."
@@ -123,6 +147,11 @@ cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/tos-inventory
 cache_timeout: 3600
+
+# Also the per-network details and the services of every host (tos_networks, tos_services)
+plugin: tos.cloud.hosts
+want_networks: true
+want_services: true
 
 # Constructed groups and variables
 plugin: tos.cloud.hosts
@@ -326,12 +355,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         keyed_groups = self.get_option("keyed_groups")
         constructed = bool(compose or groups or keyed_groups)
         role_prefix = self.get_option("role_group_prefix") or ""
+        want = {"networks": bool(self.get_option("want_networks")), "services": bool(self.get_option("want_services"))}
         inventory = self.inventory
         role_groups = {}  # role name -> its group, made once (a cluster has a handful of roles, 1,000 hosts use them)
         cluster_groups = {}
         for cluster in data.get("clusters") or []:
             group = self._cluster_group(cluster, cluster_groups)
-            for hostvars in cluster_hosts(cluster):
+            for hostvars in cluster_hosts(cluster, **want):
                 name = self._host_name(hostvars)
                 if inventory.get_host(name) is not None:
                     display.warning("tos.cloud.hosts: two hosts are named '%s' (hostname_key=%s); keeping the first, "
@@ -469,8 +499,12 @@ def _leaders(cloud_manage):
     return index
 
 
-def cluster_hosts(cluster):
-    """The host variables of every physical host of one cluster entry (as ``fetch`` stores it)."""
+def cluster_hosts(cluster, networks=False, services=False):
+    """The host variables of every physical host of one cluster entry (as ``fetch`` stores it).
+
+    ``networks`` and ``services`` add ``tos_networks`` and ``tos_services`` (the options ``want_networks`` and
+    ``want_services``).
+    """
     nodes = topology(cluster.get("detail") or {})
     physical = [n for n in nodes if not _machine(n)]
     known = {_node_uuid(n) for n in physical}
@@ -492,8 +526,8 @@ def cluster_hosts(cluster):
     hosts = []
     for node in physical:
         addresses = host_addresses(node)
-        services = _services(node)
-        roles = _roles(services)
+        node_services = _services(node)
+        roles = _roles(node_services)
         cvm = None
         storage_vms = []
         for vm in on_host.get(_node_uuid(node), []):
@@ -538,8 +572,6 @@ def cluster_hosts(cluster):
             "tos_storage_ip": addresses["storage"],
             "tos_backup_ip": addresses["backup"],
             "tos_compute_ip": addresses["compute"],
-            "tos_networks": _networks(node),
-            "tos_services": services,
             "tos_roles": roles,
             "tos_agent_status": services_meta.get("agentStatus"),
             "tos_host_mode": services_meta.get("hostMode"),
@@ -548,6 +580,10 @@ def cluster_hosts(cluster):
             "tos_cvm": cvm,
             "tos_storage_vms": storage_vms,
         }
+        if networks:
+            hostvars["tos_networks"] = _networks(node)
+        if services:
+            hostvars["tos_services"] = node_services
         if cluster.get("versions") is not None:
             hostvars["tos_versions"] = versions.get(addresses["management"], {})
         if hostvars["ansible_host"] is None:

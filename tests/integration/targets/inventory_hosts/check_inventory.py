@@ -66,6 +66,7 @@ def two_clusters(path):
     expect(a1["tos_cvm"]["ip"] == "192.0.2.101" and a1["tos_cvm"]["leader"] is True, "the leader CVM", a1)
     expect(a1["tos_center"] is True and a1["tos_center_leader"] is True, "center flags", a1)
     expect(a1["tos_services"]["hyper"]["enabled"] is True, "services as the topology names them", a1)
+    expect(a1["tos_networks"]["storage"]["addresses"] == ["192.0.2.51/24"], "networks (want_networks)", a1)
     expect(a1["tos_versions"]["compute"] == "3.2.4", "versions (want_versions)", a1)
     a3 = hostvars["192.0.2.13"]
     expect(a3["tos_cvm"]["ip"] == "192.0.2.103" and a3["tos_center_leader"] is False, "the other CVM", a3)
@@ -101,6 +102,8 @@ def by_name(path):
            sorted(hostvars))
     expect(hostvars["tos-a1"]["ansible_host"] == "192.0.2.11", "ansible_host stays the address", hostvars["tos-a1"])
     expect("tos_versions" not in hostvars["tos-a1"], "no versions unless asked", hostvars["tos-a1"])
+    for name in ("tos_networks", "tos_services"):
+        expect(name not in hostvars["tos-a1"], "no %s unless asked" % name, hostvars["tos-a1"])
 
 
 def one_cluster_skipped(path, stderr):

@@ -26,6 +26,8 @@ python build_clusters.py "$sim"
 cat > "$work/inventory.tos.yml" <<YAML
 plugin: tos.cloud.hosts
 want_versions: true
+want_networks: true
+want_services: true
 keyed_groups:
   - key: tos_cluster_name
     prefix: cluster
@@ -57,7 +59,7 @@ echo "== --flush-cache asks the manager again"
 inventory "$work/inventory.tos.yml" --list --flush-cache >/dev/null
 check requests "$sim" some
 
-echo "== hostname_key name, one cluster by name, no versions"
+echo "== hostname_key name, one cluster by name, no versions, networks or services"
 cat > "$work/byname.tos.yml" <<YAML
 plugin: tos.cloud.hosts
 hostname_key: name

@@ -174,16 +174,50 @@ def test_host_variables_describe_the_host(sim):
     assert hv["tos_storage_ip"] == "192.0.2.52"
     assert hv["tos_backup_ip"] == "192.0.2.92"
     assert hv["tos_compute_ip"] is None
-    assert hv["tos_networks"]["storage"] == {"nic": "eth1", "addresses": ["192.0.2.52/24"], "mtu": 9000}
-    assert hv["tos_services"]["hyper"] == {"enabled": True, "mode": 0, "status": 1}
-    assert hv["tos_services"]["manager"]["enabled"] is True
-    assert "center" not in hv["tos_services"]
+    assert sorted(hv["tos_roles"]) == ["compute", "manager", "network", "storage"]
     assert hv["tos_agent_status"] == 1
     assert hv["tos_host_mode"] == 0
     assert hv["tos_center"] is False
     assert hv["tos_center_leader"] is False
     assert hv["tos_cvm"] is None
     assert "tos_versions" not in hv
+    # the big nested ones are opt-in (want_networks, want_services)
+    assert "tos_networks" not in hv
+    assert "tos_services" not in hv
+
+
+def test_want_networks_and_want_services_add_the_nested_variables(sim):
+    inventory = sim.load(want_networks=True, want_services=True)
+    hv = sim.hostvars(inventory, "192.0.2.12")
+    assert hv["tos_networks"]["storage"] == {"nic": "eth1", "addresses": ["192.0.2.52/24"], "mtu": 9000}
+    assert hv["tos_networks"]["management"]["addresses"] == ["192.0.2.12/24"]
+    assert "compute" not in hv["tos_networks"]
+    assert hv["tos_services"]["hyper"] == {"enabled": True, "mode": 0, "status": 1}
+    assert hv["tos_services"]["manager"]["enabled"] is True
+    assert "center" not in hv["tos_services"]
+    # the rest is what the defaults give
+    assert sorted(hv["tos_roles"]) == ["compute", "manager", "network", "storage"]
+    assert hv["tos_storage_ip"] == "192.0.2.52"
+
+
+@pytest.mark.parametrize("option, present, absent", [
+    ("want_networks", "tos_networks", "tos_services"),
+    ("want_services", "tos_services", "tos_networks"),
+])
+def test_want_networks_and_want_services_are_independent(sim, option, present, absent):
+    inventory = sim.load(**{option: True})
+    for name in inventory.hosts:
+        hv = sim.hostvars(inventory, name)
+        assert present in hv and absent not in hv, name
+
+
+def test_the_default_host_variables_are_exactly_the_documented_ones(sim):
+    inventory = sim.load()
+    expected = {"ansible_host", "tos_cluster_name", "tos_cluster_uuid", "tos_uuid", "tos_name", "tos_management_ip",
+                "tos_storage_ip", "tos_backup_ip", "tos_compute_ip", "tos_roles", "tos_agent_status", "tos_host_mode",
+                "tos_center", "tos_center_leader", "tos_cvm", "tos_storage_vms"}
+    for name in inventory.hosts:
+        assert set(inventory.get_host(name).vars) - {"inventory_file", "inventory_dir"} == expected, name
 
 
 def test_cvm_belongs_to_the_host_it_runs_on_and_leader_comes_from_cloud_manage(sim):
@@ -294,7 +328,7 @@ def test_values_from_the_api_are_never_templated(sim):
     key = "GET /v1/cluster/get?cluster_uuid=%s" % cluster_uuid(sim.answers, "prod-a")
     sim.answers[key]["TopoHostNode"][3]["name"] = "{{ 6 * 7 }}"
     sim.answers[key]["name"] = "{{ lookup('env', 'HOME') }}"
-    inventory = sim.load()
+    inventory = sim.load(want_networks=True)
     hv = inventory.get_host("192.0.2.14").get_vars()
     templar = Templar(loader=DataLoader(), variables=hv)
     assert templar.template(trust_as_template("{{ tos_name }}")) == "{{ 6 * 7 }}"
@@ -347,6 +381,14 @@ def test_composed_variables_reach_groups_and_keyed_groups(sim):
     assert sim.members(inventory, "rack_a_managers") == ["192.0.2.11", "192.0.2.12", "192.0.2.13"]
     assert len(sim.members(inventory, "named")) == 8
     assert "192.0.2.14" in sim.members(inventory, "role_compute")
+
+
+def test_keyed_groups_on_services_need_want_services(sim):
+    keyed = [{"key": "tos_services.hyper.status | string", "prefix": "hyper_status"}]
+    inventory = sim.load(want_services=True, keyed_groups=keyed)
+    assert len(sim.members(inventory, "hyper_status_1")) == 8
+    with pytest.raises(AnsibleParserError):
+        sim.load(strict=True, keyed_groups=keyed)
 
 
 def test_strict_keyed_groups_fail_on_a_missing_key(sim):
@@ -508,6 +550,18 @@ def test_cache_written_with_other_options_is_not_used(sim):
     assert "tos_versions" in inventory.get_host("192.0.2.11").vars
 
 
+def test_want_networks_and_want_services_use_the_same_cache(sim):
+    cache = {"cache": True, "cache_plugin": "ansible.builtin.jsonfile",
+             "cache_connection": str(sim.tmp_path / "cache"), "cache_timeout": 600}
+    sim.load(**cache)
+    del sim.log[:]
+    inventory = sim.load(want_networks=True, want_services=True, **cache)
+    assert sim.log == []
+    hv = sim.hostvars(inventory, "192.0.2.12")
+    assert hv["tos_networks"]["storage"]["mtu"] == 9000
+    assert hv["tos_services"]["hyper"]["enabled"] is True
+
+
 def test_the_http_client_is_loaded_only_to_read_the_api(tmp_path):
     """The plugin imports requests (through the API client) only when it reads the API: a run from the cache never."""
     import subprocess
@@ -555,7 +609,8 @@ def test_documented_topology_center_service_on_the_node_itself(documented):
     assert sorted(center["tos_roles"]) == ["center", "manager"]
     assert documented.members(inventory, "tos_center_leader") == ["203.0.113.6"]
     plain = documented.hostvars(inventory, "203.0.113.137")
-    assert plain["tos_services"] == {} and plain["tos_roles"] == []
+    assert "tos_services" not in plain and plain["tos_roles"] == []
+    assert documented.hostvars(documented.load(want_services=True), "203.0.113.137")["tos_services"] == {}
     assert plain["tos_center"] is False
     assert documented.members(inventory, "tos_cluster_cluster_6") == ["203.0.113.137", "203.0.113.6"]
 
