@@ -1,0 +1,72 @@
+# Copyright (c) tos.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""When plugins/plugin_utils/in_process.py (the action of every API module) runs a module in the worker process, and when it starts a module
+process (the real runs of both paths are compared by tests/integration/targets/in_process)."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import yaml
+
+from ansible_collections.tos.cloud.plugins.plugin_utils import in_process
+
+ROOT = Path(__file__).resolve().parents[4]
+
+
+class Templar:
+    def template(self, value):
+        return {"{{ off }}": "no"}.get(value, value)
+
+
+class ModuleLoader:
+    def find_plugin_with_context(self, name, collection_list=None):
+        fqcn = name if "." in name else "%s.%s" % ((collection_list or ["ansible.builtin"])[0], name)
+        return SimpleNamespace(resolved=not fqcn.endswith("missing"), resolved_fqcn=fqcn)
+
+
+def action(transport="local", async_val=0, become=False, environment=({},), name="tos.cloud.cluster", collections=None):
+    plugin = object.__new__(in_process.ActionModule)
+    plugin._connection = SimpleNamespace(transport=transport)
+    plugin._task = SimpleNamespace(action=name, async_val=async_val, environment=list(environment),
+                                   collections=collections)
+    plugin._play_context = SimpleNamespace(become=become)
+    plugin._templar = Templar()
+    plugin._shared_loader_obj = SimpleNamespace(module_loader=ModuleLoader())
+    return plugin
+
+
+def test_an_api_module_on_a_local_connection_runs_in_process():
+    assert action()._in_process_module({}) == ("cluster", None)
+    assert action(name="cluster_info", collections=["tos.cloud"])._in_process_module({}) == ("cluster_info", None)
+    assert action()._in_process_module({"tos_cloud_in_process": "yes"}) == ("cluster", None)
+
+
+@pytest.mark.parametrize("kwargs, task_vars, reason", [
+    ({"transport": "ssh"}, {}, "the connection is not local"),
+    ({"async_val": 30}, {}, "the task is async"),
+    ({"become": True}, {}, "the task uses become"),
+    ({"environment": [{}, {"HTTPS_PROXY": "http://192.0.2.1:3128"}]}, {}, "the task sets an environment"),
+    ({"environment": ["{{ proxy_env }}"]}, {}, "the task sets an environment"),
+    ({}, {"tos_cloud_in_process": False}, "tos_cloud_in_process is false"),
+    ({}, {"tos_cloud_in_process": "{{ off }}"}, "tos_cloud_in_process is false"),
+    ({}, {"tos_cloud_in_process": "maybe"}, "tos_cloud_in_process is not a boolean ('maybe')"),
+    ({"name": "tos.cloud.host_facts"}, {}, "tos.cloud.host_facts is not an API module of tos.cloud"),
+    ({"name": "tos.cloud.missing"}, {}, "tos.cloud.missing is not an API module of tos.cloud"),
+    ({"name": "other.coll.cluster"}, {}, "other.coll.cluster is not an API module of tos.cloud"),
+])
+def test_a_module_process_whenever_in_process_could_differ(kwargs, task_vars, reason):
+    assert action(**kwargs)._in_process_module(task_vars) == (None, reason)
+
+
+def test_every_api_module_and_only_those_has_the_in_process_action():
+    runtime = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
+    actions = {p.stem for p in (ROOT / "plugins" / "action").glob("*.py") if p.stem != "__init__"}
+    assert actions == set(in_process.API_MODULES) == set(runtime["action_groups"]["api"])
+    for name in actions:
+        module = importlib.import_module("ansible_collections.tos.cloud.plugins.action.%s" % name)
+        assert module.ActionModule is in_process.ActionModule
