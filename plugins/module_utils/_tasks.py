@@ -16,6 +16,8 @@ from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 
 TASK_PROGRESS = "/v1/cluster/host/task/progress"
 FAILED_STATES = ("failed", "error", "fail")
+# How many times one wait may poll early, at the end the progress rate predicts (see wait_host_task).
+MAX_PREDICTIONS = 3
 
 
 class HostTaskFailed(Exception):
@@ -47,16 +49,25 @@ def task_progress(client, cluster_uuid, host_uuid):
 
 
 def wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, interval=2.0, stall_timeout=None,
-                   clock=time.monotonic, sleep=time.sleep, on_progress=None):
+                   clock=time.monotonic, sleep=time.sleep, on_progress=None, started=None):
     """Poll the host's task until progress reaches 1.
 
     Raises ``HostTaskFailed`` when the task reports a failure, when the server refuses the progress
     query with an error envelope, or when ``timeout`` passes (or progress stays unchanged for
     ``stall_timeout`` seconds).  Transient transport errors are retried by the client.
+    ``started`` (a ``clock()`` reading) is when the task was started, if earlier than this call: the
+    timeouts count from there (several hosts' tasks started together are waited for one after the other).
+
+    Polls 0.5 s after the first reading, then backs off to ``interval``; when the progress moves, the
+    next poll comes early if the rate seen since the first reading predicts the end sooner than that
+    (at most ``MAX_PREDICTIONS`` times per wait, so a progress that slows down near the end costs a few
+    requests, not a fast poll).
     """
-    start = clock()
+    start = clock() if started is None else started
     last_progress, last_change = -1.0, start
     delay = min(0.5, interval)
+    first = None  # (clock, progress) of the first reading
+    predictions = 0
     while True:
         try:
             progress, failure = task_progress(client, cluster_uuid, host_uuid)
@@ -79,5 +90,21 @@ def wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, interva
         if stall_timeout and now - last_change >= stall_timeout:
             raise HostTaskFailed(host_label, "task made no progress for %ss (stuck at %.0f%%)" % (
                 stall_timeout, progress * 100), progress=progress, timed_out=True)
-        sleep(delay)
+        pause = delay
+        if first is None:
+            first = (now, progress)
+        elif predictions < MAX_PREDICTIONS:
+            eta = predicted_end(first, (now, progress))
+            if eta is not None and eta < delay:
+                pause, predictions = eta, predictions + 1
+        sleep(pause)
         delay = min(interval, delay * 2)
+
+
+def predicted_end(first, last):
+    """Seconds from ``last`` until the task should reach progress 1 at the rate seen between two readings
+    ``(clock, progress)``, with a margin (5 % and 50 ms); None when the progress did not move."""
+    (t0, p0), (t1, p1) = first, last
+    if p1 <= p0 or t1 <= t0:
+        return None
+    return (1.0 - p1) * (t1 - t0) / (p1 - p0) * 1.05 + 0.05
