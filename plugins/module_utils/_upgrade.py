@@ -286,99 +286,145 @@ def versions_reached(type_version, service_types, target):
     return [t for t in service_types if not same_version((type_version or {}).get(t), target)]
 
 
-# -- running one host's upgrade -----------------------------------------------------------------------
+# -- running the hosts' upgrades ----------------------------------------------------------------------
 
 
-def upgrade_host(client, cluster_uuid, entry, timeout, stall_timeout=None, wait=True, interval=2.0,
-                 sleep=time.sleep, clock=time.monotonic):
-    """Upgrade one planned host; return the outcome (``upgraded``, ``started`` or ``failed``).
+def _label(entry):
+    ip = entry["ip"]
+    return "%s (%s)" % (entry["host"], ip) if ip and ip != entry["host"] else entry["host"]
+
+
+def _host_versions(client, cluster_uuid, ip):
+    return (read_package_list(client, cluster_uuid)["hosts"].get(ip) or {}).get("type_version") or {}
+
+
+def _failed(outcome, reason):
+    outcome.update(status=FAILED, reason=str(reason).rstrip(". "))
+    return outcome
+
+
+def start_host(client, cluster_uuid, entry, timeout, stall_timeout=None, interval=2.0, sleep=time.sleep,
+               clock=time.monotonic):
+    """Start the upgrade of one planned host; return ``(outcome, started)``.
+
+    The outcome's status is ``started`` (the upgrade was sent; ``started`` is the ``clock()`` reading
+    just before), ``upgraded`` (a task already running on the host brought it to the target version:
+    nothing was sent) or ``failed``.
 
     - A task already running on the host (an earlier run that timed out) is waited for first; if it
       brought the host to the target version, nothing is sent.
     - The POST goes through ``post_verified``: an answer lost on the way is followed by a re-read of
       the host's versions and task before anything is sent again.
-    - After the task ends, the host's versions are read again and must be the target.
     """
     outcome = dict(entry)
     ip, types, target = entry["ip"], entry["service_types"], entry["to_version"]
-    label = "%s (%s)" % (entry["host"], ip) if ip and ip != entry["host"] else entry["host"]
-
-    def host_versions():
-        return (read_package_list(client, cluster_uuid)["hosts"].get(ip) or {}).get("type_version") or {}
-
-    def wait_task():
-        wait_host_task(client, cluster_uuid, entry["uuid"], label, timeout, interval=interval,
-                       stall_timeout=stall_timeout, clock=clock, sleep=sleep)
-
-    def failed(reason):
-        outcome.update(status=FAILED, reason=str(reason).rstrip(". "))
-        return outcome
-
     try:
         baseline = read_task(client, cluster_uuid, entry["uuid"])
         if baseline["running"]:
             # Another upgrade (or deploy) is under way on this host: let it end, then look again.
             try:
-                wait_task()
+                wait_host_task(client, cluster_uuid, entry["uuid"], _label(entry), timeout, interval=interval,
+                               stall_timeout=stall_timeout, clock=clock, sleep=sleep)
             except HostTaskFailed:
                 pass
-            if not versions_reached(host_versions(), types, target):
+            if not versions_reached(_host_versions(client, cluster_uuid, ip), types, target):
                 outcome.update(status=UPGRADED, reason="finished the upgrade task already running on the host")
-                return outcome
+                return outcome, None
             baseline = read_task(client, cluster_uuid, entry["uuid"])
 
         def landed():
-            if not versions_reached(host_versions(), types, target):
+            if not versions_reached(_host_versions(client, cluster_uuid, ip), types, target):
                 return {"landed": "finished"}
             now = read_task(client, cluster_uuid, entry["uuid"])
             if now["running"] or (now["status"] is None and now["progress"] != baseline["progress"]):
                 return {"landed": "running"}
             return None
 
+        started = clock()
         client.post_verified(UPGRADE, upgrade_body(cluster_uuid, entry), landed)
-        outcome["_sent"] = True  # the host may have changed from here on, whatever follows
-        if not wait:
-            outcome.update(status=STARTED, reason="upgrade started; not waited for (wait=false)")
-            return outcome
+    except TosApiError as exc:
+        return _failed(outcome, exc.message), None
+    outcome["_sent"] = True  # the host may have changed from here on, whatever follows
+    outcome.update(status=STARTED, reason="upgrade started; not waited for (wait=false)")
+    return outcome, started
+
+
+def finish_host(client, cluster_uuid, outcome, timeout, started=None, stall_timeout=None, interval=2.0,
+                sleep=time.sleep, clock=time.monotonic):
+    """Wait for the upgrade task of a host that ``start_host`` started, then check that the host reports
+    the target version for every upgraded service type; the outcome becomes ``upgraded`` or ``failed``.
+
+    ``timeout`` counts from ``started`` (default: now)."""
+    ip, types, target = outcome["ip"], outcome["service_types"], outcome["to_version"]
+    try:
         try:
-            wait_task()
+            wait_host_task(client, cluster_uuid, outcome["uuid"], _label(outcome), timeout, interval=interval,
+                           stall_timeout=stall_timeout, clock=clock, sleep=sleep, started=started)
         except HostTaskFailed as exc:
-            return failed(exc.reason)
-        missing = versions_reached(host_versions(), types, target)
+            return _failed(outcome, exc.reason)
+        now = _host_versions(client, cluster_uuid, ip)
+        missing = versions_reached(now, types, target)
         if missing:
-            now = host_versions()
-            return failed("the upgrade task finished but the host reports %s instead of %s" % (
+            return _failed(outcome, "the upgrade task finished but the host reports %s instead of %s" % (
                 ", ".join("%s %s" % (t, now.get(t, "not installed")) for t in missing), target))
     except TosApiError as exc:
-        return failed(exc.message)
+        return _failed(outcome, exc.message)
     outcome.update(status=UPGRADED, reason="")
     return outcome
 
 
-def run_plan(client, cluster_uuid, plan, timeout, stall_timeout=None, wait=True, on_host=None, **kwargs):
-    """Upgrade the pending hosts of ``plan`` one after the other.
+def upgrade_host(client, cluster_uuid, entry, timeout, stall_timeout=None, wait=True, interval=2.0,
+                 sleep=time.sleep, clock=time.monotonic):
+    """Upgrade one planned host (``start_host`` then, with ``wait``, ``finish_host``); return the outcome
+    (``upgraded``, ``started`` or ``failed``)."""
+    timing = dict(stall_timeout=stall_timeout, interval=interval, sleep=sleep, clock=clock)
+    outcome, started = start_host(client, cluster_uuid, entry, timeout, **timing)
+    if outcome["status"] != STARTED or not wait:
+        return outcome
+    return finish_host(client, cluster_uuid, outcome, timeout, started=started, **timing)
 
-    Stops at the first failure: hosts after it are ``not_started``.  With ``wait=false`` only the first
-    pending host is started and the others are ``not_started``.  Returns the list of outcomes (plan order).
+
+def run_plan(client, cluster_uuid, plan, timeout, stall_timeout=None, wait=True, on_host=None, batch_size=1,
+             **kwargs):
+    """Upgrade the pending hosts of ``plan``, ``batch_size`` at a time, in plan order.
+
+    The upgrades of a batch are all started, then waited for (``timeout`` per host, counted from its
+    start) and their versions checked; the next batch starts when every host of the batch is upgraded.
+    Stops at the first failure: a host whose upgrade cannot be started ends the starts of its batch (the
+    hosts of the batch already started are still waited for), and a failed batch ends the run; the hosts
+    not started are ``not_started``.  With ``wait=false`` only the first batch is started and the other
+    hosts are ``not_started``.  Returns the list of outcomes (plan order).
     """
-    outcomes = []
+    batch_size = max(1, int(batch_size or 1))
+    outcomes = [dict(entry) if entry["status"] != PENDING else None for entry in plan]
+    pending = [index for index, entry in enumerate(plan) if entry["status"] == PENDING]
     stop = None
-    for entry in plan:
-        if entry["status"] != PENDING:
-            outcomes.append(dict(entry))
-            continue
-        if stop is not None:
-            outcomes.append(dict(entry, status=NOT_STARTED, reason=stop))
-            continue
-        if on_host is not None:
-            on_host(entry)
-        outcome = upgrade_host(client, cluster_uuid, entry, timeout, stall_timeout=stall_timeout, wait=wait,
-                               **kwargs)
-        outcomes.append(outcome)
-        if outcome["status"] == FAILED:
-            stop = "not started because the upgrade of %s failed" % outcome["host"]
-        elif outcome["status"] == STARTED:
-            stop = "not started: wait=false starts one host per run"
+    for first in range(0, len(pending), batch_size):
+        running = []
+        for index in pending[first:first + batch_size]:
+            entry = plan[index]
+            if stop is not None:
+                outcomes[index] = dict(entry, status=NOT_STARTED, reason=stop)
+                continue
+            if on_host is not None:
+                on_host(entry)
+            outcome, started = start_host(client, cluster_uuid, entry, timeout, stall_timeout=stall_timeout, **kwargs)
+            outcomes[index] = outcome
+            if outcome["status"] == FAILED:
+                stop = "not started because the upgrade of %s failed" % outcome["host"]
+            elif outcome["status"] == STARTED:
+                running.append((index, started))
+        if wait:
+            for index, started in running:
+                outcomes[index] = finish_host(client, cluster_uuid, outcomes[index], timeout, started=started,
+                                              stall_timeout=stall_timeout, **kwargs)
+        if stop is None:
+            bad = next((outcomes[i] for i in pending[first:first + batch_size] if outcomes[i]["status"] == FAILED), None)
+            if bad is not None:
+                stop = "not started because the upgrade of %s failed" % bad["host"]
+            elif running and not wait:
+                stop = ("not started: wait=false starts one host per run" if batch_size == 1
+                        else "not started: wait=false starts one batch of %d hosts per run" % batch_size)
     return outcomes
 
 

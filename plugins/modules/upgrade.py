@@ -12,16 +12,17 @@ version_added: 0.1.0
 description:
   - Upgrades the service types (compute, storage, cloud) of a cluster's hosts to the version of the
     upgrade package currently uploaded to the manager (C(/v1/system/upgrade_package/current/inspect)).
-  - Hosts are upgraded one after the other, in the order given in O(hosts). For each host the module
-    sends C(/v1/system/compute/version/upgrade) for the host's service types, waits for the host task
-    (C(/v1/cluster/host/task/progress)) and then checks that the host reports the new version
-    (C(/v1/system/upgrade_package/list)).
+  - Hosts are upgraded one after the other, in the order given in O(hosts), or O(batch_size) at a time.
+    For each host the module sends C(/v1/system/compute/version/upgrade) for the host's service types,
+    waits for the host task (C(/v1/cluster/host/task/progress)) and then checks that the host reports the
+    new version (C(/v1/system/upgrade_package/list)).
   - Idempotent. Service types already at the target version are not upgraded again; a host with
     nothing to upgrade is reported as V(skipped). An upgrade never downgrades a service type that
     runs a newer version than the package.
   - The first host that fails (the task reports an error, stops progressing, or the host does not
     report the new version afterwards) stops the run; the module fails naming that host and the
-    server's reason, and the hosts after it are not touched (reported as V(not_started)).
+    server's reason, and the hosts after it are not touched (reported as V(not_started)). With
+    O(batch_size) above 1 the other hosts of that batch, already started, are waited for and reported.
   - A re-run resumes, skipping the hosts already upgraded. If a host still has an upgrade task
     running (for example after a O(wait_timeout)), the module waits for that task instead of
     starting another one.
@@ -70,13 +71,26 @@ options:
   wait:
     description:
       - Wait for each host's upgrade before starting the next one, and check the new version.
-      - With V(false) the module starts the upgrade of the first host that needs one and returns at
-        once (status V(started)); run it again to wait for that host and continue with the next.
+      - With V(false) the module starts the upgrade of the first host that needs one (the first
+        O(batch_size) hosts) and returns at once (status V(started)); run it again to wait for that host
+        and continue with the next.
     type: bool
     default: true
+  batch_size:
+    description:
+      - How many hosts are upgraded at the same time. The module starts the upgrades of the next
+        O(batch_size) hosts that need one, in order, waits for all of them and checks their versions, then
+        goes on with the next batch.
+      - A host whose upgrade cannot be started ends the starts of its batch; a failed host stops the run
+        after its batch.
+      - The module does not check the cluster's health between batches; the C(tos.cloud.rolling_upgrade)
+        role does, calling this module once per batch.
+    type: int
+    default: 1
+    version_added: 0.2.0
   wait_timeout:
     description:
-      - Seconds to wait for the upgrade of each host.
+      - Seconds to wait for the upgrade of each host, counted from its start.
     type: int
     default: 1800
   stall_timeout:
@@ -111,6 +125,13 @@ EXAMPLES = r"""
     service_types: [storage]
     version: 3.2.5.rc2
     wait_timeout: 3600
+
+- name: Upgrade two hosts at the same time (one call; the health checks between batches are the role's)
+  tos.cloud.upgrade:
+    api_url: http://127.0.0.1:9990
+    cluster: demo-a
+    hosts: [tos-a3, tos-a4]
+    batch_size: 2
 """
 
 RETURN = r"""
@@ -274,6 +295,7 @@ def validate(params):
         if params["service_types"] == [] else None,
         "version: must not be empty" if params["version"] is not None and not params["version"].strip() else None,
         check_range("wait_timeout", params["wait_timeout"], 0, 10 ** 7, low_open=True),
+        check_range("batch_size", params["batch_size"], 1, 1000),
         check_range("stall_timeout", params["stall_timeout"], 0, 10 ** 7),
     )
 
@@ -329,14 +351,14 @@ def run(tm):
         tm.doing("upgrade host %s (%s) to %s" % (entry["host"], entry["ip"], target))
 
     outcomes = run_plan(tm.client, uuid, plan, params["wait_timeout"], stall_timeout=params["stall_timeout"] or None,
-                        wait=params["wait"], on_host=on_host)
+                        wait=params["wait"], on_host=on_host, batch_size=params["batch_size"])
     tm.changed = strip_internal(outcomes)
     summary = summarize(outcomes)
     if summary[FAILED]:
         bad = next(o for o in outcomes if o["status"] == FAILED)
         msg = "Upgrade of host %s (%s) to %s failed: %s." % (bad["host"], bad["ip"], target, bad["reason"])
         if summary[UPGRADED]:
-            msg += " Upgraded before it: %s." % ", ".join(summary[UPGRADED])
+            msg += " Upgraded%s: %s." % (" before it" if params["batch_size"] == 1 else "", ", ".join(summary[UPGRADED]))
         if summary[NOT_STARTED]:
             msg += " Not started: %s." % ", ".join(summary[NOT_STARTED])
         tm.fail(msg, changed=tm.changed, hosts=outcomes, upgraded_hosts=summary[UPGRADED], skipped_hosts=summary[SKIPPED],
@@ -353,6 +375,7 @@ def main():
             version=dict(type="str"),
             wait=dict(type="bool", default=True),
             wait_timeout=dict(type="int", default=1800),
+            batch_size=dict(type="int", default=1),
             stall_timeout=dict(type="int", default=600),
         ),
     ).execute(run)

@@ -282,3 +282,75 @@ def test_a_host_not_reporting_the_new_version_fails():
     platform.get = stale
     _plan, outcomes = run(platform)
     assert outcomes[0]["status"] == FAILED and "compute 3.2.4" in outcomes[0]["reason"]
+
+
+# -- batches ----------------------------------------------------------------------------------------------------
+
+FOUR = {"192.0.2.11": {"compute": "3.2.4"}, "192.0.2.12": {"compute": "3.2.4"}, "192.0.2.13": {"compute": "3.2.4"},
+        "192.0.2.14": {"compute": "3.2.4"}}
+
+
+def test_a_batch_starts_all_its_hosts_before_waiting_for_them():
+    platform = FakePlatform(FOUR)
+    _plan, outcomes = run(platform, batch_size=2)
+    assert [o["status"] for o in outcomes] == [UPGRADED] * 4
+    assert platform.posts == ["192.0.2.11", "192.0.2.12", "192.0.2.13", "192.0.2.14"]
+    # the second host started while the first still ran the old version; the third only once both ran the new one
+    assert platform.versions_at_post[1]["192.0.2.11"] == {"compute": "3.2.4"}
+    assert platform.versions_at_post[2]["192.0.2.11"] == {"compute": TARGET}
+    assert platform.versions_at_post[2]["192.0.2.12"] == {"compute": TARGET}
+    assert platform.versions_at_post[3]["192.0.2.13"] == {"compute": "3.2.4"}
+
+
+def test_a_batch_skips_hosts_already_at_target_without_taking_their_place():
+    versions = dict(FOUR, **{"192.0.2.12": {"compute": TARGET}})
+    platform = FakePlatform(versions)
+    _plan, outcomes = run(platform, batch_size=2)
+    assert [o["status"] for o in outcomes] == [UPGRADED, SKIPPED, UPGRADED, UPGRADED]
+    # the batches are made of the hosts to upgrade: h11 + h13, then h14
+    assert platform.versions_at_post[1]["192.0.2.11"] == {"compute": "3.2.4"}
+    assert platform.versions_at_post[2]["192.0.2.13"] == {"compute": TARGET}
+
+
+def test_a_failure_in_a_batch_waits_for_the_rest_of_the_batch_and_stops():
+    platform = FakePlatform(FOUR, fail={"192.0.2.11": (0.5, "disk full on h11")})
+    _plan, outcomes = run(platform, batch_size=2)
+    assert [o["status"] for o in outcomes] == [FAILED, UPGRADED, NOT_STARTED, NOT_STARTED]
+    assert outcomes[0]["reason"] == "disk full on h11"
+    assert all("h11" in o["reason"] for o in outcomes[2:])
+    assert platform.posts == ["192.0.2.11", "192.0.2.12"]
+    assert platform.versions["192.0.2.13"] == {"compute": "3.2.4"}
+
+
+def test_a_refused_start_ends_the_starts_of_its_batch():
+    platform = FakePlatform(FOUR)
+    original = platform.post
+
+    def refuse_h12(path, body=None):
+        if body["list"][0]["host_ip"] == "192.0.2.12":
+            raise TosApiError("POST %s was refused by the manager (code 4409): host busy." % path, kind="api")
+        return original(path, body)
+    platform.post = refuse_h12
+    _plan, outcomes = run(platform, batch_size=3)
+    assert [o["status"] for o in outcomes] == [UPGRADED, FAILED, NOT_STARTED, NOT_STARTED]
+    assert "host busy" in outcomes[1]["reason"] and "h12" in outcomes[2]["reason"]
+    assert platform.posts == ["192.0.2.11"]
+
+
+def test_wait_false_starts_the_first_batch():
+    platform = FakePlatform(FOUR)
+    _plan, outcomes = run(platform, wait=False, batch_size=3)
+    assert [o["status"] for o in outcomes] == [STARTED, STARTED, STARTED, NOT_STARTED]
+    assert "batch of 3" in outcomes[3]["reason"]
+    assert platform.posts == ["192.0.2.11", "192.0.2.12", "192.0.2.13"]
+
+
+def test_the_timeout_of_a_host_in_a_batch_counts_from_its_start():
+    platform = FakePlatform({"192.0.2.11": {"compute": "3.2.4"}, "192.0.2.12": {"compute": "3.2.4"}}, step=0.25)
+    ticks = iter(range(0, 10000, 10))
+    plan = plan_upgrade(hosts_of(platform), platform.versions, TARGET)
+    # every clock reading is 10 s after the previous one; each task needs four progress reads. h12 starts
+    # at 10 s and is waited for from 40 s on (after h11): its 60 s run out before its fourth read.
+    outcomes = run_plan(platform, CLUSTER, plan, 60, sleep=lambda s: None, clock=lambda: next(ticks), batch_size=2)
+    assert outcomes[0]["status"] == UPGRADED
+    assert outcomes[1]["status"] == FAILED and "not finished after 60s (progress 75%)" in outcomes[1]["reason"]

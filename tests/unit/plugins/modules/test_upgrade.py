@@ -75,12 +75,23 @@ def test_service_types_limit_what_is_upgraded(capsys):
     assert fake.versions["192.0.2.11"] == {"compute": "3.2.4", "storage": TARGET}
 
 
+def test_batch_size_upgrades_a_batch_together_and_names_the_failed_host(capsys):
+    fake = platform(fail={"192.0.2.11": (0.5, "disk full on h11")})
+    result = run_module(upgrade.main, {"cluster": "demo", "hosts": ["h11", "h12", "h13"], "batch_size": 2}, fake, capsys)
+    assert result["failed"] is True and result["changed"] is True and result["failed_host"] == "h11"
+    assert [h["status"] for h in result["hosts"]] == ["failed", "upgraded", "not_started"]
+    assert "disk full on h11" in result["msg"] and "Upgraded: h12." in result["msg"]
+    assert "Not started: h13." in result["msg"]
+    assert fake.posts == ["192.0.2.11", "192.0.2.12"] and fake.versions["192.0.2.13"] == OLD
+
+
 @pytest.mark.parametrize("args, fragment", [
     ({"version": "3.3.0"}, "version: 3.3.0 is not the version of the uploaded package"),
     ({"hosts": ["h11", "nope"]}, "hosts: 'nope' not in cluster 'demo'"),
     ({"hosts": []}, "hosts: must not be an empty list"),
     ({"service_types": []}, "service_types"),
     ({"wait_timeout": 0}, "wait_timeout"),
+    ({"batch_size": 0}, "batch_size: 0 is outside the allowed range"),
     ({"cluster": "other"}, "cluster: no cluster named"),
 ])
 def test_bad_input_fails_before_any_change(capsys, args, fragment):
