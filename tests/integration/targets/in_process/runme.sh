@@ -5,7 +5,8 @@
 # and that the cases it must not handle start a module process.
 set -eu -o pipefail
 
-config=../../integration_config.yml
+# make compat (mk/compat.mk) runs this script outside ansible-test with its own config
+config=${TOS_INTEGRATION_CONFIG:-../../integration_config.yml}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 export ANSIBLE_ROLES_PATH=..
@@ -40,8 +41,14 @@ if grep -q "$marker" "$out/fallback.log"; then
   exit 1
 fi
 test "$(grep -c "AnsiballZ_system_info" "$out/fallback.log")" -ge 2
-# the password is a no_log option: masked in the -vvv invocation, absent everywhere
-grep -q "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" "$out/in_process.log"
+# the password is a no_log option: masked wherever the -vvv output shows the module's invocation (as often
+# in-process as in a module process; ansible-core 2.21 no longer shows it), absent everywhere
+masked_in=$(grep -c "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" "$out/in_process.log" || true)
+masked_out=$(grep -c "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" "$out/process.log" || true)
+if [ "$masked_in" != "$masked_out" ]; then
+  echo "FAIL: the masked no_log value shows $masked_in time(s) in-process, $masked_out time(s) as a process" >&2
+  exit 1
+fi
 if grep -qF "parity-secret-value" "$out"/*.log; then
   echo "FAIL: the SMTP password appears in the output" >&2
   exit 1
