@@ -175,7 +175,7 @@ inspection:
 """
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC, require_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._inspection import (
     CHECKS,
     INSPECTION,
@@ -188,7 +188,6 @@ from ansible_collections.tos.cloud.plugins.module_utils._inspection import (
     stop_body,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._module import WAIT_ARGSPEC, TosModule, wait_for
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import find_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
 
 POLL_INTERVAL = 3.0
@@ -202,10 +201,7 @@ def run(tm):
     )
     if error:
         tm.fail(error)
-    tm.doing("find cluster '%s'" % params["cluster"])
-    cluster = find_cluster(tm.client, params["cluster"])
-    if cluster is None:
-        tm.fail("cluster: no cluster named or with UUID '%s'." % params["cluster"])
+    cluster = require_cluster(tm, params["cluster"])
     uuid, name = cluster["uuid"], cluster["name"]
     out = dict(cluster={"name": name, "uuid": uuid}, attached=False)
 

@@ -261,9 +261,9 @@ skipped_hosts:
 """
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC, require_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import find_cluster, get_cluster
+from ansible_collections.tos.cloud.plugins.module_utils._resolve import get_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     FAILED,
     NOT_STARTED,
@@ -306,10 +306,7 @@ def run(tm):
     if error:
         tm.fail(error)
 
-    tm.doing("find cluster '%s'" % params["cluster"])
-    cluster = find_cluster(tm.client, params["cluster"])
-    if cluster is None:
-        tm.fail("cluster: no cluster named or with UUID '%s'." % params["cluster"])
+    cluster = require_cluster(tm, params["cluster"])
     uuid = cluster["uuid"]
     detail = get_cluster(tm.client, uuid)
 

@@ -161,9 +161,9 @@ hosts:
           type: int
 """
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC, require_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import find_cluster, get_cluster
+from ansible_collections.tos.cloud.plugins.module_utils._resolve import get_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     compare_versions,
     read_backups,
@@ -177,10 +177,7 @@ def run(tm):
     params = tm.params
     if params["hosts"] == []:
         tm.fail("Invalid input: hosts: must not be an empty list (leave it unset for every host).")
-    tm.doing("find cluster '%s'" % params["cluster"])
-    cluster = find_cluster(tm.client, params["cluster"])
-    if cluster is None:
-        tm.fail("cluster: no cluster named or with UUID '%s'." % params["cluster"])
+    cluster = require_cluster(tm, params["cluster"])
     uuid = cluster["uuid"]
     detail = get_cluster(tm.client, uuid)
     tm.doing("read the upgrade package of cluster '%s'" % cluster["name"])

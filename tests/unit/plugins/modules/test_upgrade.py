@@ -92,7 +92,7 @@ def test_batch_size_upgrades_a_batch_together_and_names_the_failed_host(capsys):
     ({"service_types": []}, "service_types"),
     ({"wait_timeout": 0}, "wait_timeout"),
     ({"batch_size": 0}, "batch_size: 0 is outside the allowed range"),
-    ({"cluster": "other"}, "cluster: no cluster named"),
+    ({"cluster": "other"}, "cluster: no cluster is named 'other' or has that UUID (known clusters: demo)"),
 ])
 def test_bad_input_fails_before_any_change(capsys, args, fragment):
     fake = platform()
