@@ -110,7 +110,7 @@ class ActionModule(NormalAction):
             with patch_module_args(module_args), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
                 module.main()
         except SystemExit as exc:  # exit_json/fail_json end the module here, as they end its process
-            rc = exc.code if isinstance(exc.code, int) else 1
+            rc = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
         except Exception:  # a crash of the module: reported as a module process's crash would be
             return {"failed": True, "rc": 1, "module_stdout": stdout.getvalue(),
                     "module_stderr": stderr.getvalue() + traceback.format_exc(),

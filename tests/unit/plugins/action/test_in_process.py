@@ -70,3 +70,55 @@ def test_every_api_module_and_only_those_has_the_in_process_action():
     for name in actions:
         module = importlib.import_module("ansible_collections.tos.cloud.plugins.action.%s" % name)
         assert module.ActionModule is in_process.ActionModule
+
+
+class Decoding(in_process.ActionModule):
+    """_run_in_process with ansible-core's argument and decoding steps replaced by their simplest form."""
+
+    def _update_module_args(self, module_name, module_args, task_vars, ignore_unknown_opts=False):
+        module_args["_ansible_module_name"] = module_name
+
+    def _parse_returned_data(self, res, profile):
+        import json
+
+        data = json.loads(res["stdout"])
+        data["_rc"] = res["rc"]
+        return data
+
+
+def run_with_main(monkeypatch, main):
+    monkeypatch.setattr(in_process, "importlib", SimpleNamespace(import_module=lambda name: SimpleNamespace(main=main)))
+    plugin = object.__new__(Decoding)
+    plugin._task = SimpleNamespace(args={"cluster": "prod"})
+    return plugin._run_in_process("cluster_info", {})
+
+
+def test_the_module_output_is_captured_and_decoded(monkeypatch):
+    import sys
+
+    def main():
+        print('{"changed": false, "cluster": {"name": "prod"}}')
+        sys.exit(0)
+
+    assert run_with_main(monkeypatch, main) == {"changed": False, "cluster": {"name": "prod"}, "_rc": 0}
+
+
+@pytest.mark.parametrize("code, rc", [(None, 0), (0, 0), (1, 1), ("message", 1)])
+def test_the_exit_code_is_the_one_a_process_would_have(monkeypatch, code, rc):
+    import sys
+
+    def main():
+        print('{"failed": true}')
+        sys.exit(code)
+
+    assert run_with_main(monkeypatch, main)["_rc"] == rc
+
+
+def test_a_crash_is_a_module_failure_with_its_traceback(monkeypatch):
+    def main():
+        print("partial")
+        raise KeyError("boom")
+
+    result = run_with_main(monkeypatch, main)
+    assert result["failed"] and result["rc"] == 1 and result["module_stdout"] == "partial\n"
+    assert "KeyError: 'boom'" in result["module_stderr"] and "tos.cloud.cluster_info" in result["msg"]
