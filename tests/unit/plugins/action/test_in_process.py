@@ -88,6 +88,8 @@ class Decoding(in_process.ActionModule):
 
 def run_with_main(monkeypatch, main):
     monkeypatch.setattr(in_process, "importlib", SimpleNamespace(import_module=lambda name: SimpleNamespace(main=main)))
+    # the decoded result's clean-up differs by ansible-core version (a dict in 2.19, a result object after)
+    monkeypatch.setattr(in_process, "_as_result_dict", lambda parsed: parsed)
     plugin = object.__new__(Decoding)
     plugin._task = SimpleNamespace(args={"cluster": "prod"})
     return plugin._run_in_process("cluster_info", {})
