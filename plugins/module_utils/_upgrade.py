@@ -5,7 +5,7 @@
 """Rolling upgrades: version comparison, reading the upgrade state, planning and running host upgrades.
 
 Shared by ``upgrade``, ``upgrade_info`` and (through the ``upgrade`` module) the ``rolling_upgrade`` role.
-The planning functions are pure; the ``read_*`` functions and ``upgrade_host`` talk to the manager.
+The planning functions are pure; the ``read_*`` functions, ``start_host`` and ``finish_host`` talk to the manager.
 """
 
 from __future__ import annotations
@@ -371,17 +371,6 @@ def finish_host(client, cluster_uuid, outcome, timeout, started=None, stall_time
         return _failed(outcome, exc.message)
     outcome.update(status=UPGRADED, reason="")
     return outcome
-
-
-def upgrade_host(client, cluster_uuid, entry, timeout, stall_timeout=None, wait=True, interval=2.0,
-                 sleep=time.sleep, clock=time.monotonic):
-    """Upgrade one planned host (``start_host`` then, with ``wait``, ``finish_host``); return the outcome
-    (``upgraded``, ``started`` or ``failed``)."""
-    timing = dict(stall_timeout=stall_timeout, interval=interval, sleep=sleep, clock=clock)
-    outcome, started = start_host(client, cluster_uuid, entry, timeout, **timing)
-    if outcome["status"] != STARTED or not wait:
-        return outcome
-    return finish_host(client, cluster_uuid, outcome, timeout, started=started, **timing)
 
 
 def run_plan(client, cluster_uuid, plan, timeout, stall_timeout=None, wait=True, on_host=None, batch_size=1,
