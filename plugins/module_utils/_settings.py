@@ -306,13 +306,6 @@ def read_center_nodes(client, cluster_uuid, get_detail=None):
     return nodes
 
 
-def find_center_ip(client, cluster_uuid, get_detail=None):
-    """The IP of the cluster's leader center node (the first center node if none is leader), or
-    None when the cluster has no center node."""
-    nodes = read_center_nodes(client, cluster_uuid, get_detail)
-    return nodes[0]["ip"] if nodes else None
-
-
 # ---- the metadata envelope -------------------------------------------------------------------
 
 def meta_data(data):
@@ -335,10 +328,12 @@ def require_center_ip(tm, cluster, option="center_ip"):
     tm.doing("find the center nodes of cluster %r" % cluster["name"])
     nodes = read_center_nodes(tm.client, cluster["uuid"], get_detail=lambda: get_cluster(tm.client, cluster["uuid"]))
     given = tm.params.get(option)
+    if not nodes and given:
+        tm.fail("%s: cluster %r has no center node (cloud-management VM) to send the request to; deploy one with "
+                "tos.cloud.cvm." % (option, cluster["name"]))
     if not nodes:
-        tm.fail("%s: cluster %r has no center node (cloud-management VM)%s; deploy one with tos.cloud.cvm%s."
-                % (option, cluster["name"], " to send the request to" if given else " to find it from",
-                   "" if given else " or set %s" % option))
+        tm.fail("%s: cluster %r has no center node (cloud-management VM) to find it from; deploy one with "
+                "tos.cloud.cvm or set %s." % (option, cluster["name"], option))
     if not given:
         return nodes[0]["ip"]
     if given not in [n["ip"] for n in nodes]:

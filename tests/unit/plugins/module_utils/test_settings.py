@@ -18,12 +18,12 @@ from ansible_collections.tos.cloud.plugins.module_utils._settings import (
     check_port,
     check_positive,
     display_option,
-    find_center_ip,
     format_interval,
     level_name,
     meta_data,
     parse_interval,
     parse_level,
+    read_center_nodes,
     same_config,
     same_number,
     same_secret,
@@ -224,16 +224,16 @@ class FakeClient:
         return self.answers[path]
 
 
-def test_find_center_ip_asks_cloud_manage():
+def test_read_center_nodes_asks_cloud_manage():
     client = FakeClient({"/v1/cluster/cloud/manage": MANAGE})
-    assert find_center_ip(client, "u1", get_detail=lambda: pytest.fail("topology not needed")) == "192.0.2.102"
+    assert read_center_nodes(client, "u1", get_detail=lambda: pytest.fail("topology not needed"))[0]["ip"] == "192.0.2.102"
     assert client.calls == [("/v1/cluster/cloud/manage", {"cluster_uuid": "u1"})]
 
 
-def test_find_center_ip_uses_the_topology_when_cloud_manage_is_empty():
+def test_read_center_nodes_uses_the_topology_when_cloud_manage_is_empty():
     client = FakeClient({"/v1/cluster/cloud/manage": {"host_info": None}})
-    assert find_center_ip(client, "u1", get_detail=lambda: DETAIL) == "192.0.2.12"
-    assert find_center_ip(FakeClient({"/v1/cluster/cloud/manage": {}}), "u1") is None
+    assert read_center_nodes(client, "u1", get_detail=lambda: DETAIL)[0]["ip"] == "192.0.2.12"
+    assert read_center_nodes(FakeClient({"/v1/cluster/cloud/manage": {}}), "u1") == []
 
 
 def test_meta_data_tolerates_both_shapes():
