@@ -7,6 +7,8 @@ process (the real runs of both paths are compared by tests/integration/targets/i
 from __future__ import annotations
 
 import importlib
+import json
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -79,8 +81,6 @@ class Decoding(in_process.ActionModule):
         module_args["_ansible_module_name"] = module_name
 
     def _parse_returned_data(self, res, profile):
-        import json
-
         data = json.loads(res["stdout"])
         data["_rc"] = res["rc"]
         return data
@@ -96,8 +96,6 @@ def run_with_main(monkeypatch, main):
 
 
 def test_the_module_output_is_captured_and_decoded(monkeypatch):
-    import sys
-
     def main():
         print('{"changed": false, "cluster": {"name": "prod"}}')
         sys.exit(0)
@@ -107,8 +105,6 @@ def test_the_module_output_is_captured_and_decoded(monkeypatch):
 
 @pytest.mark.parametrize("code, rc", [(None, 0), (0, 0), (1, 1), ("message", 1)])
 def test_the_exit_code_is_the_one_a_process_would_have(monkeypatch, code, rc):
-    import sys
-
     def main():
         print('{"failed": true}')
         sys.exit(code)
