@@ -6,6 +6,20 @@
 
 The documents give only ``{"progress": 0.7}`` (0..1).  A failed task is reported either as an
 error envelope or as ``status``/``state`` ``failed`` with a message in ``data``: both are read.
+
+The rule for every long-running operation (CVM and storage-VM deploys, upgrades, inspections),
+used by every module and role that starts one:
+
+- an operation found running is JOINED (waited for, read-only), never started again;
+- an operation this run did not start is recognised as such: the result says ``started_by:
+  another_run`` (``this_run`` for one this run sent, null when nothing ran);
+- a wait that ends without the operation finishing (timeout, stall, failure) fails the module and
+  sends nothing more: no retry, no second start;
+- check mode reads the same state and predicts the same: a running operation is reported as
+  running/joined, not as one to start.
+
+``read_host_task`` decides "running" from ``progress`` alone (0 < progress < 1); a ``status`` and
+a ``task_type``, when the platform sends them, refine that and are never required.
 """
 
 from __future__ import annotations
@@ -16,6 +30,10 @@ from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 
 TASK_PROGRESS = "/v1/cluster/host/task/progress"
 FAILED_STATES = ("failed", "error", "fail")
+# Who started the operation a result reports (its ``started_by``).
+THIS_RUN = "this_run"
+ANOTHER_RUN = "another_run"
+RUNNING_STATES = ("running", "upgrading", "in_progress", "deploying")
 # How many times one wait may poll early, at the end the progress rate predicts (see wait_host_task).
 MAX_PREDICTIONS = 3
 
@@ -46,6 +64,46 @@ def task_progress(client, cluster_uuid, host_uuid):
                                              data.get("message_cn") or data.get("messageCn")) if p)
         return progress, reason
     return progress, None
+
+
+def read_host_task(client, cluster_uuid, host_uuid):
+    """The host's current task as ``{progress, status, kind, running, failed, reason}``.
+
+    From ``progress`` alone a task is running while 0 < progress < 1.  When the answer has a
+    ``status``, it decides (``running`` counts, ``idle``/``finished``/``failed``/``cancelled`` do
+    not); ``kind`` is the ``task_type`` when sent (``deploy_cvm``, ``deploy_storage_vm``,
+    ``upgrade``), else None: callers treat an unknown kind as possibly theirs.
+    """
+    data = client.get(TASK_PROGRESS, {"cluster_uuid": cluster_uuid, "host_uuid": host_uuid}) or {}
+    try:
+        progress = float(data.get("progress") or 0.0)
+    except (TypeError, ValueError):
+        progress = 0.0
+    if progress > 1.0:
+        progress = progress / 100.0
+    status = str(data.get("status") or data.get("state") or "").lower()
+    failed = status in FAILED_STATES
+    running = status in RUNNING_STATES if status else 0.0 < progress < 1.0
+    reason = None
+    if failed:
+        reason = " / ".join(str(p) for p in (data.get("message") or data.get("message_en") or "task failed",
+                                             data.get("message_cn") or data.get("messageCn")) if p)
+    return {"progress": progress, "status": status or None, "kind": data.get("task_type") or None,
+            "running": running, "failed": failed, "reason": reason}
+
+
+def task_is(task, *kinds):
+    """Whether a running task may be one of ``kinds``: its ``kind`` is one of them, or unknown."""
+    return task["running"] and (task["kind"] is None or task["kind"] in kinds)
+
+
+def join_host_task(client, cluster_uuid, host_uuid, host_label, timeout, **kwargs):
+    """Join a task found running on a host (see the rule above): wait for it to end, sending nothing.
+
+    Returns the final progress; raises ``HostTaskFailed`` (``timed_out`` when the wait ran out)
+    when it does not finish: the caller must then fail without sending the operation again.
+    """
+    return wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, **kwargs)
 
 
 def wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, interval=2.0, stall_timeout=None,
