@@ -86,7 +86,7 @@ class Sim:
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
     if not (COLLECTIONS / "ansible_collections" / "tos" / "cloud").exists():
         pytest.fail("the collection is not linked: run `make collection` (make roles-tests does)")
-    with run_simulator(speed=SPEED) as url:
+    with run_simulator(speed=SPEED, extensions="all") as url:
         yield Sim(url, tmp_path_factory.mktemp("roles"))
 
 
