@@ -20,7 +20,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._resolve import (
     list_clusters,
     topology,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._tasks import TASK_PROGRESS
+from ansible_collections.tos.cloud.plugins.module_utils._tasks import read_host_task
 
 CLUSTER_ADD = "/v1/cluster/add"
 CLUSTER_DELETE = "/v1/cluster/delete"
@@ -206,9 +206,9 @@ def busy_hosts(client, cluster_uuid, detail):
     """Labels of the physical hosts whose latest task is still running (a deploy or an upgrade)."""
     busy = []
     for node in physical_nodes(detail):
-        data = client.get(TASK_PROGRESS, {"cluster_uuid": cluster_uuid, "host_uuid": node.get("UUID")}) or {}
-        if str(data.get("status") or "").lower() == "running":
-            busy.append("%s (%s)" % (node.get("name"), data.get("task_type") or "task"))
+        state = read_host_task(client, cluster_uuid, node.get("UUID"))
+        if state["running"]:
+            busy.append("%s (%s at %.0f%%)" % (node.get("name"), state["kind"] or "task", state["progress"] * 100))
     return busy
 
 
