@@ -288,7 +288,7 @@ class TosClient:
         raise last
 
     def paginate(self, path, params=None, page_size=100, items_key="list", total_key="total_count", key=None,
-                 max_pages=1000):
+                 max_pages=1000, on_page=None):
         """Yield every item of a paged list endpoint once, whatever the server's first page number.
 
         The tables give ``page_num`` the default 0 and the examples ask for page 0 as the first page,
@@ -297,7 +297,8 @@ class TosClient:
         one extra request and no duplicate.  Stops at ``total_count`` items, at an empty page (page 0
         only when the total is 0 or page 1 is empty too), at a page
         that brings nothing new (after page 1), at a short page when no total is given, and after
-        ``max_pages`` pages whatever happens.  ``page_size`` is always sent: its default 0 means "all"
+        ``max_pages`` pages whatever happens.  ``on_page(data)`` sees each page's whole answer.
+        ``page_size`` is always sent: its default 0 means "all"
         on some readings and "a default page" on others (docs/api-notes.md).
         """
         params = dict(params or {})
@@ -306,6 +307,8 @@ class TosClient:
             query = dict(params, page_num=page, page_size=page_size)
             data = self.get(path, query) or {}
             items = data.get(items_key) or [] if isinstance(data, dict) else []
+            if on_page is not None:
+                on_page(data)
             new = 0
             for item in items:
                 ident = _identity(item, key)
