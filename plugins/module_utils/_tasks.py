@@ -78,8 +78,19 @@ def host_task_state(data, previous=None):
 
 
 def read_host_task(client, cluster_uuid, host_uuid, previous=None):
-    """``host_task_state`` of the host's (or system VM's) current task, read from the manager."""
-    data = client.get(TASK_PROGRESS, {"cluster_uuid": cluster_uuid, "host_uuid": host_uuid}) or {}
+    """``host_task_state`` of the host's (or system VM's) current task, read from the manager.
+
+    An error envelope (``TosApiError`` of kind ``api``) is read as the host's last task having failed,
+    with the server's message as the reason, since a server may answer that way for a failed task
+    (docs/api-notes.md); transport errors are raised."""
+    try:
+        data = client.get(TASK_PROGRESS, {"cluster_uuid": cluster_uuid, "host_uuid": host_uuid}) or {}
+    except TosApiError as exc:
+        if exc.kind != "api":
+            raise
+        state = host_task_state({"progress": previous or 0.0})
+        state.update(failed=True, running=False, finished=False, reason=exc.message)
+        return state
     return host_task_state(data, previous)
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.tos.cloud.plugins.module_utils._tasks import host_task_state
+from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
+from ansible_collections.tos.cloud.plugins.module_utils._tasks import host_task_state, read_host_task
 
 
 @pytest.mark.parametrize("data, running, finished", [
@@ -35,3 +36,23 @@ def test_status_when_a_server_sends_one():
     assert failed["failed"] and not failed["running"] and failed["reason"] == "disk full / 磁盘满"
     assert not host_task_state({"progress": 0.0, "status": "idle"})["running"]
     assert host_task_state({"progress": 0.0, "status": "running", "task_type": "deploy_cvm"})["kind"] == "deploy_cvm"
+
+
+class _Refusing:
+    def get(self, path, params=None):
+        raise TosApiError("GET %s was refused by the manager (code 3010): task failed" % path, kind="api", code=3010)
+
+
+class _Unreachable:
+    def get(self, path, params=None):
+        raise TosApiError("Cannot connect", kind="connection")
+
+
+def test_an_error_envelope_reads_as_a_failed_last_task():
+    state = read_host_task(_Refusing(), "c", "h")
+    assert state["failed"] and not state["running"] and "code 3010" in state["reason"]
+
+
+def test_a_transport_error_is_raised():
+    with pytest.raises(TosApiError):
+        read_host_task(_Unreachable(), "c", "h")
