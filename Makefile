@@ -73,7 +73,7 @@ collection: venv $(PYBIN)/.stamp
 # ---- the simulator -----------------------------------------------------------------------
 
 sim-start: venv
-	@tools/simctl start $(SIMDIR) --speed $(SIM_SPEED) --state-file $(SIMDIR)/state.json >/dev/null
+	@tools/simctl start $(SIMDIR) --speed $(SIM_SPEED) --state-file $(SIMDIR)/state.json $(SIM_OPTS) >/dev/null
 	@echo "simulator at $$(cat $(SIMDIR)/sim.url)"
 
 sim-stop:

@@ -20,7 +20,9 @@ description:
     plus what O(compose), O(groups) and O(keyed_groups) construct."
   - Cloud-management VMs and storage-service VMs appear in the topology as system-service nodes that run on a
     physical host; they are not inventory hosts of their own but variables (C(tos_cvm), C(tos_storage_vms))
-    and roles (V(center), V(storage_service)) of the host they run on.
+    and roles (V(center), V(storage_service)) of the host they run on. The documented topology does not name
+    that host, so it comes from C(cluster/cloud/manage) (C(machine_uuid) of each CVM) and
+    C(cluster/storage_service/vm/list) (C(host_uuid)), read once per cluster that has such nodes.
   - With the inventory cache enabled, a run within O(cache_timeout) of the last one sends no request to the manager.
 extends_documentation_fragment:
   - ansible.builtin.constructed
@@ -332,13 +334,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                  "cloud_manage": None, "versions": None, "system_vms": None}
         problems = []
         extras = []
-        if _unplaced_system_nodes(detail):
-            # which host a CVM or storage VM runs on: the documented topology does not say
-            # (MachineUUID is the simulator's); cloud/manage machine_uuid and the storage VM list do
-            try:
-                entry["system_vms"] = system_vm_hosts(client, uuid, detail)
-            except api_error as exc:
-                problems.append(exc)
         if self.get_option("want_leader") and _has_center(detail):
             extras.append(("cloud_manage", CLOUD_MANAGE, "host_info", ("uuid", "machine_uuid", "ip", "is_leader")))
         if self.get_option("want_versions"):
@@ -352,6 +347,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             items = data.get(key) if isinstance(data, dict) else None
             # only what the variables use: the cache stays small and quick to read
             entry[field] = [{name: item.get(name) for name in keep} for item in items or [] if isinstance(item, dict)]
+        if _unplaced_system_nodes(detail):
+            # which host a CVM or storage VM runs on: the documented topology does not say
+            # (MachineUUID is the simulator's); cloud/manage machine_uuid and the storage VM list do
+            try:
+                entry["system_vms"] = system_vm_hosts(client, uuid, detail, entry["cloud_manage"])
+            except api_error as exc:
+                problems.append(exc)
         return entry, problems
 
     # -- building the inventory ---------------------------------------------------------------
@@ -480,7 +482,7 @@ def _unplaced_system_nodes(detail):
     return [n for n in topology(detail) if n.get("IsSystemService") and not (n.get("MachineUUID") or n.get("machine_uuid"))]
 
 
-def system_vm_hosts(client, cluster_uuid, detail):
+def system_vm_hosts(client, cluster_uuid, detail, cloud_manage=None):
     """``{vm uuid or management ip: host uuid}`` of the cluster's CVMs and storage VMs, from documented
     data: ``cluster/cloud/manage`` ``uuid``/``ip`` -> ``machine_uuid`` (the host, when it is not the
     node itself), and ``storage_service/vm/list`` ``uuid``/``manage_ip`` -> ``host_uuid`` (that list
@@ -489,8 +491,10 @@ def system_vm_hosts(client, cluster_uuid, detail):
     found = {}
     nodes = _unplaced_system_nodes(detail)
     if any(_enabled(n, "center") for n in nodes):
-        data = client.get(CLOUD_MANAGE, {"cluster_uuid": cluster_uuid}) or {}
-        for item in (data.get("host_info") if isinstance(data, dict) else None) or []:
+        if cloud_manage is None:  # not read already for the leader (want_leader)
+            data = client.get(CLOUD_MANAGE, {"cluster_uuid": cluster_uuid}) or {}
+            cloud_manage = (data.get("host_info") if isinstance(data, dict) else None) or []
+        for item in cloud_manage:
             host = isinstance(item, dict) and item.get("machine_uuid")
             if host and host in physical:
                 for key in (item.get("uuid"), item.get("ip")):
