@@ -501,7 +501,7 @@ def system_vm_hosts(client, cluster_uuid, detail, cloud_manage=None):
                     if key and key != host:
                         found[key] = host
     if any(_enabled(n, "vsm") for n in nodes):
-        for item in client.paginate(STORAGE_VM_LIST, {"cluster_uuid": cluster_uuid}, key=lambda i: i.get("uuid")):
+        for item in client.paginate(STORAGE_VM_LIST, {"cluster_uuid": cluster_uuid}, key=lambda item: item.get("uuid")):
             host = isinstance(item, dict) and item.get("host_uuid")
             if host and host in physical:
                 for key in (item.get("uuid"), item.get("manage_ip")):

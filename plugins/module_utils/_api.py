@@ -437,10 +437,27 @@ class TosClient:
         return data
 
 
+def by_field(*names):
+    """A ``paginate`` key: the first of ``names`` (dotted for nested objects) that the item has, else
+    None (the whole item then tells items apart)."""
+    def key(item):
+        for name in names:
+            value = item
+            for part in name.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if value not in (None, ""):
+                return (name, str(value))
+        return None
+    return key
+
+
 def _identity(item, key):
-    """What tells two list items apart when paging: ``key(item)``, else the item itself."""
+    """What tells two list items apart when paging: ``key(item)``, else (or when it gives None) the item
+    itself."""
     if key is not None:
-        return key(item)
+        ident = key(item)
+        if ident is not None:
+            return ident
     try:
         return json.dumps(item, sort_keys=True, default=str)
     except (TypeError, ValueError):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from ansible_collections.tos.cloud.plugins.module_utils._api import by_field
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import (
     find_cluster,
     host_addresses,
@@ -258,7 +259,7 @@ def list_storage_vms(client, cluster_uuid, filter_ip=None):
     params = {"cluster_uuid": cluster_uuid}
     if filter_ip:
         params["filter_ip"] = filter_ip
-    return [describe_storage_vm(item) for item in client.paginate(STORAGE_VM_LIST, params)]
+    return [describe_storage_vm(item) for item in client.paginate(STORAGE_VM_LIST, params, key=by_field("uuid"))]
 
 
 def storage_vm_by_manage_ip(client, cluster_uuid, ip):

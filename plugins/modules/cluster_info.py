@@ -226,7 +226,7 @@ cluster:
       type: dict
 """
 
-from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
+from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError, by_field
 from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
     describe_cluster,
     list_cvms,
@@ -307,7 +307,8 @@ class Gatherer:
     def compute(self):
         path = "/v1/cluster/compute/service/statistic"
         pages = []
-        hosts = list(self.client.paginate(path, self.query(), items_key="HostStatistics", on_page=pages.append))
+        hosts = list(self.client.paginate(path, self.query(), items_key="HostStatistics",
+                                          key=by_field("HostUUID", "UUID"), on_page=pages.append))
         first = dict(pages[0]) if pages and isinstance(pages[0], dict) else {}
         first["HostStatistics"] = hosts
         return first
@@ -331,7 +332,8 @@ class Gatherer:
     def chassis(self):
         self.tm.doing("list the chassis of cluster %r" % self.name)
         # the table: tenant_uuid and filter_ip required with default "" (the example sends filter_ip=)
-        return list(self.client.paginate("/v1/cluster/chassis/list", dict(self.query(), tenant_uuid="", filter_ip="")))
+        return list(self.client.paginate("/v1/cluster/chassis/list", dict(self.query(), tenant_uuid="", filter_ip=""),
+                                         key=by_field("chassis.chassis_uuid", "encap.chassis_uuid")))
 
     def global_config(self):
         return self.get("/v1/cluster/get/global/config")

@@ -244,7 +244,7 @@ class FakeClusterClient:
         self.clusters = clusters
         self.listings = []
 
-    def paginate(self, path, params=None):
+    def paginate(self, path, params=None, **_ignored):
         self.listings.append(params)
         wanted = (params or {}).get("filter_name")
         return [c for c in self.clusters if not wanted or wanted in c["cluster_name"]]
