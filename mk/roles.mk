@@ -11,6 +11,11 @@ ROLES_SIMDIR   := $(SIMDIR)/roles-molecule
 ARTIFACTS      := $(BUILD)/artifacts
 CHROMIUM       ?= $(shell command -v chromium || command -v chromium-browser || echo chromium)
 
+# documented-only answers, each scenario under another reading of the open points (simulator/README.md)
+MOLECULE_SIM_OPTS_cluster_bringup  ?= --page-base 0 --page-size-zero default --task-failure reset
+MOLECULE_SIM_OPTS_inspection_report ?= --page-base 1 --page-size-zero default --task-failure stop
+MOLECULE_SIM_OPTS_rolling_upgrade  ?= --page-base 1 --page-size-zero all --task-failure error
+
 .PHONY: molecule roles-tests chromium $(addprefix molecule-,$(ROLES))
 
 # molecule comes from requirements-molecule.txt, installed into the venv when it changes
@@ -24,7 +29,7 @@ molecule: collection $(VENV)/.molecule-stamp test-state
 
 $(addprefix molecule-,$(ROLES)): molecule-%: collection $(VENV)/.molecule-stamp
 	@rm -f $(ROLES_SIMDIR)-$*/state.json
-	@tools/simctl start $(ROLES_SIMDIR)-$* --speed $(SIM_SPEED) >/dev/null
+	@tools/simctl start $(ROLES_SIMDIR)-$* --speed $(SIM_SPEED) $(MOLECULE_SIM_OPTS_$*) >/dev/null
 	@trap '$(ROOT)/tools/simctl stop $(ROLES_SIMDIR)-$*' EXIT; \
 	  export TOS_API_URL=$$(cat $(ROLES_SIMDIR)-$*/sim.url) TOS_SIM_URL=$$(cat $(ROLES_SIMDIR)-$*/sim.url) \
 	    ANSIBLE_FORCE_COLOR=0 NO_COLOR=1; \

@@ -11,6 +11,7 @@ It never calls ``fail_json``: callers decide what a failure means.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import time
@@ -90,13 +91,15 @@ def parse_envelope(payload):
 
     New style: ``{"scode", "desc", "message", "message_cn"/"messageCn", "stack", "data"}``.
     Legacy:    ``{"status_code", "message_en", "message_cn", "data"}``.
-    Returns None when ``payload`` is neither.
+    Returns None when ``payload`` is neither.  Only a code equal to 0 is a success: a null, missing
+    or non-numeric code reads as -1 (every documented answer carries 0).  ``desc`` is kept next to
+    ``message`` when both say something.
     """
     if not isinstance(payload, dict):
         return None
     if "scode" in payload:
         code = payload.get("scode")
-        en = payload.get("message") or payload.get("desc") or ""
+        en = _join_texts(payload.get("message"), payload.get("desc"))
         cn = payload.get("message_cn") or payload.get("messageCn") or ""
     elif "status_code" in payload:
         code = payload.get("status_code")
@@ -104,25 +107,47 @@ def parse_envelope(payload):
         cn = payload.get("message_cn") or ""
     else:
         return None
+    return as_code(code), en, cn, payload.get("data")
+
+
+def as_code(value):
+    """A status code as an int: ``0``/``"0"`` -> 0; null, a bool or anything not a whole number -> -1."""
+    if isinstance(value, bool) or value is None:
+        return -1
     try:
-        code = int(code or 0)
+        number = float(value)
     except (TypeError, ValueError):
-        code = -1
-    return code, en, cn, payload.get("data")
+        return -1
+    if number != int(number):
+        return -1
+    return int(number)
+
+
+def _join_texts(*texts):
+    """The non-empty texts, each once, joined by " - " (``message`` and ``desc`` of an envelope)."""
+    parts = []
+    for text in texts:
+        text = str(text).strip() if text is not None else ""
+        if text and text not in parts:
+            parts.append(text)
+    return " - ".join(parts)
 
 
 def inner_status(data):
     """Some answers carry a second status inside ``data`` (``data.status`` or
-    ``data.meta_data.status``); return ``(code, en, cn)`` when it reports a failure."""
+    ``data.meta_data.status``); return ``(code, en, cn)`` when it reports a failure (its code as an
+    int; a status object without a code is not a failure)."""
     if not isinstance(data, dict):
         return None
     candidates = [data.get("status")]
     if isinstance(data.get("meta_data"), dict):
         candidates.append(data["meta_data"].get("status"))
     for status in candidates:
-        if isinstance(status, dict) and status.get("code") not in (None, 0, "0", ""):
-            return (status.get("code"), status.get("message") or status.get("desc") or "",
-                    status.get("messageCn") or status.get("message_cn") or "")
+        if isinstance(status, dict) and status.get("code") not in (None, ""):
+            code = as_code(status.get("code"))
+            if code != 0:
+                return (code, _join_texts(status.get("message"), status.get("desc")),
+                        status.get("messageCn") or status.get("message_cn") or "")
     return None
 
 
@@ -262,23 +287,47 @@ class TosClient:
                 return outcome
         raise last
 
-    def paginate(self, path, params=None, page_size=100, items_key="list", total_key="total_count"):
-        """Yield every item of a paged list endpoint (``page_num`` from 1, ``page_size``)."""
+    def paginate(self, path, params=None, page_size=100, items_key="list", total_key="total_count", key=None,
+                 max_pages=1000, on_page=None):
+        """Yield every item of a paged list endpoint once, whatever the server's first page number.
+
+        The tables give ``page_num`` the default 0 and the examples ask for page 0 as the first page,
+        while other servers count from 1 (and read 0 as 1): pages are asked from 0 on, items are
+        deduplicated by ``key(item)`` (default: the whole item), so a server counting from 1 costs at most
+        one extra request and no duplicate.  Stops at ``total_count`` items, at an empty page (page 0
+        only when the total is 0 or page 1 is empty too), at a page
+        that brings nothing new (after page 1), at a short page when no total is given, and after
+        ``max_pages`` pages whatever happens.  ``on_page(data)`` sees each page's whole answer.
+        ``page_size`` is always sent: its default 0 means "all"
+        on some readings and "a default page" on others (docs/api-notes.md).
+        """
         params = dict(params or {})
-        page = 1
-        seen = 0
-        while True:
+        seen = set()
+        for page in range(max(1, max_pages)):
             query = dict(params, page_num=page, page_size=page_size)
             data = self.get(path, query) or {}
-            items = data.get(items_key) or []
-            yield from items
-            seen += len(items)
-            total = data.get(total_key)
-            if not items or len(items) < page_size:
+            items = data.get(items_key) or [] if isinstance(data, dict) else []
+            if on_page is not None:
+                on_page(data)
+            new = 0
+            for item in items:
+                ident = _identity(item, key)
+                if ident in seen:
+                    continue
+                seen.add(ident)
+                new += 1
+                yield item
+            total = data.get(total_key) if isinstance(data, dict) else None
+            if isinstance(total, bool) or not isinstance(total, int):
+                total = None
+            if not items and (page >= 1 or total == 0):
+                return  # (an empty page 0 with a total, or none, may be a server counting from 1)
+            if total is not None and len(seen) >= total:
                 return
-            if isinstance(total, int) and seen >= total:
+            if new == 0 and page >= 2:  # page 1 repeats page 0 on a server counting from 1
                 return
-            page += 1
+            if total is None and items and len(items) < page_size:
+                return
 
     # -- the request loop -----------------------------------------------------------------
 
@@ -386,6 +435,33 @@ class TosClient:
                 method=method, path=path, url=url, kind="api", http_status=status, code=inner[0],
                 message_en=inner[1], message_cn=inner[2])
         return data
+
+
+def by_field(*names):
+    """A ``paginate`` key: the first of ``names`` (dotted for nested objects) that the item has, else
+    None (the whole item then tells items apart)."""
+    def key(item):
+        for name in names:
+            value = item
+            for part in name.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if value not in (None, ""):
+                return (name, str(value))
+        return None
+    return key
+
+
+def _identity(item, key):
+    """What tells two list items apart when paging: ``key(item)``, else (or when it gives None) the item
+    itself."""
+    if key is not None:
+        ident = key(item)
+        if ident is not None:
+            return ident
+    try:
+        return json.dumps(item, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return repr(item)
 
 
 def _watch(landed, window, sleep, backoff):
