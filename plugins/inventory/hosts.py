@@ -175,6 +175,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.display import Display
 from ansible.utils.unsafe_proxy import wrap_var
 
+from ansible_collections.tos.cloud.plugins.module_utils._redact import redact
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import (
     get_cluster,
     host_addresses,
@@ -257,12 +258,18 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _connection_options(self):
         return {name: self.get_option(name) for name in ("api_url", "api_token", "validate_certs", "ca_path", "timeout")}
 
+    def _mask(self, text):
+        """``text`` without the token (in any escaped form): the manager's error text may echo it back.
+
+        The client masks its errors already; this covers whatever else reaches a warning or an error."""
+        return redact(text, [self.get_option("api_token")])
+
     def _new_client(self, warn=True):
         api_error = _api_error()
         try:
             return client_from_options(self._connection_options(), warn=display.warning if warn else None)
         except api_error as exc:
-            raise AnsibleParserError("tos.cloud.hosts: %s" % exc.message)
+            raise AnsibleParserError("tos.cloud.hosts: %s" % self._mask(exc.message))
 
     def fetch(self):
         """Everything the inventory is made of, as plain API data (what the cache stores)."""
@@ -271,7 +278,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             clusters = self._select(list_clusters(client))
         except api_error as exc:
-            raise AnsibleParserError("tos.cloud.hosts: could not list the clusters: %s" % exc.message)
+            raise AnsibleParserError("tos.cloud.hosts: could not list the clusters: %s" % self._mask(exc.message))
 
         workers = max(1, min(int(self.get_option("fetch_workers") or 1), len(clusters) or 1))
         if workers == 1:
@@ -293,13 +300,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             for exc in problems:
                 if exc.kind in FATAL_KINDS:
                     raise AnsibleParserError("tos.cloud.hosts: could not read cluster '%s': %s" % (
-                        cluster["name"], exc.message))
+                        cluster["name"], self._mask(exc.message)))
             if entry is None:
                 display.warning("tos.cloud.hosts: skipping cluster '%s' (%s): %s" % (
-                    cluster["name"], cluster["uuid"], problems[0].message))
+                    cluster["name"], cluster["uuid"], self._mask(problems[0].message)))
                 continue
             for exc in problems:
-                display.warning("tos.cloud.hosts: cluster '%s': %s" % (cluster["name"], exc.message))
+                display.warning("tos.cloud.hosts: cluster '%s': %s" % (cluster["name"], self._mask(exc.message)))
             loaded.append(entry)
         return {"clusters": loaded}
 
