@@ -240,7 +240,11 @@ class Cvm:
         return self.all_cvms
 
     def deploy_task(self):
-        """The host's running deploy of a CVM (not yet listed as a center node), or None."""
+        """The host's running deploy of a CVM (not yet listed as a center node), or None.
+
+        With the documented ``progress`` alone a running task cannot be told from an upgrade: on a host
+        without a listed CVM, any running task counts as the deploy (waiting for it is safe, deploying a
+        second time is refused by the platform); a ``task_type`` naming another task rules it out."""
         self.tm.doing("read the task of host %s" % self.label)
         task = read_host_task(self.client, self.cluster["uuid"], self.host_uuid)
         return task if task_is(task, "deploy_cvm") else None
