@@ -13,8 +13,10 @@
 from __future__ import annotations
 
 import copy
+import os
 import time
 
+from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import (
@@ -22,6 +24,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._api import (
     REQUESTS_IMPORT_ERROR,
     TosApiError,
     TosClient,
+    connection_problems,
 )
 
 MASK = "********"
@@ -44,13 +47,99 @@ def client_from_options(options, warn=None):
     """Build the client from connection options (a module's params or a plugin's options)."""
     if not options.get("validate_certs", True) and warn is not None:
         warn("validate_certs is false: the manager's TLS certificate is not verified.")
-    return TosClient(
+    client = TosClient(
         api_url=options.get("api_url"),
         api_token=options.get("api_token"),
         validate_certs=options.get("validate_certs", True),
         ca_path=options.get("ca_path"),
-        timeout=options.get("timeout") or 30,
+        timeout=30 if options.get("timeout") is None else options.get("timeout"),
     )
+    client.warn = warn
+    return client
+
+
+# What a value of each argument-spec type must not be.  ansible-core turns a list given for a str
+# option into the text "['a']" and crashes on a list or a number given for a dict with suboptions,
+# so these shapes are refused before AnsibleModule sees them.
+_SHAPES = {"str": "a string", "path": "a path", "dict": "a dictionary (key: value)"}
+
+
+def _shape_problem(name, option, value):
+    """Why ``value`` does not have the shape of ``option``, or None.  Never shows the value."""
+    if value is None:
+        return None
+    kind = option.get("type", "str")
+    if kind in ("str", "path") and isinstance(value, (list, dict)):
+        return "%s: must be %s, not a %s" % (name, _SHAPES[kind], "list" if isinstance(value, list) else "dictionary")
+    if kind == "dict" and not isinstance(value, (dict, str)):
+        return "%s: must be %s, not %s" % (name, _SHAPES["dict"], _type_name(value))
+    if kind == "list" and isinstance(value, list):
+        elements = option.get("elements")
+        for index, item in enumerate(value):
+            if item is None:
+                continue
+            if elements in ("str", "path") and isinstance(item, (list, dict)):
+                return "%s[%d]: must be %s, not a %s" % (name, index, _SHAPES[elements],
+                                                         "list" if isinstance(item, list) else "dictionary")
+            if elements == "dict" and not isinstance(item, (dict, str)):
+                return "%s[%d]: must be %s, not %s" % (name, index, _SHAPES["dict"], _type_name(item))
+    return None
+
+
+def _type_name(value):
+    return {list: "a list", bool: "a boolean", int: "a number", float: "a number", dict: "a dictionary"}.get(
+        type(value), "a %s" % type(value).__name__)
+
+
+def shape_problems(spec, raw, prefix=""):
+    """Check raw module arguments against ``spec`` before ansible-core converts them.
+
+    Returns ``(problems, spec)``: the messages, each naming the option, and a copy of ``spec`` in which
+    every refused option is ``raw`` (so that AnsibleModule can start, to report them cleanly).
+    """
+    problems = []
+    shielded = dict(spec)
+    if not isinstance(raw, dict):
+        return problems, shielded
+    names = {}
+    for name, option in spec.items():
+        for alias in [name] + list(option.get("aliases") or ()):
+            names[alias] = name
+    for given, value in raw.items():
+        name = names.get(given)
+        if name is None:
+            continue
+        option = spec[name]
+        label = prefix + given
+        problem = _shape_problem(label, option, value)
+        if problem:
+            problems.append(problem)
+            shielded[name] = {key: option[key] for key in ("no_log", "aliases") if key in option}
+            shielded[name]["type"] = "raw"
+            continue
+        if option.get("type") == "dict" and option.get("options") and isinstance(value, dict):
+            inner, inner_spec = shape_problems(option["options"], value, label + ".")
+            if inner:
+                problems.extend(inner)
+                shielded[name] = dict(option, options=inner_spec)
+        elif option.get("type") == "list" and option.get("elements") == "dict" and option.get("options") \
+                and isinstance(value, list):
+            for index, item in enumerate(value):
+                inner, inner_spec = shape_problems(option["options"], item, "%s[%d]." % (label, index))
+                if inner:
+                    problems.extend(inner)
+                    shielded[name] = dict(shielded[name], options=inner_spec)
+    return problems, shielded
+
+
+def _raw_arguments():
+    """The task's arguments as ansible-core received them, or None where they cannot be read (e.g. in
+    ansible-test's argument-spec inspection, which replaces the loader)."""
+    try:
+        params = basic._load_params()  # pylint: disable=protected-access
+    except Exception:  # noqa: BLE001  pylint: disable=broad-exception-caught
+        return None
+    return params if isinstance(params, dict) else None
 
 
 class TosModule:
@@ -73,8 +162,23 @@ class TosModule:
         spec = dict(CONNECTION_ARGSPEC)
         spec.update(argument_spec)
         kwargs.setdefault("supports_check_mode", True)
+        raw = _raw_arguments()
+        problems, spec = shape_problems(spec, raw)
+        if raw is not None and not _given(raw, spec["api_url"], "api_url") and not os.environ.get("TOS_API_URL"):
+            # let connection_problems() say that it is missing, naming the option and TOS_API_URL
+            spec["api_url"] = dict(spec["api_url"], required=False)
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.module.params
+        problems.extend(_blank(argument_spec, self.params))
+        _urls, token, connection = connection_problems(self.params.get("api_url"), self.params.get("api_token"),
+                                                       self.params.get("timeout"))
+        if problems or connection:
+            self.module.fail_json(msg=" ".join(
+                "%s: %s." % (what, "; ".join(found))
+                for what, found in (("Invalid input", problems), ("Invalid connection options", connection)) if found))
+        if token:
+            self.module.no_log_values.add(token)
+        self.params["api_token"] = token
         self.check_mode = self.module.check_mode
         self.secrets = tuple(secrets)
         self.changed = False
@@ -82,6 +186,7 @@ class TosModule:
         self.after = {}
         self.warnings = []
         self.operation = None
+        self.writes = 0  # POSTs the manager accepted in this task: a later failure still changed something
         self._client = None
         if not HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
@@ -91,7 +196,15 @@ class TosModule:
         if self._client is None:
             self._client = client_from_options(self.params, warn=self.warn)
             self._client.post_verified = self._keeping_operation(self._client.post_verified)
+            self._client.post = self._counting_writes(self._client.post)
         return self._client
+
+    def _counting_writes(self, post):
+        def wrapper(*args, **kwargs):
+            data = post(*args, **kwargs)
+            self.writes += 1
+            return data
+        return wrapper
 
     def _keeping_operation(self, post_verified):
         """Wrap ``client.post_verified`` so that its ``landed()`` re-read, which may name look-ups of its
@@ -103,14 +216,22 @@ class TosModule:
                 outcome = landed()
                 self.operation = operation
                 return outcome
-            return post_verified(path, body, landed_keeping_operation, *args, **kwargs)
+            outcome = post_verified(path, body, landed_keeping_operation, *args, **kwargs)
+            self.writes += 1  # sent, or found applied after a lost answer
+            return outcome
         return wrapper
 
     def warn(self, message):
         self.module.warn(message)
 
     def fail(self, msg, **kwargs):
+        kwargs.setdefault("changed", self.changed_on_failure())
         self.module.fail_json(msg=msg, **kwargs)
+
+    def changed_on_failure(self, error=None):
+        """A failed task changed something only when a write was accepted before the failure, or the
+        failed write may have been applied (its answer was lost); a refused write changed nothing."""
+        return self.changed and (self.writes > 0 or bool(error is not None and error.may_have_landed))
 
     def track(self, before, after, key=None):
         """Record a before/after pair for ``--diff`` and return whether it changes anything.
@@ -146,7 +267,8 @@ class TosModule:
         # Outside the except block: ansible-core 2.19+ would attach the active traceback to the result,
         # and an API failure is a message for the user, not a crash.
         what = ("Could not %s: " % self.operation) if self.operation else ""
-        self.module.fail_json(msg=what + error.message, api_error=error.to_dict(), changed=self.changed)
+        self.module.fail_json(msg=what + error.message, api_error=error.to_dict(),
+                              changed=self.changed_on_failure(error))
 
     def doing(self, operation):
         """Name what the module is doing now, for error messages ("create cluster 'c1'")."""
@@ -156,6 +278,19 @@ class TosModule:
     def wait_for(self, probe, timeout, interval=2.0, what="the operation"):
         """Poll ``probe()`` until it returns a truthy value; fail after ``timeout`` seconds."""
         return wait_for(probe, timeout, interval=interval, what=what, on_timeout=self.fail)
+
+
+def _blank(spec, params):
+    """``cluster`` (which names a cluster wherever it appears) given as an empty or blank string: refused here,
+    before a request would look for a cluster named '' (or, where it is optional, pick the first cluster)."""
+    value = params.get("cluster")
+    if "cluster" in spec and isinstance(value, str) and not value.strip():
+        yield "cluster: must not be empty (give a cluster's name or UUID%s)" % (
+            "" if spec["cluster"].get("required") else ", or leave the option out")
+
+
+def _given(raw, option, name):
+    return any(raw.get(alias) not in (None, "", []) for alias in [name] + list(option.get("aliases") or ()))
 
 
 def wait_for(probe, timeout, interval=2.0, what="the operation", on_timeout=None, clock=time.monotonic,
