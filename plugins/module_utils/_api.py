@@ -237,6 +237,8 @@ def token_problem(token):
 
     RFC 6750 section 2.1: a bearer token is visible ASCII (``b64token``); anything else cannot be
     written into the Authorization header."""
+    if token is not None and not isinstance(token, str):
+        return "api_token (TOS_API_TOKEN) must be a string"
     if token and any(not 33 <= ord(ch) <= 126 for ch in token):
         return "api_token (TOS_API_TOKEN) contains spaces, control or non-ASCII characters inside it, which an " \
                "HTTP header cannot carry (the token is not shown here); check that it was copied whole"

@@ -18,6 +18,7 @@ import time
 
 from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.common.validation import check_type_dict
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import (
     HAS_REQUESTS,
@@ -73,6 +74,8 @@ def _shape_problem(name, option, value):
         return "%s: must be %s, not a %s" % (name, _SHAPES[kind], "list" if isinstance(value, list) else "dictionary")
     if kind == "dict" and not isinstance(value, (dict, str)):
         return "%s: must be %s, not %s" % (name, _SHAPES["dict"], _type_name(value))
+    if kind == "dict" and isinstance(value, str) and _not_a_dict(value):
+        return "%s: must be %s; the text given is neither JSON nor key=value pairs" % (name, _SHAPES["dict"])
     if kind == "list" and isinstance(value, list):
         elements = option.get("elements")
         for index, item in enumerate(value):
@@ -84,6 +87,14 @@ def _shape_problem(name, option, value):
             if elements == "dict" and not isinstance(item, (dict, str)):
                 return "%s[%d]: must be %s, not %s" % (name, index, _SHAPES["dict"], _type_name(item))
     return None
+
+
+def _not_a_dict(text):
+    try:
+        check_type_dict(text)
+    except (TypeError, ValueError):
+        return True
+    return False
 
 
 def _type_name(value):
@@ -163,19 +174,24 @@ class TosModule:
         spec.update(argument_spec)
         kwargs.setdefault("supports_check_mode", True)
         raw = _raw_arguments()
-        problems, spec = shape_problems(spec, raw)
+        problems, checked = shape_problems(spec, raw)
+        # a secret of the wrong shape (a dict's keys are not masked by no_log) is not echoed in the invocation
+        refused_secrets = [name for name, option in spec.items() if option.get("no_log") and checked[name] is not option]
+        spec = checked
         if raw is not None and not _given(raw, spec["api_url"], "api_url") and not os.environ.get("TOS_API_URL"):
             # let connection_problems() say that it is missing, naming the option and TOS_API_URL
             spec["api_url"] = dict(spec["api_url"], required=False)
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.module.params
         problems.extend(_blank(argument_spec, self.params))
+        if problems:  # a connection option of the wrong shape was already named: no second message about it
+            for name in refused_secrets:
+                self.params[name] = MASK
+            self.module.fail_json(msg="Invalid input: %s." % "; ".join(problems))
         _urls, token, connection = connection_problems(self.params.get("api_url"), self.params.get("api_token"),
                                                        self.params.get("timeout"))
-        if problems or connection:
-            self.module.fail_json(msg=" ".join(
-                "%s: %s." % (what, "; ".join(found))
-                for what, found in (("Invalid input", problems), ("Invalid connection options", connection)) if found))
+        if connection:
+            self.module.fail_json(msg="Invalid connection options: %s." % "; ".join(connection))
         if token:
             self.module.no_log_values.add(token)
         self.params["api_token"] = token
