@@ -40,6 +40,7 @@ options:
   manage_address:
     description:
       - Management address of the VM in CIDR notation, for example V(192.0.2.121/24). It identifies the VM.
+      - With O(state=absent) the address alone (V(192.0.2.121)) is enough.
     type: str
     required: true
     aliases: [manage_cidr]
@@ -166,6 +167,8 @@ storage_vm:
       sample: 1.0
 """
 
+import ipaddress
+
 from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
     CLUSTER_ARGSPEC,
     STORAGE_VM_DELETE,
@@ -195,14 +198,29 @@ def validate(params):
     if manage and storage and not check_vm_cidr("manage_address", manage) and not check_vm_cidr("storage_address", storage) \
             and ip_of(manage) == ip_of(storage):
         same = "storage_address: %s is the same address as manage_address" % ip_of(storage)
+    if params.get("state") == "absent" and manage is not None and "/" not in str(manage):
+        # the IP alone identifies the VM to delete; the prefix only matters for a deploy
+        manage_error = check_ipv4("manage_address", manage)
+        manage = None
+    else:
+        manage_error = check_vm_cidr("manage_address", manage)
     return first_error(
-        check_vm_cidr("manage_address", manage),
+        manage_error,
         check_vm_gateway("manage_gateway", params.get("manage_gateway"), "manage_address", manage),
         check_vm_cidr("storage_address", storage),
         check_vm_gateway("storage_gateway", params.get("storage_gateway"), "storage_address", storage),
         same,
         check_range("wait_timeout", params.get("wait_timeout"), 1, 86400),
     )
+
+
+def check_ipv4(option, value):
+    try:
+        ipaddress.IPv4Address(str(value).strip())
+    except ValueError:
+        return "%s: %r is neither an IPv4 address nor an address in CIDR notation (e.g. 192.0.2.101/24)" % (
+            option, value)
+    return None
 
 
 def desired_view(params):
