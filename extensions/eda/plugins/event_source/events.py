@@ -60,7 +60,7 @@ options:
     type: int
     default: 30
   interval:
-    description: Seconds between two polls.
+    description: Seconds between two polls. Falls back to E(TOS_EVENTS_INTERVAL).
     type: float
     default: 10
   mode:
@@ -87,7 +87,7 @@ options:
       older, C(snapshot_stale) is emitted. Unset, snapshots are not read.
     type: str
   state_file:
-    description: The cursor. Defaults to C($XDG_STATE_HOME/tos.cloud/events.json)
+    description: The cursor. Falls back to E(TOS_EVENTS_STATE_FILE), then C($XDG_STATE_HOME/tos.cloud/events.json)
       (C(~/.local/state/tos.cloud/events.json)).
     type: path
   initial_events:
@@ -198,7 +198,7 @@ def settings_from(args, environ=None):
     urls = _api.normalize_urls(api_url)
     if not urls:
         raise SettingsError("api_url is required: set it in the rulebook or TOS_API_URL")
-    state_file = args.get("state_file")
+    state_file = args.get("state_file") or env.get("TOS_EVENTS_STATE_FILE")
     if not state_file:
         base = env.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
         state_file = os.path.join(base, "tos.cloud", "events.json")
@@ -210,7 +210,7 @@ def settings_from(args, environ=None):
         clusters = [c.strip() for c in clusters.split(",") if c.strip()]
     try:
         timeout = int(args.get("timeout") or env.get("TOS_TIMEOUT") or 30)
-        interval = float(args.get("interval", 10))
+        interval = float(args.get("interval") or env.get("TOS_EVENTS_INTERVAL") or 10)
         max_polls = args.get("max_polls")
         max_polls = int(max_polls) if max_polls is not None else None
     except (TypeError, ValueError) as exc:
