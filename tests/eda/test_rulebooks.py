@@ -13,7 +13,6 @@ import socket
 import subprocess
 import time
 from email.policy import default as default_policy
-from pathlib import Path
 
 import pytest
 import relib
