@@ -17,6 +17,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
+from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
@@ -110,6 +111,8 @@ class TosModule:
         self.module.warn(message)
 
     def fail(self, msg, **kwargs):
+        if _progress.records():
+            kwargs.setdefault("wait_progress", _progress.records())
         self.module.fail_json(msg=msg, **kwargs)
 
     def track(self, before, after, key=None):
@@ -131,6 +134,8 @@ class TosModule:
 
     def exit(self, **result):
         result.setdefault("changed", self.changed)
+        if _progress.records():
+            result.setdefault("wait_progress", _progress.records())
         result = masked(result, self.secrets)
         if self.module._diff:
             result["diff"] = self.diff()
@@ -146,7 +151,7 @@ class TosModule:
         # Outside the except block: ansible-core 2.19+ would attach the active traceback to the result,
         # and an API failure is a message for the user, not a crash.
         what = ("Could not %s: " % self.operation) if self.operation else ""
-        self.module.fail_json(msg=what + error.message, api_error=error.to_dict(), changed=self.changed)
+        self.fail(what + error.message, api_error=error.to_dict(), changed=self.changed)
 
     def doing(self, operation):
         """Name what the module is doing now, for error messages ("create cluster 'c1'")."""

@@ -41,7 +41,10 @@ except ImportError:  # ansible-core before 2.19: no in-process path (requires_an
 
 # Imported once in the controller (the strategy loads this class before forking the task's worker), so
 # that each worker finds requests, AnsibleModule and the client already loaded.
-from ansible_collections.tos.cloud.plugins.module_utils import _module  # noqa: F401  pylint: disable=unused-import
+from ansible_collections.tos.cloud.plugins.module_utils import (
+    _module,  # noqa: F401  pylint: disable=unused-import
+    _progress,
+)
 from ansible_collections.tos.cloud.plugins.module_utils._api import HAS_REQUESTS
 
 display = Display()
@@ -105,6 +108,10 @@ class ActionModule(NormalAction):
         self._update_module_args("%s.%s" % (COLLECTION, name), module_args, task_vars)
         stdout, stderr = io.StringIO(), io.StringIO()
         rc = 0
+        # the waits' progress lines go to the job output as they happen (a module process cannot print)
+        host = task_vars.get("inventory_hostname") or "localhost"
+        _progress.reset()
+        _progress.EMIT = lambda line: display.display("[%s] %s" % (host, line))
         try:
             module = importlib.import_module("ansible_collections.tos.cloud.plugins.modules.%s" % name)
             with patch_module_args(module_args), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
@@ -115,6 +122,8 @@ class ActionModule(NormalAction):
             return {"failed": True, "rc": 1, "module_stdout": stdout.getvalue(),
                     "module_stderr": stderr.getvalue() + traceback.format_exc(),
                     "msg": "MODULE FAILURE: %s.%s raised an exception; see module_stderr." % (COLLECTION, name)}
+        finally:
+            _progress.EMIT = None
         out = stdout.getvalue()
         err = stderr.getvalue()
         parsed = self._parse_returned_data({"rc": rc, "stdout": out, "stdout_lines": out.splitlines(),
