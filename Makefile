@@ -18,6 +18,16 @@ PYBIN      := $(BUILD)/pybin
 SIMDIR     ?= $(BUILD)/sim
 SIM_SPEED  ?= 40
 GET_PIP_CACHE := $(HOME)/.ansible/test/cache
+# pyenv's Pythons (python3.X for ansible-test, the compat venvs) stay reachable when a suite runs
+# with another HOME (see STATE_HOME)
+export PYENV_ROOT ?= $(HOME)/.pyenv
+# The suites that run as parallel workers (integration shards, molecule scenarios, pytest-xdist
+# workers) run with HOME=$(STATE_HOME): made empty, then given what the workers share, once per make
+# run (test-state), before any of them starts. GUARD wraps each parallel phase and fails it when it
+# created shared state while its workers ran (tools/state-guard), so every `make test` is a first run
+# and a new race fails it on any machine, not only on a new one.
+STATE_HOME ?= $(BUILD)/home
+GUARD = $(ROOT)/tools/state-guard run $(STATE_HOME) --watch $(COLLECTIONS) --watch $(PYBIN) --
 
 export PATH := $(PYBIN):$(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
@@ -31,7 +41,7 @@ export ANSIBLE_NOCOLOR := 1
 TEST_SUITES :=
 -include mk/*.mk
 
-.PHONY: help venv collection demo test units simtests sanity integration integration-all lint molecule clean \
+.PHONY: help venv collection test-state demo test units simtests sanity integration integration-all lint molecule clean \
         sim-start sim-stop build-collection
 
 help:
@@ -51,9 +61,9 @@ venv: $(VENV)/.stamp
 
 $(PYBIN)/.stamp:
 	@mkdir -p $(PYBIN)
-	@for v in $(HOME)/.pyenv/versions/*/bin/python3.*; do \
+	@for v in $(PYENV_ROOT)/versions/*/bin/python3.*; do \
 	  case "$$v" in *-config|*m|*.py) continue;; esac; \
-	  n=$$(basename $$v); [ -e $(PYBIN)/$$n ] || ln -s $$v $(PYBIN)/$$n; done
+	  n=$$(basename $$v); [ -e $(PYBIN)/$$n ] || ln -sfn $$v $(PYBIN)/$$n; done
 	@touch $@
 
 $(GET_PIP_CACHE)/.stamp: tools/get_pip_stub.py
@@ -61,9 +71,15 @@ $(GET_PIP_CACHE)/.stamp: tools/get_pip_stub.py
 	@for v in 24_2 25_2; do cp tools/get_pip_stub.py $(GET_PIP_CACHE)/get_pip_$$v.py; done
 	@touch $@
 
+# a no-op when the link is there, so parallel sub-makes (integration shards) never touch it; else made
+# under a temporary name and renamed into place (atomic)
 collection: venv $(PYBIN)/.stamp
-	@mkdir -p $(dir $(COLL_LINK))
-	@ln -sfn ../../../.. $(COLL_LINK)
+	@test "$$(readlink $(COLL_LINK) 2>/dev/null)" = ../../../.. || { mkdir -p $(dir $(COLL_LINK)) && \
+	  ln -sfn ../../../.. $(COLL_LINK).$$$$ && mv -T $(COLL_LINK).$$$$ $(COLL_LINK); }
+
+# an empty HOME with the state the parallel suites share (ansible-test's SSH key and get-pip stand-ins)
+test-state: collection
+	@tools/state-guard prepare $(STATE_HOME)
 
 # ---- the simulator -----------------------------------------------------------------------
 
@@ -111,8 +127,8 @@ integration: collection $(TEST_COPY)
 
 # every target, in two shards at once (2 cores), each with its own tree copy and simulator
 INTEGRATION_SHARDS ?= 2
-integration-all: collection
-	@tools/integration-shards $(INTEGRATION_SHARDS) $(BUILD)
+integration-all: collection test-state
+	@$(GUARD) tools/integration-shards $(INTEGRATION_SHARDS) $(BUILD)
 
 # one target, e.g.: make integration-cluster  (TEST_ROOT/SIMDIR may point elsewhere to run in parallel)
 integration-%:

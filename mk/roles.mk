@@ -19,8 +19,8 @@ $(VENV)/.molecule-stamp: requirements-molecule.txt $(VENV)/.stamp
 	@touch $@
 
 # the three scenarios at once: each has its own simulator and molecule state
-molecule: collection $(VENV)/.molecule-stamp
-	@$(MAKE) --no-print-directory -j3 --output-sync=target $(addprefix molecule-,$(ROLES))
+molecule: collection $(VENV)/.molecule-stamp test-state
+	@$(GUARD) $(MAKE) --no-print-directory -j3 --output-sync=target $(addprefix molecule-,$(ROLES))
 
 $(addprefix molecule-,$(ROLES)): molecule-%: collection $(VENV)/.molecule-stamp
 	@rm -f $(ROLES_SIMDIR)-$*/state.json
@@ -39,8 +39,8 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null 2>&1 || \
 	  echo "no CJK font: the screenshot shows the Chinese messages as boxes"; }
 
-roles-tests: collection chromium
+roles-tests: collection chromium test-state
 	@mkdir -p $(ARTIFACTS)
-	cd $(ROOT) && TOS_ARTIFACTS=$(ARTIFACTS) CHROMIUM=$(CHROMIUM) python -m pytest -q -p no:cacheprovider -n 3 --dist loadfile tests/roles
+	cd $(ROOT) && TOS_ARTIFACTS=$(ARTIFACTS) CHROMIUM=$(CHROMIUM) $(GUARD) python -m pytest -q -p no:cacheprovider -n 3 --dist loadfile tests/roles
 
 TEST_SUITES += molecule roles-tests
