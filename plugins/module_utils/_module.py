@@ -23,6 +23,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible.module_utils.common.validation import check_type_dict
 
+from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
@@ -273,6 +274,8 @@ class TosModule:
 
     def fail(self, msg, **kwargs):
         kwargs.setdefault("changed", self.changed_on_failure())
+        if _progress.records():
+            kwargs.setdefault("wait_progress", _progress.records())
         self.module.fail_json(msg=msg, **kwargs)
 
     def changed_on_failure(self, error=None):
@@ -299,6 +302,8 @@ class TosModule:
 
     def exit(self, **result):
         result.setdefault("changed", self.changed)
+        if _progress.records():
+            result.setdefault("wait_progress", _progress.records())
         result = masked(result, self.secrets)
         if self.module._diff:
             result["diff"] = self.diff()
@@ -329,8 +334,8 @@ class TosModule:
                 exception=redact(crash[1], secrets), changed=self.changed_on_failure())
         error.redact(secrets)
         what = ("Could not %s: " % self.operation) if self.operation else ""
-        self.module.fail_json(msg=what + error.message, api_error=redact_value(error.to_dict(), secrets),
-                              changed=self.changed_on_failure(error))
+        self.fail(what + error.message, api_error=redact_value(error.to_dict(), secrets),
+                  changed=self.changed_on_failure(error))
 
     def _secret_values(self):
         """The values of the no_log options (the token, passwords) as given."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import time
 
+from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import host_addresses, topology
 from ansible_collections.tos.cloud.plugins.module_utils._tasks import (
@@ -421,6 +422,7 @@ def run_plan(client, cluster_uuid, plan, timeout, stall_timeout=None, wait=True,
     stop = None
     for first in range(0, len(pending), batch_size):
         running, joined = [], False
+        _progress.CONTEXT.update(batch=first // batch_size + 1, batches=(len(pending) + batch_size - 1) // batch_size)
         for index in pending[first:first + batch_size]:
             entry = plan[index]
             if stop is not None:
