@@ -4,7 +4,7 @@
 # The in-process action decodes module output with ansible-core internals that differ between 2.19 (a dict)
 # and 2.21 (a result object); this is the check that both keep working.
 
-COMPAT_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12))
+COMPAT_PYTHON ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3.12) $(shell command -v python3.12))
 COMPAT_VENV   := $(BUILD)/venv-compat
 COMPAT_SIMDIR ?= $(BUILD)/compat-sim
 

@@ -30,7 +30,7 @@ from ansible_collections.tos.cloud.plugins.modules.system_setting import desired
 
 # as tos.cloud.global_config and tos.cloud.snapshot_policy check them
 GLOBAL_CONFIG_MAXIMUM = 100
-SNAPSHOT_STEP = UNITS["h"]
+SNAPSHOT_STEP = UNITS["s"]  # the documents: seconds, no coarser rule
 
 
 def _int(option, value):
@@ -101,7 +101,7 @@ def _cluster_errors(where, cluster, seen):
         number, error = _float("%s.global_config.%s" % (where, name), value)
         errors += [error, check_positive("%s.global_config.%s" % (where, name), number, GLOBAL_CONFIG_MAXIMUM)]
     interval, error = parse_interval("%s.snapshot_policy.interval" % where, (cluster.get("snapshot_policy") or {}).get("interval"))
-    errors += [error, check_multiple("%s.snapshot_policy.interval" % where, interval, SNAPSHOT_STEP, "hour")]
+    errors += [error, check_multiple("%s.snapshot_policy.interval" % where, interval, SNAPSHOT_STEP, "second")]
     return errors
 
 

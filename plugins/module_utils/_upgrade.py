@@ -15,7 +15,7 @@ import time
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import host_addresses, topology
-from ansible_collections.tos.cloud.plugins.module_utils._tasks import TASK_PROGRESS, HostTaskFailed, wait_host_task
+from ansible_collections.tos.cloud.plugins.module_utils._tasks import HostTaskFailed, read_host_task, wait_host_task
 
 SERVICE_TYPES = ("compute", "storage", "cloud")
 
@@ -129,30 +129,9 @@ def read_backups(client, cluster_uuid, host_ip):
 
 
 def read_task(client, cluster_uuid, host_uuid):
-    """The host's current task as ``{progress, status, running, failed, reason}``.
-
-    ``running`` is only true when the server says so (``status``/``state`` ``running``), or, for an
-    answer without a status, while progress is between 0 and 1 exclusive.
-    """
-    data = client.get(TASK_PROGRESS, {"cluster_uuid": cluster_uuid, "host_uuid": host_uuid}) or {}
-    try:
-        progress = float(data.get("progress") or 0.0)
-    except (TypeError, ValueError):
-        progress = 0.0
-    if progress > 1.0:
-        progress = progress / 100.0
-    status = str(data.get("status") or data.get("state") or "").lower()
-    failed = status in ("failed", "error", "fail")
-    if status:
-        running = status in ("running", "upgrading", "in_progress")
-    else:
-        running = 0.0 < progress < 1.0
-    reason = None
-    if failed:
-        reason = " / ".join(str(p) for p in (data.get("message") or data.get("message_en") or "task failed",
-                                             data.get("message_cn") or data.get("messageCn")) if p)
-    return {"progress": progress, "status": status or None, "running": running, "failed": failed,
-            "reason": reason}
+    """The host's current task as ``_tasks.host_task_state`` reads it (``progress``, ``status``,
+    ``running``, ``failed``, ``reason``...)."""
+    return read_host_task(client, cluster_uuid, host_uuid)
 
 
 # -- hosts ----------------------------------------------------------------------------------------

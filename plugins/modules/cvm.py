@@ -150,7 +150,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
 )
 from ansible_collections.tos.cloud.plugins.module_utils._module import WAIT_ARGSPEC, TosModule
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import get_cluster, host_addresses, topology
-from ansible_collections.tos.cloud.plugins.module_utils._tasks import TASK_PROGRESS, HostTaskFailed, wait_host_task
+from ansible_collections.tos.cloud.plugins.module_utils._tasks import HostTaskFailed, read_host_task, wait_host_task
 from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
 
 
@@ -222,10 +222,14 @@ class Cvm:
         return self.all_cvms
 
     def deploy_task(self):
-        """The host's running deploy of a CVM (not yet listed as a center node), or None."""
+        """The host's running deploy of a CVM (not yet listed as a center node), or None.
+
+        With the documented ``progress`` alone a running task cannot be told from an upgrade: on a host
+        without a listed CVM, any running task counts as the deploy (waiting for it is safe, deploying a
+        second time is refused by the platform); a ``task_type`` naming another task rules it out."""
         self.tm.doing("read the task of host %s" % self.label)
-        task = self.client.get(TASK_PROGRESS, {"cluster_uuid": self.cluster["uuid"], "host_uuid": self.host_uuid}) or {}
-        if str(task.get("status") or "").lower() == "running" and task.get("task_type") in ("deploy_cvm", None):
+        task = read_host_task(self.client, self.cluster["uuid"], self.host_uuid)
+        if task["running"] and task["kind"] in ("deploy_cvm", None):
             return task
         return None
 
@@ -236,7 +240,7 @@ class Cvm:
             return cvm_view(found, self.node)
         task = self.deploy_task()
         if task is not None:
-            return cvm_view({"uuid": task.get("target_uuid") or None}, self.node, state="deploying")
+            return cvm_view({"uuid": None}, self.node, state="deploying")
         return None
 
     def wait_deploy(self):

@@ -39,6 +39,11 @@ def chromium(*args: str) -> tuple[str, list[str]]:
     return proc.stdout, CONSOLE_RE.findall(proc.stderr)
 
 
+# the demo as `make demo` runs it: documented-only answers, pages from 0, page_size 0 = a default page,
+# a failed host task answered with an error envelope (Makefile DEMO_SIM_OPTS)
+SIM_OPTIONS = {"page_base": 0, "page_size_zero": "default", "task_failure": "error"}
+
+
 @pytest.fixture(scope="module")
 def demo_report(sim: Sim) -> Path:
     """Run the demo as `make demo` does; the report directory."""
@@ -121,3 +126,21 @@ def cluster_score(cluster: dict) -> int:
     alarms = sum(1 for i in items if i["status"] == "alarm")
     faults = sum(1 for i in items if i["status"] == "fault")
     return max(0, 100 - 5 * alarms - 20 * faults)
+
+
+def test_inventory_of_the_demo_cloud_is_its_physical_hosts_with_their_vms(sim: Sim, demo_report: Path) -> None:
+    """Documented data only (no MachineUUID in the topology): every physical host once, CVMs and storage VMs
+    attached to the host they run on, never hosts of their own."""
+    state = sim.state()
+    physical = {h["uuid"]: h for h in state["hosts"].values() if h.get("cluster_uuid")}
+    inventory = sim.inventory()
+    hostvars = inventory["_meta"]["hostvars"]
+    assert len(physical) == 11
+    assert sorted(v["tos_uuid"] for v in hostvars.values()) == sorted(physical)
+    cvms = {v["tos_uuid"]: v["tos_cvm"]["uuid"] for v in hostvars.values() if v["tos_cvm"]}
+    assert cvms == {c["machine_uuid"]: c["uuid"] for c in state["cvms"].values()}
+    attached = {vm["uuid"]: v["tos_uuid"] for v in hostvars.values() for vm in v["tos_storage_vms"]}
+    assert attached == {vm["uuid"]: vm["machine_uuid"] for vm in state["storage_vms"].values()}
+    leaders = [v for v in hostvars.values() if v["tos_center_leader"]]
+    assert len(leaders) == len({c["cluster_uuid"] for c in state["cvms"].values()})
+    assert all("center" in v["tos_roles"] for v in hostvars.values() if v["tos_cvm"])

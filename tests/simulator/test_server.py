@@ -27,6 +27,7 @@ def spawn() -> Iterator[Any]:
     started: list[SimulatorProcess] = []
 
     def start(**options: Any) -> SimulatorProcess:
+        options.setdefault("extensions", "all")
         process = SimulatorProcess(**options)
         process.start()
         started.append(process)
@@ -118,7 +119,7 @@ def test_token_is_required_on_v1_only(secured: SimulatorProcess) -> None:
 
 
 def test_legacy_envelope_through_the_run_simulator_helper() -> None:
-    with run_simulator(legacy_envelope=True) as base_url:
+    with run_simulator(legacy_envelope=True, extensions="all") as base_url:
         ok = requests.get(base_url + "/v1/system/version", timeout=10).json()
         assert set(ok) == {"status_code", "message_en", "message_cn", "data"} and ok["status_code"] == 0
         error = requests.get(base_url + "/v1/cluster/get", timeout=10).json()

@@ -51,7 +51,7 @@ def test_gateway_outside_the_network():
 def test_settings_are_checked_like_the_modules_do():
     errors = cluster_bringup_errors(with_(drs={"threshold_level": 7, "max_step": 0},
                                           dpm={"low_threshold": 0.9, "high_threshold": 0.1},
-                                          global_config={"cpu": 0}, snapshot_policy={"interval": "90m"}),
+                                          global_config={"cpu": 0}, snapshot_policy={"interval": "0h"}),
                                     {"smtp_port": 99999, "sender_mail": "nobody"})
     assert [e.split(":")[0] for e in errors] == [
         "cluster_bringup_clusters[0].drs.threshold_level",
