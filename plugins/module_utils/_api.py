@@ -46,7 +46,7 @@ except ImportError:  # pragma: no cover
     InsecureRequestWarning = None
 
 
-USER_AGENT = "tos.cloud-ansible/0.1.0"
+USER_AGENT = "tos.cloud-ansible/1.0.0"
 
 # HTTP statuses worth another attempt for a request that is safe to repeat (GET).
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))

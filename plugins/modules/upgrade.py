@@ -88,7 +88,7 @@ options:
         role does, calling this module once per batch.
     type: int
     default: 1
-    version_added: 0.2.0
+    version_added: 1.0.0
   wait_timeout:
     description:
       - Seconds to wait for the upgrade of each host, counted from its start.
