@@ -68,7 +68,7 @@ options:
       high_threshold:
         description:
           - Resource usage above which a host wakes another one up. The API's table says 0~100 % while its example
-            sends V(0.8): both are accepted and sent as written, so write it in the scale your platform uses
+            sends V(0.8); both are accepted and sent as written, so write it in the scale your platform uses
             (the current value in the result shows it).
           - Must stay greater than the low threshold, whether you set that or it is the current one.
         type: float

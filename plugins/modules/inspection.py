@@ -39,7 +39,7 @@ options:
     description:
       - V(started) starts an inspection unless one is running (then attaches to it).
       - V(stopped) stops the running inspection; nothing happens when none runs.
-      - V(joined) never starts one: attaches to the running inspection (waiting for it with O(wait)), or returns
+      - V(joined) never starts one; it attaches to the running inspection (waiting for it with O(wait)), or returns
         the last inspection's result when none runs. Never a change.
     type: str
     choices: [started, stopped, joined]

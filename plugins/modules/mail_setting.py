@@ -70,7 +70,7 @@ options:
     description:
       - Send a test mail to this address with the settings to apply and fail if it cannot be sent. The test comes
         B(before) the settings are saved (the test endpoint takes the settings in its body), so settings that cannot
-        send mail (a wrong password, for example) are never stored: a failed test changes nothing.
+        send mail (a wrong password, for example) are never stored; a failed test changes nothing.
       - The test mail is sent on every run that sets this option (not in check mode); it does not count as a change.
     type: str
 """

@@ -106,7 +106,7 @@ EXAMPLES = r"""
 RETURN = r"""
 started_by:
   description:
-    - Which run started the VM's deploy, V(this_run) or V(another_run) (a running deploy this run joined:
+    - Which run started the VM's deploy, V(this_run) or V(another_run) (a running deploy this run joined,
       waited for with O(wait=true), never sent again); null when no deploy ran.
   returned: always
   type: str

@@ -238,7 +238,7 @@ hosts:
       description:
         - V(upgraded), V(skipped) (nothing to do), V(failed), V(not_started) (after an earlier host failed,
           or with O(wait=false)), V(started) (O(wait=false)), V(pending) (check mode, would be upgraded), or
-          V(running) (an upgrade started by another run is running and was joined: in check mode, or with
+          V(running) (an upgrade started by another run is running and was joined, in check mode, or with
           O(wait=false); nothing is sent for it).
       type: str
       sample: upgraded
