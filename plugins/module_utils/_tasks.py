@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 
 TASK_PROGRESS = "/v1/cluster/host/task/progress"
@@ -162,6 +163,8 @@ def wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, interva
             raise HostTaskFailed(host_label, exc.message, progress=max(last_progress, 0.0))
         if on_progress is not None:
             on_progress(progress)
+        what = "the task on host %s" % host_label
+        _progress.report(host_label, what, progress, "failed" if failure else "finished" if progress >= 1.0 else "running")
         if failure:
             raise HostTaskFailed(host_label, failure, progress=progress)
         if progress >= 1.0:
@@ -170,9 +173,11 @@ def wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, interva
         if progress != last_progress:
             last_progress, last_change = progress, now
         if now - start >= timeout:
+            _progress.report(host_label, what, progress, "timed out")
             raise HostTaskFailed(host_label, "task not finished after %ss (progress %.0f%%)" % (
                 timeout, progress * 100), progress=progress, timed_out=True)
         if stall_timeout and now - last_change >= stall_timeout:
+            _progress.report(host_label, what, progress, "stalled")
             raise HostTaskFailed(host_label, "task made no progress for %ss (stuck at %.0f%%; the platform "
                                  "reports no failure field, so a task that stopped may have failed)" % (
                                      stall_timeout, progress * 100), progress=progress, timed_out=True)

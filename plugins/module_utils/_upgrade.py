@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import time
 
+from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import host_addresses, topology
 from ansible_collections.tos.cloud.plugins.module_utils._tasks import (
@@ -138,7 +139,8 @@ def read_backups(client, cluster_uuid, host_ip):
 
 
 def read_task(client, cluster_uuid, host_uuid):
-    """The host's current task as ``{progress, status, kind, running, failed, reason}`` (``read_host_task``)."""
+    """The host's current task as ``_tasks.host_task_state`` reads it (``progress``, ``status``,
+    ``running``, ``failed``, ``reason``...)."""
     return read_host_task(client, cluster_uuid, host_uuid)
 
 
@@ -420,6 +422,7 @@ def run_plan(client, cluster_uuid, plan, timeout, stall_timeout=None, wait=True,
     stop = None
     for first in range(0, len(pending), batch_size):
         running, joined = [], False
+        _progress.CONTEXT.update(batch=first // batch_size + 1, batches=(len(pending) + batch_size - 1) // batch_size)
         for index in pending[first:first + batch_size]:
             entry = plan[index]
             if stop is not None:

@@ -142,6 +142,50 @@ cvm:
       description: V(running), or V(deploying) while the deploy task runs.
       type: str
       sample: running
+wait_progress:
+  description:
+    - The progress of each wait of this run (per host task, or the inspection), as read while waiting.
+    - While the module waits, the same progress is printed as it happens, at least every 10 seconds
+      (E(TOS_PROGRESS_INTERVAL)), when the module runs in the task's worker (a local connection, the default).
+  returned: when the module waited
+  type: list
+  elements: dict
+  contains:
+    key:
+      description: What was waited for (the host, or V(inspection:<cluster>)).
+      type: str
+    what:
+      description: The same, as a phrase.
+      type: str
+    status:
+      description: V(running), V(finished), V(failed), V(timed out) or V(stalled) at the last reading.
+      type: str
+    progress:
+      description: Progress at the last reading, 0 to 1.
+      type: float
+    started:
+      description: When the wait started (UTC, ISO 8601).
+      type: str
+    elapsed:
+      description: Seconds from the first to the last reading.
+      type: float
+    eta:
+      description: Estimated seconds left at the last reading (running only), or null.
+      type: float
+    readings:
+      description: How many times the progress was read.
+      type: int
+    lines:
+      description: How many progress lines were printed (or would have been, in a module process).
+      type: int
+    batch:
+      description: The batch of the upgrade this host was in (O(tos.cloud.upgrade#module:batch_size)).
+      type: int
+      returned: upgrade with several batches
+    batches:
+      description: How many batches the upgrade had.
+      type: int
+      returned: upgrade with several batches
 """
 
 from ansible_collections.tos.cloud.plugins.module_utils._cluster import (

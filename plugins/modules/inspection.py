@@ -39,7 +39,7 @@ options:
     description:
       - V(started) starts an inspection unless one is running (then attaches to it).
       - V(stopped) stops the running inspection; nothing happens when none runs.
-      - V(joined) never starts one: attaches to the running inspection (waiting for it with O(wait)), or returns
+      - V(joined) never starts one; it attaches to the running inspection (waiting for it with O(wait)), or returns
         the last inspection's result when none runs. Never a change.
     type: str
     choices: [started, stopped, joined]
@@ -185,8 +185,53 @@ inspection:
       description: End time (Unix time, 0 while running) when the manager gives it.
       type: int
       returned: when the manager returns it
+wait_progress:
+  description:
+    - The progress of each wait of this run (per host task, or the inspection), as read while waiting.
+    - While the module waits, the same progress is printed as it happens, at least every 10 seconds
+      (E(TOS_PROGRESS_INTERVAL)), when the module runs in the task's worker (a local connection, the default).
+  returned: when the module waited
+  type: list
+  elements: dict
+  contains:
+    key:
+      description: What was waited for (the host, or V(inspection:<cluster>)).
+      type: str
+    what:
+      description: The same, as a phrase.
+      type: str
+    status:
+      description: V(running), V(finished), V(failed), V(timed out) or V(stalled) at the last reading.
+      type: str
+    progress:
+      description: Progress at the last reading, 0 to 1.
+      type: float
+    started:
+      description: When the wait started (UTC, ISO 8601).
+      type: str
+    elapsed:
+      description: Seconds from the first to the last reading.
+      type: float
+    eta:
+      description: Estimated seconds left at the last reading (running only), or null.
+      type: float
+    readings:
+      description: How many times the progress was read.
+      type: int
+    lines:
+      description: How many progress lines were printed (or would have been, in a module process).
+      type: int
+    batch:
+      description: The batch of the upgrade this host was in (O(tos.cloud.upgrade#module:batch_size)).
+      type: int
+      returned: upgrade with several batches
+    batches:
+      description: How many batches the upgrade had.
+      type: int
+      returned: upgrade with several batches
 """
 
+from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC, require_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._inspection import (
@@ -198,6 +243,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._inspection import (
     is_running,
     shape_result,
     start_body,
+    state_name,
     stop_body,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._module import WAIT_ARGSPEC, TosModule, wait_for
@@ -284,6 +330,7 @@ def run(tm):
 
         def finished():
             last["data"] = progress()
+            report_progress(name, last["data"])
             return (last["data"] or {"state": 0}) if not is_running(last["data"]) else None
 
         def timed_out(msg):
@@ -300,6 +347,20 @@ def run(tm):
         tm.warn("The inspection of cluster '%s' was stopped before it finished (%s%%)." % (
             name, result["finishedPercent"]))
     tm.exit(inspection=result, **out)
+
+
+def report_progress(name, data):
+    """The inspection's progress for the live progress lines and ``wait_progress``."""
+    data = data or {}
+    try:
+        percent = float(data.get("finishedPercent") or 0)
+    except (TypeError, ValueError):
+        percent = 0.0
+    state = state_name(data)
+    what = "the inspection of cluster '%s'" % name
+    if data.get("checking"):
+        what += " (checking %s)" % data["checking"]
+    _progress.report("inspection:%s" % name, what, percent / 100.0, "running" if state == "running" else state)
 
 
 def main():

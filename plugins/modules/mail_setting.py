@@ -70,7 +70,7 @@ options:
     description:
       - Send a test mail to this address with the settings to apply and fail if it cannot be sent. The test comes
         B(before) the settings are saved (the test endpoint takes the settings in its body), so settings that cannot
-        send mail (a wrong password, for example) are never stored: a failed test changes nothing.
+        send mail (a wrong password, for example) are never stored; a failed test changes nothing.
       - The test mail is sent on every run that sets this option (not in check mode); it does not count as a change.
     type: str
 """
@@ -161,6 +161,13 @@ def input_error(params):
         check_port("smtp_port", params["smtp_port"]),
         "smtp_server: must be a host name or IP address without spaces" if server is not None and (
             not server.strip() or " " in server.strip()) else None,
+        # RFC 1035 2.3.4: a host name has at most 253 characters (the documents' smtp_server_ip is a host
+        # name or address, system-api.md mail_setting example "smtp.163.com")
+        "smtp_server: %d characters is longer than a host name can be (253)" % len(server.strip())
+        if server is not None and len(server.strip()) > 253 else None,
+        # RFC 5321 4.5.3.1: an address in a mail path has at most 254 characters
+        "sender_mail: %d characters is longer than an e-mail address can be (254)" % len(params["sender_mail"])
+        if params["sender_mail"] is not None and len(params["sender_mail"]) > 254 else None,
     )
 
 

@@ -40,6 +40,7 @@ options:
   manage_address:
     description:
       - Management address of the VM in CIDR notation, for example V(192.0.2.121/24). It identifies the VM.
+      - With O(state=absent) the address alone (V(192.0.2.121)) is enough.
     type: str
     required: true
     aliases: [manage_cidr]
@@ -105,7 +106,7 @@ EXAMPLES = r"""
 RETURN = r"""
 started_by:
   description:
-    - Which run started the VM's deploy, V(this_run) or V(another_run) (a running deploy this run joined:
+    - Which run started the VM's deploy, V(this_run) or V(another_run) (a running deploy this run joined,
       waited for with O(wait=true), never sent again); null when no deploy ran.
   returned: always
   type: str
@@ -171,7 +172,53 @@ storage_vm:
       description: Progress of the VM's deploy, 0 to 1.
       type: float
       sample: 1.0
+wait_progress:
+  description:
+    - The progress of each wait of this run (per host task, or the inspection), as read while waiting.
+    - While the module waits, the same progress is printed as it happens, at least every 10 seconds
+      (E(TOS_PROGRESS_INTERVAL)), when the module runs in the task's worker (a local connection, the default).
+  returned: when the module waited
+  type: list
+  elements: dict
+  contains:
+    key:
+      description: What was waited for (the host, or V(inspection:<cluster>)).
+      type: str
+    what:
+      description: The same, as a phrase.
+      type: str
+    status:
+      description: V(running), V(finished), V(failed), V(timed out) or V(stalled) at the last reading.
+      type: str
+    progress:
+      description: Progress at the last reading, 0 to 1.
+      type: float
+    started:
+      description: When the wait started (UTC, ISO 8601).
+      type: str
+    elapsed:
+      description: Seconds from the first to the last reading.
+      type: float
+    eta:
+      description: Estimated seconds left at the last reading (running only), or null.
+      type: float
+    readings:
+      description: How many times the progress was read.
+      type: int
+    lines:
+      description: How many progress lines were printed (or would have been, in a module process).
+      type: int
+    batch:
+      description: The batch of the upgrade this host was in (O(tos.cloud.upgrade#module:batch_size)).
+      type: int
+      returned: upgrade with several batches
+    batches:
+      description: How many batches the upgrade had.
+      type: int
+      returned: upgrade with several batches
 """
+
+import ipaddress
 
 from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
     CLUSTER_ARGSPEC,
@@ -202,14 +249,29 @@ def validate(params):
     if manage and storage and not check_vm_cidr("manage_address", manage) and not check_vm_cidr("storage_address", storage) \
             and ip_of(manage) == ip_of(storage):
         same = "storage_address: %s is the same address as manage_address" % ip_of(storage)
+    if params.get("state") == "absent" and manage is not None and "/" not in str(manage):
+        # the IP alone identifies the VM to delete; the prefix only matters for a deploy
+        manage_error = check_ipv4("manage_address", manage)
+        manage = None
+    else:
+        manage_error = check_vm_cidr("manage_address", manage)
     return first_error(
-        check_vm_cidr("manage_address", manage),
+        manage_error,
         check_vm_gateway("manage_gateway", params.get("manage_gateway"), "manage_address", manage),
         check_vm_cidr("storage_address", storage),
         check_vm_gateway("storage_gateway", params.get("storage_gateway"), "storage_address", storage),
         same,
         check_range("wait_timeout", params.get("wait_timeout"), 1, 86400),
     )
+
+
+def check_ipv4(option, value):
+    try:
+        ipaddress.IPv4Address(str(value).strip())
+    except ValueError:
+        return "%s: %r is neither an IPv4 address nor an address in CIDR notation (e.g. 192.0.2.101/24)" % (
+            option, value)
+    return None
 
 
 def desired_view(params):

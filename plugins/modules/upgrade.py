@@ -88,7 +88,7 @@ options:
         role does, calling this module once per batch.
     type: int
     default: 1
-    version_added: 0.2.0
+    version_added: 1.0.0
   wait_timeout:
     description:
       - Seconds to wait for the upgrade of each host, counted from its start.
@@ -238,7 +238,7 @@ hosts:
       description:
         - V(upgraded), V(skipped) (nothing to do), V(failed), V(not_started) (after an earlier host failed,
           or with O(wait=false)), V(started) (O(wait=false)), V(pending) (check mode, would be upgraded), or
-          V(running) (an upgrade started by another run is running and was joined: in check mode, or with
+          V(running) (an upgrade started by another run is running and was joined, in check mode, or with
           O(wait=false); nothing is sent for it).
       type: str
       sample: upgraded
@@ -267,6 +267,50 @@ skipped_hosts:
   returned: success
   type: list
   elements: str
+wait_progress:
+  description:
+    - The progress of each wait of this run (per host task, or the inspection), as read while waiting.
+    - While the module waits, the same progress is printed as it happens, at least every 10 seconds
+      (E(TOS_PROGRESS_INTERVAL)), when the module runs in the task's worker (a local connection, the default).
+  returned: when the module waited
+  type: list
+  elements: dict
+  contains:
+    key:
+      description: What was waited for (the host, or V(inspection:<cluster>)).
+      type: str
+    what:
+      description: The same, as a phrase.
+      type: str
+    status:
+      description: V(running), V(finished), V(failed), V(timed out) or V(stalled) at the last reading.
+      type: str
+    progress:
+      description: Progress at the last reading, 0 to 1.
+      type: float
+    started:
+      description: When the wait started (UTC, ISO 8601).
+      type: str
+    elapsed:
+      description: Seconds from the first to the last reading.
+      type: float
+    eta:
+      description: Estimated seconds left at the last reading (running only), or null.
+      type: float
+    readings:
+      description: How many times the progress was read.
+      type: int
+    lines:
+      description: How many progress lines were printed (or would have been, in a module process).
+      type: int
+    batch:
+      description: The batch of the upgrade this host was in (O(tos.cloud.upgrade#module:batch_size)).
+      type: int
+      returned: upgrade with several batches
+    batches:
+      description: How many batches the upgrade had.
+      type: int
+      returned: upgrade with several batches
 """
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
