@@ -77,6 +77,17 @@ INTS_OUTSIDE = {
     "drs.max_concurrent_migration": st.one_of(st.integers(max_value=0), st.integers(min_value=INT32_MAX + 1)),
     "drs.max_host_concurrent_migration": st.one_of(st.integers(max_value=0), st.integers(min_value=INT32_MAX + 1)),
     "smtp_port": st.one_of(st.integers(max_value=0), st.integers(min_value=65536)),
+    # the modules' own ranges (cluster/top count: a number of rankings; upgrade batches; snapshots kept)
+    "top_count": st.one_of(st.integers(max_value=0), st.integers(min_value=10001)),
+    "batch_size": st.one_of(st.integers(max_value=0), st.integers(min_value=1001)),
+    "stall_timeout": st.integers(max_value=-1),
+    "retain": st.integers(max_value=-1),
+    "login_policy.login_fail_retry_times": st.integers(max_value=-1),
+    "login_policy.login_fail_punish_seconds": st.integers(max_value=-1),
+    "login_policy.token_expire_seconds": st.integers(max_value=59),
+    "password_policy.minimum_length": st.integers(max_value=0),
+    "password_policy.max_expired_age": st.integers(max_value=-1),
+    "password_policy.expired_warn_age": st.integers(max_value=-1),
 }
 BAD_FLOATS = st.one_of(st.sampled_from([math.inf, -math.inf, math.nan]), st.floats(max_value=-1e-9))
 # DPM thresholds: fractions 0-1 (docs/api-notes.md); over-allocation thresholds: (0, 100]
