@@ -403,7 +403,7 @@ class TosClient:
                         and tried_urls < len(self.urls) - 1:
                     # Nothing reached this manager: the next URL is safe for any method.
                     tried_urls += 1
-                    self._unanswered.append((self.base_url, exc.message))
+                    self._unanswered.append((self.base_url, exc.message.split(". Check ", 1)[0]))
                     self._current = (self._current + 1) % len(self.urls)
                     continue
                 if not exc.retryable or attempt >= self.retries:
