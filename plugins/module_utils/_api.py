@@ -12,6 +12,7 @@ It never calls ``fail_json``: callers decide what a failure means.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import random
 import time
@@ -247,7 +248,8 @@ def token_problem(token):
 
 def timeout_problem(timeout):
     """Why ``timeout`` is not a usable number of seconds, or None."""
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout != timeout:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+            or (isinstance(timeout, float) and math.isnan(timeout)):
         return "timeout (TOS_TIMEOUT): %r is not a number of seconds" % (timeout,)
     if not 0 < timeout <= TIMEOUT_MAX:
         return "timeout (TOS_TIMEOUT): %s is not a number of seconds from 1 to %s" % (timeout, TIMEOUT_MAX)
