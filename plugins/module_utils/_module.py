@@ -13,21 +13,28 @@
 from __future__ import annotations
 
 import copy
+import ipaddress
 import json
 import os
 import time
+import traceback
+from urllib.parse import urlsplit
 
 from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible.module_utils.common.validation import check_type_dict
 
+from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     TosApiError,
     TosClient,
     connection_problems,
+    normalize_urls,
+    safe_url,
 )
+from ansible_collections.tos.cloud.plugins.module_utils._redact import redact, redact_value, secret_forms
 
 MASK = "********"
 
@@ -49,6 +56,11 @@ def client_from_options(options, warn=None):
     """Build the client from connection options (a module's params or a plugin's options)."""
     if not options.get("validate_certs", True) and warn is not None:
         warn("validate_certs is false: the manager's TLS certificate is not verified.")
+    if options.get("api_token") and warn is not None:
+        exposed = [url for url in normalize_urls(options.get("api_url")) if _plain_http_off_host(url)]
+        if exposed:
+            warn("api_token is sent over plain http:// to %s: anyone on the network path can read it. Use an "
+                 "https:// api_url." % ", ".join(safe_url(url) for url in exposed))
     client = TosClient(
         api_url=options.get("api_url"),
         api_token=options.get("api_token"),
@@ -154,6 +166,22 @@ def _raw_arguments():
     return params if isinstance(params, dict) else None
 
 
+def _plain_http_off_host(url):
+    """Whether ``url`` is plain http:// to another machine (loopback traffic never leaves the host)."""
+    if not url.lower().startswith("http://"):
+        return False
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return True
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
 class TosModule:
     """An API module: argument spec with the connection options, the client, and the result.
 
@@ -183,6 +211,10 @@ class TosModule:
             # let connection_problems() say that it is missing, naming the option and TOS_API_URL
             spec["api_url"] = dict(spec["api_url"], required=False)
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        # no_log masks a secret's literal value; a message can also carry it escaped (requests quotes the
+        # repr() of a header, -vvv prints JSON): mask those forms too, everywhere in the result
+        for value in list(self.module.no_log_values):
+            self.module.no_log_values.update(secret_forms(value))
         self.params = self.module.params
         problems.extend(_blank(argument_spec, self.params))
         if problems:  # a connection option of the wrong shape was already named: no second message about it
@@ -239,10 +271,12 @@ class TosModule:
         return wrapper
 
     def warn(self, message):
-        self.module.warn(message)
+        self.module.warn(redact(message, self._secret_values()))
 
     def fail(self, msg, **kwargs):
         kwargs.setdefault("changed", self.changed_on_failure())
+        if _progress.records():
+            kwargs.setdefault("wait_progress", _progress.records())
         self.module.fail_json(msg=msg, **kwargs)
 
     def changed_on_failure(self, error=None):
@@ -271,23 +305,44 @@ class TosModule:
 
     def exit(self, **result):
         result.setdefault("changed", self.changed)
+        if _progress.records():
+            result.setdefault("wait_progress", _progress.records())
         result = masked(result, self.secrets)
         if self.module._diff:
             result["diff"] = self.diff()
         self.module.exit_json(**result)
 
     def execute(self, run):
-        """Run ``run(self)``; turn an API failure into one clear ``fail_json``."""
+        """Run ``run(self)``; the one place where a failure becomes ``fail_json``.
+
+        A ``TosApiError`` is a message for the user.  Anything else is a bug of the collection: it fails
+        with the exception and its traceback, secrets masked, never as a crash of the module process."""
+        crash = None
         try:
             run(self)
             return
         except TosApiError as exc:
             error = exc
+        except Exception as exc:  # noqa: BLE001 - a programming error: reported, not crashed on
+            error = None
+            crash = "%s: %s" % (type(exc).__name__, exc), traceback.format_exc()
+        secrets = self._secret_values()
         # Outside the except block: ansible-core 2.19+ would attach the active traceback to the result,
         # and an API failure is a message for the user, not a crash.
+        if crash is not None:
+            self.module.fail_json(
+                msg=redact("tos.cloud.%s failed unexpectedly%s (%s). This is a bug of the collection: please report "
+                           "it with this message." % (self.module._name, " while trying to %s" % self.operation
+                                                      if self.operation else "", crash[0]), secrets),
+                exception=redact(crash[1], secrets), changed=self.changed_on_failure())
+        error.redact(secrets)
         what = ("Could not %s: " % self.operation) if self.operation else ""
-        self.module.fail_json(msg=what + error.message, api_error=error.to_dict(),
-                              changed=self.changed_on_failure(error))
+        self.fail(what + error.message, api_error=redact_value(error.to_dict(), secrets),
+                  changed=self.changed_on_failure(error))
+
+    def _secret_values(self):
+        """The values of the no_log options (the token, passwords) as given."""
+        return [value for value in self.module.no_log_values if isinstance(value, str)]
 
     def doing(self, operation):
         """Name what the module is doing now, for error messages ("create cluster 'c1'")."""

@@ -66,12 +66,13 @@ def level_name(number):
 # ---- thresholds --------------------------------------------------------------------------------
 
 def check_fraction(option, value):
-    """A usage threshold written as a fraction in [0, 1] (0.8 = 80 %)."""
+    """A DPM usage threshold: the table says "0~100%", the example sends 0.8 and 0.45, so both a
+    fraction (0.8) and a percentage (80) are accepted and sent as written; only what neither reading
+    allows (below 0, above 100) is refused."""
     if value is None:
         return None
-    if not _finite(value) or not 0 <= value <= 1:
-        hint = " (write 80 % as 0.8)" if _finite(value) and 1 < value <= 100 else ""
-        return "%s: %s is not a fraction between 0 and 1%s" % (option, value, hint)
+    if not _finite(value) or not 0 <= value <= 100:
+        return "%s: %s is not a usage threshold between 0 and 100 %% (or a fraction such as 0.8)" % (option, value)
     return None
 
 

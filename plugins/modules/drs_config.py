@@ -67,12 +67,14 @@ options:
         type: bool
       high_threshold:
         description:
-          - Resource usage, as a fraction from V(0) to V(1) (V(0.8) is 80 %), above which a host wakes another one up.
+          - Resource usage above which a host wakes another one up. The API's table says 0~100 % while its example
+            sends V(0.8); both are accepted and sent as written, so write it in the scale your platform uses
+            (the current value in the result shows it).
           - Must stay greater than the low threshold, whether you set that or it is the current one.
         type: float
       low_threshold:
         description:
-          - Resource usage, as a fraction from V(0) to V(1), below which hosts may be put to sleep.
+          - Resource usage below which hosts may be put to sleep, in the same scale as O(dpm.high_threshold).
           - Must stay lower than the high threshold, whether you set that or it is the current one.
         type: float
 notes:

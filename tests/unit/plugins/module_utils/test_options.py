@@ -77,7 +77,7 @@ def test_token_that_a_header_cannot_carry_is_refused_without_showing_it(token):
 def test_client_refuses_bad_options_before_any_request():
     with pytest.raises(TosApiError) as caught:
         TosClient("http://[::1", timeout=0)
-    assert caught.value.kind == "options"
+    assert caught.value.kind == "config"
     assert "api_url" in caught.value.message and "timeout" in caught.value.message
 
 

@@ -28,6 +28,7 @@ from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import los
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.settings_harness import FakeManager
 
 URL = "http://192.0.2.10:9990"
+SEND = requests.Session.request
 TOKEN = "s3cret-first-contact-token"
 
 
@@ -80,19 +81,15 @@ def test_bad_api_url_fails_before_any_request(capsys, url, says):
     assert "Traceback" not in json.dumps(result)
 
 
-def test_api_url_ending_in_v1_is_accepted(capsys, monkeypatch):
-    seen = []
-
-    def answer(self, method, url, **kwargs):
-        seen.append(url)
-        response = requests.Response()
-        response.status_code = 200
-        response._content = b'{"status_code": 0, "data": {"version": "3.2.5 @go"}}'  # pylint: disable=protected-access
-        return response
-    monkeypatch.setattr(requests.Session, "request", answer)
-    result, _out = run_real(system_info.main, {"api_url": URL + "/v1/"}, capsys)
+def test_api_url_ending_in_v1_is_accepted(capsys, monkeypatch, httpserver):
+    monkeypatch.setattr(requests.Session, "request", SEND)  # a real request, to a local server
+    httpserver.expect_request("/v1/system/version").respond_with_json({"status_code": 0, "data": {"version": "3.2.5 @go"}})
+    httpserver.expect_request("/v1/system/member/list").respond_with_json({"status_code": 0, "data": {"members": []}})
+    base = httpserver.url_for("/").rstrip("/")
+    result, _out = run_real(system_info.main, {"api_url": base + "/v1/"}, capsys)
     assert not result.get("failed"), result
-    assert seen and all(url.startswith(URL + "/v1/system/") and "/v1/v1/" not in url for url in seen)
+    paths = [request.path for request, _response in httpserver.log]
+    assert paths and all(path.startswith("/v1/system/") and "/v1/v1/" not in path for path in paths)
 
 
 @pytest.mark.parametrize("timeout", [0, -3, 10 ** 12])
@@ -113,19 +110,15 @@ def test_token_with_a_space_inside_is_refused_without_showing_it(capsys):
     assert TOKEN not in out
 
 
-def test_token_newline_is_stripped_before_it_is_sent(capsys, monkeypatch):
-    sent = []
-
-    def answer(self, method, url, **kwargs):
-        sent.append(self.headers["Authorization"])
-        response = requests.Response()
-        response.status_code = 200
-        response._content = b'{"status_code": 0, "data": {"version": "3.2.5"}}'  # pylint: disable=protected-access
-        return response
-    monkeypatch.setattr(requests.Session, "request", answer)
-    result, out = run_real(system_info.main, {"api_url": URL, "api_token": TOKEN + "\n"}, capsys)
+def test_token_newline_is_stripped_before_it_is_sent(capsys, monkeypatch, httpserver):
+    monkeypatch.setattr(requests.Session, "request", SEND)  # a real request, to a local server
+    httpserver.expect_request("/v1/system/version").respond_with_json({"status_code": 0, "data": {"version": "3.2.5"}})
+    httpserver.expect_request("/v1/system/member/list").respond_with_json({"status_code": 0, "data": {"members": []}})
+    base = httpserver.url_for("/").rstrip("/")
+    result, out = run_real(system_info.main, {"api_url": base, "api_token": TOKEN + "\n"}, capsys)
     assert not result.get("failed"), result
-    assert sent and set(sent) == {"Bearer " + TOKEN} and TOKEN not in out
+    sent = {request.headers.get("Authorization") for request, _response in httpserver.log}
+    assert sent == {"Bearer " + TOKEN} and TOKEN not in out
 
 
 def test_a_list_for_a_string_option_is_refused_not_sent_as_text(capsys):
@@ -161,7 +154,7 @@ def test_system_setting_empty_cluster_does_not_mean_the_first_cluster(capsys):
     (snapshot_policy, {"interval": "0h"}, "interval: '0h' is not a length of time"),
     (drs_config, {"drs": {"max_step": 2 ** 31}}, "drs.max_step: 2147483648 is greater than the largest allowed value"),
     (drs_config, {"drs": {"max_concurrent_migration": 10 ** 20}}, "drs.max_concurrent_migration: 1000000000"),
-    (drs_config, {"dpm": {"high_threshold": float("nan")}}, "dpm.high_threshold: nan is not a fraction"),
+    (drs_config, {"dpm": {"high_threshold": float("nan")}}, "dpm.high_threshold: nan is not a usage threshold"),
     (system_setting, {"access_control": {"ip_ranges": ["2001:db8::1-2001:db8::9"]}}, "IPv4 addresses only"),
     (system_setting, {"access_control": {"ip_ranges": ["2001:db8::/64"]}}, "IPv4 addresses only"),
     (mail_setting, {"smtp_server": "s" * 3000}, "smtp_server: 3000 characters is longer than a host name"),
