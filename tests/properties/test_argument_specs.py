@@ -89,8 +89,9 @@ INTS_OUTSIDE = {
     "password_policy.expired_warn_age": st.integers(max_value=-1),
 }
 BAD_FLOATS = st.one_of(st.sampled_from([math.inf, -math.inf, math.nan]), st.floats(max_value=-1e-9))
-# DPM thresholds: fractions 0-1 (docs/api-notes.md); over-allocation thresholds: (0, 100]
-FRACTION_OUTSIDE = st.one_of(BAD_FLOATS, st.floats(min_value=1.000001, allow_infinity=False))
+# DPM thresholds: 0-100 (a fraction or a percentage, docs/api-notes.md register entry 15);
+# over-allocation thresholds: (0, 100]
+FRACTION_OUTSIDE = st.one_of(BAD_FLOATS, st.floats(min_value=100.001, allow_infinity=False))
 THRESHOLD_OUTSIDE = st.one_of(BAD_FLOATS, st.just(0.0), st.floats(min_value=100.001, allow_infinity=False))
 FLOATS_OUTSIDE = {
     "dpm.high_threshold": FRACTION_OUTSIDE,
