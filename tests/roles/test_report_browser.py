@@ -140,7 +140,7 @@ def test_inventory_of_the_demo_cloud_is_its_physical_hosts_with_their_vms(sim: S
     physical = {h["uuid"]: h for h in state["hosts"].values() if h.get("cluster_uuid")}
     inventory = sim.inventory()
     hostvars = inventory["_meta"]["hostvars"]
-    assert len(physical) == 11
+    assert len(physical) == 11 and state["cvms"] and state["storage_vms"]
     assert sorted(v["tos_uuid"] for v in hostvars.values()) == sorted(physical)
     cvms = {v["tos_uuid"]: v["tos_cvm"]["uuid"] for v in hostvars.values() if v["tos_cvm"]}
     assert cvms == {c["machine_uuid"]: c["uuid"] for c in state["cvms"].values()}
