@@ -23,6 +23,7 @@ options:
       - "Token sent as C(Authorization: Bearer <token>)."
       - If not set, the value of the E(TOS_API_TOKEN) environment variable is used.
       - Never shown in results, diffs, warnings or error messages.
+      - Sending it over plain V(http://) to an address other than the loopback warns.
     type: str
   validate_certs:
     description:
@@ -38,7 +39,8 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for each HTTP request.
+      - Seconds each HTTP request may take, from sending it to the last byte of its answer (a deadline for the
+        whole answer, not for each read of the network).
       - Reads that time out are retried with exponential backoff; writes are never repeated blindly.
       - If not set, the value of the E(TOS_TIMEOUT) environment variable is used.
     type: int
@@ -84,7 +86,8 @@ options:
       - name: TOS_CA_PATH
   timeout:
     description:
-      - Seconds to wait for each HTTP request.
+      - Seconds each HTTP request may take, from sending it to the last byte of its answer (a deadline for the
+        whole answer, not for each read of the network).
     type: int
     default: 30
     env:
