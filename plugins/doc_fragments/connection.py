@@ -55,6 +55,10 @@ notes:
     C(module_defaults) and C(group/tos.cloud.api).
   - "API modules talk to the manager from where they run: use C(delegate_to: localhost) or run the play
     against C(localhost)."
+  - In diff mode, C(diff.before) and C(diff.after) are JSON text, so that C(--diff) shows Chinese names as they are;
+    a playbook reads them with C(result.diff.after | from_json).
+  - Every option is checked before the first request; a wrong value fails the task with a message naming the option
+    and nothing is sent.
 """
 
     INVENTORY = r"""
