@@ -14,6 +14,7 @@ from .errors import ApiError
 from .faults import FaultSpecError
 from .fixture import FixtureError
 from .params import parse_ip
+from .state import World
 
 
 class ControlError(ValueError):
@@ -79,6 +80,21 @@ def add_routes(app: web.Application, key: web.AppKey[Simulator]) -> None:
         state["now"] = sim.world.now()
         state["speed"] = sim.speed
         return web.json_response(state, dumps=lambda v: json.dumps(v, ensure_ascii=False))
+
+    async def put_state(request: web.Request) -> web.Response:
+        """Replace the whole state with a (possibly edited) GET /_sim/state answer: tests inject drift
+        (a setting changed, a VM gone) without a /v1 request. A state that does not load changes nothing."""
+        body = await _body(request)
+        body.pop("now", None)
+        body.pop("speed", None)
+        try:
+            world = World.from_json(body)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ControlError(f"not a state as GET /_sim/state answers it: {exc!r}") from None
+        sim = sim_of(request)
+        sim.world = world
+        sim.save()
+        return _ok()
 
     async def add_fault(request: web.Request) -> web.Response:
         fault = sim_of(request).faults.add(await _body(request))
@@ -193,6 +209,7 @@ def add_routes(app: web.Application, key: web.AppKey[Simulator]) -> None:
     r.add_get("/_sim/requests", get_requests)
     r.add_delete("/_sim/requests", clear_requests)
     r.add_get("/_sim/state", get_state)
+    r.add_put("/_sim/state", put_state)
     r.add_post("/_sim/faults", add_fault)
     r.add_get("/_sim/faults", list_faults)
     r.add_delete("/_sim/faults", clear_faults)
