@@ -167,6 +167,16 @@ def add_routes(app: web.Application, key: web.AppKey[Simulator]) -> None:
         sim.save()
         return _ok(manager=manager)
 
+    async def set_upgrade_package(request: web.Request) -> web.Response:
+        """{"package": {package_name, md5, version, update_time, size} or null}: the uploaded package."""
+        sim = sim_of(request)
+        package = (await _body(request)).get("package")
+        if package is not None and not (isinstance(package, dict) and package.get("version")):
+            raise ControlError("'package' must be null or an object with at least 'version'")
+        sim.world.upgrade_package = dict(package) if package else None
+        sim.save()
+        return _ok(package=sim.world.upgrade_package)
+
     async def advance_time(request: web.Request) -> web.Response:
         sim = sim_of(request)
         body = await _body(request)
@@ -209,5 +219,6 @@ def add_routes(app: web.Application, key: web.AppKey[Simulator]) -> None:
     r.add_delete("/_sim/upgrade_failure", clear_upgrade_failures)
     r.add_post("/_sim/manager", set_manager)
     r.add_post("/_sim/time", advance_time)
+    r.add_post("/_sim/upgrade_package", set_upgrade_package)
     r.add_get("/_sim/health", health)
     r.add_post("/_sim/durations", set_durations)

@@ -13,7 +13,8 @@ options:
     description:
       - Base URL of the manager's API, for example V(https://192.0.2.10:9990).
       - With several URLs (a list, or one string with commas) the client fails over to the next one
-        when a manager cannot be reached.
+        when a manager cannot be reached, and warns which URL answered and why the one before it did not.
+      - A trailing V(/v1) (as in the API documents' example URLs) is accepted and dropped.
       - If not set, the value of the E(TOS_API_URL) environment variable is used.
     type: list
     elements: str
@@ -22,6 +23,8 @@ options:
     description:
       - "Token sent as C(Authorization: Bearer <token>)."
       - If not set, the value of the E(TOS_API_TOKEN) environment variable is used.
+      - Whitespace around the token (such as the newline that C(echo token | ansible-vault encrypt_string) keeps) is
+        removed; a token with spaces, control or non-ASCII characters inside is refused.
       - Never shown in results, diffs, warnings or error messages.
     type: str
   validate_certs:
@@ -38,7 +41,7 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for each HTTP request.
+      - Seconds to wait for each HTTP request, from 1 to 3600.
       - Reads that time out are retried with exponential backoff; writes are never repeated blindly.
       - If not set, the value of the E(TOS_TIMEOUT) environment variable is used.
     type: int
@@ -57,7 +60,9 @@ options:
   api_url:
     description:
       - Base URL of the manager's API, for example V(https://192.0.2.10:9990).
-      - With several URLs the client fails over to the next one when a manager cannot be reached.
+      - With several URLs the client fails over to the next one when a manager cannot be reached, and warns which
+        URL answered and why the one before it did not.
+      - A trailing V(/v1) is accepted and dropped.
     type: list
     elements: str
     required: true
@@ -84,7 +89,7 @@ options:
       - name: TOS_CA_PATH
   timeout:
     description:
-      - Seconds to wait for each HTTP request.
+      - Seconds to wait for each HTTP request, from 1 to 3600.
     type: int
     default: 30
     env:

@@ -96,7 +96,7 @@ options:
       - Needs no request and does not invalidate the cache.
     type: bool
     default: false
-    version_added: 0.2.0
+    version_added: 1.0.0
   want_services:
     description:
       - Set C(tos_services), the topology node's services as the API names them (C(manager), C(usm), C(hyper), ...),
@@ -106,7 +106,7 @@ options:
       - Needs no request and does not invalidate the cache.
     type: bool
     default: false
-    version_added: 0.2.0
+    version_added: 1.0.0
   fetch_workers:
     description:
       - How many clusters are read at the same time (each worker has its own HTTP session).

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: cluster
 short_description: A tos cluster by name - its UUID, hosts, center nodes and leader
-version_added: 0.1.0
+version_added: 1.0.0
 author:
   - tos.cloud maintainers (@tos-cloud)
 description:

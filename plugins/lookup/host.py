@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: host
 short_description: A tos host by name or address - its cluster, roles and installed versions
-version_added: 0.1.0
+version_added: 1.0.0
 author:
   - tos.cloud maintainers (@tos-cloud)
 description:

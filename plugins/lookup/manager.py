@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: manager
 short_description: The tos manager's version and members
-version_added: 0.1.0
+version_added: 1.0.0
 author:
   - tos.cloud maintainers (@tos-cloud)
 description:

@@ -9,16 +9,32 @@ reads an answer from ``progress`` alone, and from ``status``/``state``/``message
 sends them (a bonus, not relied on).  A failed task shows as an error envelope (the query refused), as
 a progress that falls back (``previous``), as ``status: failed`` where a server says so, or not at all
 (the progress stops: only the stall timeout of a wait notices it).
+
+The rule for every long-running operation (CVM and storage-VM deploys, upgrades, inspections),
+used by every module and role that starts one:
+
+- an operation found running is JOINED (waited for, read-only), never started again;
+- an operation this run did not start is recognised as such: the result says ``started_by:
+  another_run`` (``this_run`` for one this run sent, null when nothing ran);
+- a wait that ends without the operation finishing (timeout, stall, failure) fails the module and
+  sends nothing more: no retry, no second start;
+- check mode reads the same state and predicts the same: a running operation is reported as
+  running/joined, not as one to start.
 """
 
 from __future__ import annotations
 
 import time
 
+from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 
 TASK_PROGRESS = "/v1/cluster/host/task/progress"
 FAILED_STATES = ("failed", "error", "fail")
+# Who started the operation a result reports (its ``started_by``).
+THIS_RUN = "this_run"
+ANOTHER_RUN = "another_run"
+RUNNING_STATES = ("running", "upgrading", "in_progress", "deploying")
 # How many times one wait may poll early, at the end the progress rate predicts (see wait_host_task).
 MAX_PREDICTIONS = 3
 
@@ -100,6 +116,20 @@ def task_progress(client, cluster_uuid, host_uuid, previous=None):
     return state["progress"], state["reason"] if state["failed"] else None
 
 
+def task_is(task, *kinds):
+    """Whether a running task may be one of ``kinds``: its ``kind`` is one of them, or unknown."""
+    return task["running"] and (task["kind"] is None or task["kind"] in kinds)
+
+
+def join_host_task(client, cluster_uuid, host_uuid, host_label, timeout, **kwargs):
+    """Join a task found running on a host (see the rule above): wait for it to end, sending nothing.
+
+    Returns the final progress; raises ``HostTaskFailed`` (``timed_out`` when the wait ran out)
+    when it does not finish: the caller must then fail without sending the operation again.
+    """
+    return wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, **kwargs)
+
+
 def wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, interval=2.0, stall_timeout=None,
                    clock=time.monotonic, sleep=time.sleep, on_progress=None, started=None):
     """Poll the host's task until progress reaches 1.
@@ -130,6 +160,8 @@ def wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, interva
             raise HostTaskFailed(host_label, exc.message, progress=max(last_progress, 0.0))
         if on_progress is not None:
             on_progress(progress)
+        what = "the task on host %s" % host_label
+        _progress.report(host_label, what, progress, "failed" if failure else "finished" if progress >= 1.0 else "running")
         if failure:
             raise HostTaskFailed(host_label, failure, progress=progress)
         if progress >= 1.0:
@@ -138,9 +170,11 @@ def wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, interva
         if progress != last_progress:
             last_progress, last_change = progress, now
         if now - start >= timeout:
+            _progress.report(host_label, what, progress, "timed out")
             raise HostTaskFailed(host_label, "task not finished after %ss (progress %.0f%%)" % (
                 timeout, progress * 100), progress=progress, timed_out=True)
         if stall_timeout and now - last_change >= stall_timeout:
+            _progress.report(host_label, what, progress, "stalled")
             raise HostTaskFailed(host_label, "task made no progress for %ss (stuck at %.0f%%; the platform "
                                  "reports no failure field, so a task that stopped may have failed)" % (
                                      stall_timeout, progress * 100), progress=progress, timed_out=True)

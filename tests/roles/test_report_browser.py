@@ -31,7 +31,12 @@ def chromium(*args: str) -> tuple[str, list[str]]:
     """Run headless Chromium with a fresh profile; return stdout and its console lines."""
     profile = tempfile.mkdtemp(prefix="tos-chromium-")
     try:
-        proc = subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        # its own config and cache folders too: Chromium writes "Crash Reports" and dconf's cache under
+        # XDG_CONFIG_HOME/XDG_CACHE_HOME (~/.config, ~/.cache) whatever --user-data-dir says, and the
+        # browser tests run in parallel (tools/state-guard)
+        env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(profile, "config"),
+                   XDG_CACHE_HOME=os.path.join(profile, "cache"))
+        proc = subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args], env=env,
                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=180, check=False)
     finally:
         shutil.rmtree(profile, ignore_errors=True)

@@ -81,6 +81,7 @@ def test_prepare_makes_an_empty_home_with_the_shared_state(tmp_path):
     files = guard.listing(home)
     assert ".ansible/test/id_rsa" in files and ".ansible/test/id_rsa.pub" in files
     assert ".ansible/test/cache/get_pip_25_2.py" in files
+    assert ".ansible/galaxy_cache/api.json" in files
     assert not (home / "leftover").exists()
     assert oct(os.stat(home / ".ansible/test/id_rsa").st_mode & 0o777) == "0o600"
 

@@ -387,7 +387,7 @@ def test_normalize_urls_accepts_comma_lists():
 
 
 def test_bad_url_scheme_is_refused():
-    with pytest.raises(TosApiError, match="not an http"):
+    with pytest.raises(TosApiError, match="must start with http:"):
         TosClient("ftp://192.0.2.1")
 
 
