@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from . import control, envelope
+from . import control, documented, envelope, readings
 from .core import Simulator
 from .errors import ApiError, Code
 from .faults import MANGLE_KINDS, Fault, mangle
@@ -135,6 +135,8 @@ class Exchange:
             )
         if route.mutating:
             sim.save()  # before the answer leaves: a kill -9 right after loses nothing
+        if not readings.current().has("fields"):
+            result = documented.prune(route.path, result)
         return self.envelope(None, result)
 
     def log_line(self, status: int) -> None:

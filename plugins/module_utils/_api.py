@@ -12,6 +12,7 @@ It never calls ``fail_json``: callers decide what a failure means.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import json
 import math
 import os
@@ -45,7 +46,7 @@ except ImportError:  # pragma: no cover
     InsecureRequestWarning = None
 
 
-USER_AGENT = "tos.cloud-ansible/0.1.0"
+USER_AGENT = "tos.cloud-ansible/1.0.0"
 
 # HTTP statuses worth another attempt for a request that is safe to repeat (GET).
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
@@ -116,13 +117,15 @@ def parse_envelope(payload):
 
     New style: ``{"scode", "desc", "message", "message_cn"/"messageCn", "stack", "data"}``.
     Legacy:    ``{"status_code", "message_en", "message_cn", "data"}``.
-    Returns None when ``payload`` is neither.
+    Returns None when ``payload`` is neither.  Only a code equal to 0 is a success: a null, missing
+    or non-numeric code reads as -1 (every documented answer carries 0).  ``desc`` is kept next to
+    ``message`` when both say something.
     """
     if not isinstance(payload, dict):
         return None
     if "scode" in payload:
         code = payload.get("scode")
-        en = payload.get("message") or payload.get("desc") or ""
+        en = _join_texts(payload.get("message"), payload.get("desc"))
         cn = payload.get("message_cn") or payload.get("messageCn") or ""
     elif "status_code" in payload:
         code = payload.get("status_code")
@@ -130,25 +133,47 @@ def parse_envelope(payload):
         cn = payload.get("message_cn") or ""
     else:
         return None
+    return as_code(code), en, cn, payload.get("data")
+
+
+def as_code(value):
+    """A status code as an int: ``0``/``"0"`` -> 0; null, a bool or anything not a whole number -> -1."""
+    if isinstance(value, bool) or value is None:
+        return -1
     try:
-        code = int(code or 0)
+        number = float(value)
     except (TypeError, ValueError):
-        code = -1
-    return code, en, cn, payload.get("data")
+        return -1
+    if number != int(number):
+        return -1
+    return int(number)
+
+
+def _join_texts(*texts):
+    """The non-empty texts, each once, joined by " - " (``message`` and ``desc`` of an envelope)."""
+    parts = []
+    for text in texts:
+        text = str(text).strip() if text is not None else ""
+        if text and text not in parts:
+            parts.append(text)
+    return " - ".join(parts)
 
 
 def inner_status(data):
     """Some answers carry a second status inside ``data`` (``data.status`` or
-    ``data.meta_data.status``); return ``(code, en, cn)`` when it reports a failure."""
+    ``data.meta_data.status``); return ``(code, en, cn)`` when it reports a failure (its code as an
+    int; a status object without a code is not a failure)."""
     if not isinstance(data, dict):
         return None
     candidates = [data.get("status")]
     if isinstance(data.get("meta_data"), dict):
         candidates.append(data["meta_data"].get("status"))
     for status in candidates:
-        if isinstance(status, dict) and status.get("code") not in (None, 0, "0", ""):
-            return (status.get("code"), status.get("message") or status.get("desc") or "",
-                    status.get("messageCn") or status.get("message_cn") or "")
+        if isinstance(status, dict) and status.get("code") not in (None, ""):
+            code = as_code(status.get("code"))
+            if code != 0:
+                return (code, _join_texts(status.get("message"), status.get("desc")),
+                        status.get("messageCn") or status.get("message_cn") or "")
     return None
 
 
@@ -179,7 +204,11 @@ def backoff_delay(attempt, base=0.5, cap=MAX_SLEEP, rand=random.random):
 
 
 def normalize_urls(api_url):
-    """Accept a string, a comma-separated string or a list; return a list of base URLs."""
+    """Accept a string, a comma-separated string or a list; return a list of base URLs.
+
+    A trailing ``/v1`` (what the documents' example URLs show before the endpoint) is dropped: the
+    client adds it to every path itself.
+    """
     if api_url is None:
         return []
     if isinstance(api_url, str):
@@ -187,10 +216,110 @@ def normalize_urls(api_url):
     urls = []
     for item in api_url:
         for part in str(item).split(","):
-            part = part.strip().rstrip("/")
+            part = part.strip()
+            base = part.rstrip("/")
+            if base.lower().endswith("/v1"):
+                base = base[:-3].rstrip("/")
             if part:
-                urls.append(part)
+                # "http://" stays as written, so that its message says what is missing
+                urls.append(base if "://" in base else part)
     return urls
+
+
+# Sane bounds of ``timeout`` (seconds): more than 0 (0 or less cannot be waited for), at most an hour,
+# more than any single answer of the manager needs (a huge number overflows the socket layer).
+TIMEOUT_MAX = 3600
+URL_SOURCE = "api_url (TOS_API_URL)"
+
+
+def url_problem(url):
+    """Why ``url`` cannot be a manager's base URL, or None.  The message names api_url/TOS_API_URL
+    and never echoes a user name or password written into the URL."""
+    where = "%s entry %r" % (URL_SOURCE, url)
+    if not url:
+        return "%s: an entry is empty" % URL_SOURCE
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return "%s contains spaces or control characters" % where
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        return "%s must start with http:// or https:// (e.g. https://192.0.2.10:9990)" % where
+    if "@" in rest.split("/", 1)[0]:
+        return "%s: a user name or password in the URL is not supported; set api_token (TOS_API_TOKEN) " \
+               "instead" % URL_SOURCE
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        text = str(exc)
+        if "Port" in text or "port" in text:
+            return "%s has a port that is not a number from 1 to 65535" % where
+        return "%s is not a valid URL (%s; an IPv6 address is written in brackets: https://[2001:db8::1]:9990)" % (
+            where, text)
+    if not parts.hostname:
+        return "%s has no host name or address (e.g. https://192.0.2.10:9990)" % where
+    if port == 0:
+        return "%s has a port that is not a number from 1 to 65535" % where
+    if not _is_ip(parts.hostname) and (len(parts.hostname) > 253 or not all(
+            0 < len(label) <= 63 for label in parts.hostname.rstrip(".").split("."))):
+        # RFC 1035 2.3.4: labels of 1-63 characters, names of at most 253 (what DNS can resolve)
+        return "%s has a host name with an empty or too long part" % where
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        return "%s must not have a query string or fragment" % where
+    try:
+        requests.models.PreparedRequest().prepare_url(url + "/v1/system/version", None)
+    except (requests.exceptions.RequestException, ValueError, UnicodeError) as exc:
+        return "%s is not a valid URL: %s" % (where, str(exc).split("\n", maxsplit=1)[0][:200])
+    return None
+
+
+def _is_ip(host):
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def token_problem(token):
+    """Why ``token`` (already stripped) cannot be sent in an HTTP header, or None; never shows the token.
+
+    RFC 6750 section 2.1: a bearer token is visible ASCII (``b64token``); anything else cannot be
+    written into the Authorization header."""
+    if token is not None and not isinstance(token, str):
+        return "api_token (TOS_API_TOKEN) must be a string"
+    if token and any(not 33 <= ord(ch) <= 126 for ch in token):
+        return "api_token (TOS_API_TOKEN) contains spaces, control or non-ASCII characters inside it, which an " \
+               "HTTP header cannot carry (the token is not shown here); check that it was copied whole"
+    return None
+
+
+def timeout_problem(timeout):
+    """Why ``timeout`` is not a usable number of seconds, or None."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+            or (isinstance(timeout, float) and math.isnan(timeout)):
+        return "timeout (TOS_TIMEOUT): %r is not a number of seconds" % (timeout,)
+    if not 0 < timeout <= TIMEOUT_MAX:
+        return "timeout (TOS_TIMEOUT): %s is not a number of seconds from 1 to %s" % (timeout, TIMEOUT_MAX)
+    return None
+
+
+def connection_problems(api_url, api_token=None, timeout=30):
+    """Check the connection options before any request.
+
+    Returns ``(urls, token, problems)``: the base URLs (``/v1`` suffix dropped), the token without
+    surrounding whitespace (an ``echo token | ansible-vault encrypt_string`` keeps a newline) and
+    the list of messages, each naming the option and its environment variable.
+    """
+    urls = normalize_urls(api_url)
+    problems = []
+    if not urls:
+        problems.append("%s is not set: give the manager's URL with the api_url option or the TOS_API_URL "
+                        "environment variable (e.g. https://192.0.2.10:9990)" % URL_SOURCE)
+    problems.extend(filter(None, (url_problem(url) for url in urls)))
+    token = api_token.strip() if isinstance(api_token, str) else api_token
+    problems.append(token_problem(token))
+    problems.append(timeout_problem(30 if timeout is None else timeout))
+    return urls, token or None, [p for p in problems if p]
 
 
 def _not_sent(exc):
@@ -213,20 +342,22 @@ class TosClient:
         if not HAS_REQUESTS:
             raise TosApiError("The Python library 'requests' is required by tos.cloud but is not installed.",
                               kind="protocol")
-        self.urls = normalize_urls(api_url)
-        if not self.urls:
-            raise TosApiError("No manager URL given: set api_url or the TOS_API_URL environment variable.",
-                              kind="connection")
-        for url in self.urls:
-            if not url.startswith(("http://", "https://")):
-                raise TosApiError("api_url entry %r is not an http:// or https:// URL." % safe_url(url), kind="connection")
-        # What must never show in a message: the token, and a password given in a URL (user:password@host).
-        self.secrets = tuple(s for s in [api_token] + [_url_password(u) for u in self.urls] if s)
+        raw_token = api_token
+        self.urls, api_token, problems = connection_problems(api_url, api_token, timeout)
+        if problems:
+            raise TosApiError("Invalid connection options: %s." % "; ".join(problems), kind="config")
+        # What must never show in a message: the token (as given and stripped), and a password given in
+        # a URL (user:password@host).
+        self.secrets = tuple(s for s in [raw_token, api_token] + [_url_password(u) for u in self.urls] if s)
         self.timeout = _check_timeout(timeout)
         self.retries = max(0, int(retries))
         self.backoff = backoff
         self._sleep = sleep
         self._current = 0
+        # fail-over: the URLs that did not answer since the last answer, and the warnings given
+        self.warn = None
+        self._unanswered = []
+        self._told = set()
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers["Accept"] = "application/json"
@@ -291,23 +422,47 @@ class TosClient:
                 return outcome
         raise last
 
-    def paginate(self, path, params=None, page_size=100, items_key="list", total_key="total_count"):
-        """Yield every item of a paged list endpoint (``page_num`` from 1, ``page_size``)."""
+    def paginate(self, path, params=None, page_size=100, items_key="list", total_key="total_count", key=None,
+                 max_pages=1000, on_page=None):
+        """Yield every item of a paged list endpoint once, whatever the server's first page number.
+
+        The tables give ``page_num`` the default 0 and the examples ask for page 0 as the first page,
+        while other servers count from 1 (and read 0 as 1): pages are asked from 0 on, items are
+        deduplicated by ``key(item)`` (default: the whole item), so a server counting from 1 costs at most
+        one extra request and no duplicate.  Stops at ``total_count`` items, at an empty page (page 0
+        only when the total is 0 or page 1 is empty too), at a page
+        that brings nothing new (after page 1), at a short page when no total is given, and after
+        ``max_pages`` pages whatever happens.  ``on_page(data)`` sees each page's whole answer.
+        ``page_size`` is always sent: its default 0 means "all"
+        on some readings and "a default page" on others (docs/api-notes.md).
+        """
         params = dict(params or {})
-        page = 1
-        seen = 0
-        while True:
+        seen = set()
+        for page in range(max(1, max_pages)):
             query = dict(params, page_num=page, page_size=page_size)
             data = self.get(path, query) or {}
-            items = data.get(items_key) or []
-            yield from items
-            seen += len(items)
-            total = data.get(total_key)
-            if not items or len(items) < page_size:
+            items = data.get(items_key) or [] if isinstance(data, dict) else []
+            if on_page is not None:
+                on_page(data)
+            new = 0
+            for item in items:
+                ident = _identity(item, key)
+                if ident in seen:
+                    continue
+                seen.add(ident)
+                new += 1
+                yield item
+            total = data.get(total_key) if isinstance(data, dict) else None
+            if isinstance(total, bool) or not isinstance(total, int):
+                total = None
+            if not items and (page >= 1 or total == 0):
+                return  # (an empty page 0 with a total, or none, may be a server counting from 1)
+            if total is not None and len(seen) >= total:
                 return
-            if isinstance(total, int) and seen >= total:
+            if new == 0 and page >= 2:  # page 1 repeats page 0 on a server counting from 1
                 return
-            page += 1
+            if total is None and items and len(items) < page_size:
+                return
 
     # -- the request loop -----------------------------------------------------------------
 
@@ -324,12 +479,15 @@ class TosClient:
         while True:
             url = self.base_url + path
             try:
-                return self._once(method, path, url, params, body)
+                data = self._once(method, path, url, params, body)
+                self._tell_failover()
+                return data
             except TosApiError as exc:
                 if exc.kind == "connection" and not exc.may_have_landed and len(self.urls) > 1 \
                         and tried_urls < len(self.urls) - 1:
                     # Nothing reached this manager: the next URL is safe for any method.
                     tried_urls += 1
+                    self._unanswered.append((self.base_url, exc.message.split(". Check ", 1)[0]))
                     self._current = (self._current + 1) % len(self.urls)
                     continue
                 if not exc.retryable or attempt >= self.retries:
@@ -342,6 +500,17 @@ class TosClient:
                 attempt += 1
                 tried_urls = 0
                 self._sleep(delay)
+
+    def _tell_failover(self):
+        """Warn (once per client, i.e. per task or inventory run) which manager URL answered after the ones
+        before it in api_url did not, and why."""
+        unanswered, self._unanswered = self._unanswered, []
+        for url, why in unanswered:
+            if (url, self.base_url) in self._told or self.warn is None:
+                continue
+            self._told.add((url, self.base_url))
+            self.warn("api_url: failed over from %s to %s, which answered; %s did not: %s" % (
+                url, self.base_url, url, why))
 
     def _once(self, method, path, url, params, body):
         """One request and its whole answer within ``timeout`` seconds: the error boundary.
@@ -522,6 +691,33 @@ class TosClient:
                 method=method, path=path, url=url, kind="api", http_status=status, code=inner[0],
                 message_en=inner[1], message_cn=inner[2])
         return data
+
+
+def by_field(*names):
+    """A ``paginate`` key: the first of ``names`` (dotted for nested objects) that the item has, else
+    None (the whole item then tells items apart)."""
+    def key(item):
+        for name in names:
+            value = item
+            for part in name.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if value not in (None, ""):
+                return (name, str(value))
+        return None
+    return key
+
+
+def _identity(item, key):
+    """What tells two list items apart when paging: ``key(item)``, else (or when it gives None) the item
+    itself."""
+    if key is not None:
+        ident = key(item)
+        if ident is not None:
+            return ident
+    try:
+        return json.dumps(item, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return repr(item)
 
 
 class _DeadlinePassed(Exception):

@@ -51,7 +51,10 @@ except ImportError:  # ansible-core before 2.19: no in-process path (requires_an
 
 # Imported once in the controller (the strategy loads this class before forking the task's worker), so
 # that each worker finds requests, AnsibleModule and the client already loaded.
-from ansible_collections.tos.cloud.plugins.module_utils import _module  # noqa: F401  pylint: disable=unused-import
+from ansible_collections.tos.cloud.plugins.module_utils import (  # pylint: disable=unused-import
+    _module,  # noqa: F401
+    _progress,
+)
 from ansible_collections.tos.cloud.plugins.module_utils._api import HAS_REQUESTS
 from ansible_collections.tos.cloud.plugins.module_utils._redact import redact, redact_value
 
@@ -176,6 +179,10 @@ class ActionModule(NormalAction):
         stdout, stderr = io.StringIO(), io.StringIO()
         secrets = _secret_args(module_args)
         rc = 0
+        # the waits' progress lines go to the job output as they happen (a module process cannot print)
+        host = task_vars.get("inventory_hostname") or "localhost"
+        _progress.reset()
+        _progress.EMIT = lambda line: display.display("[%s] %s" % (host, line))
         try:
             module = importlib.import_module("ansible_collections.tos.cloud.plugins.modules.%s" % name)
             with patched, contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
@@ -191,6 +198,8 @@ class ActionModule(NormalAction):
                                  "module_stderr": stderr.getvalue() + traceback.format_exc(),
                                  "msg": "MODULE FAILURE: %s.%s raised an exception; see module_stderr." % (
                                      COLLECTION, name)}, secrets)
+        finally:
+            _progress.EMIT = None
         out = stdout.getvalue()
         err = redact(stderr.getvalue(), secrets)
         res = {"rc": rc, "stdout": out, "stdout_lines": out.splitlines(), "stderr": err, "stderr_lines": err.splitlines()}

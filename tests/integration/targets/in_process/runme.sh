@@ -5,7 +5,7 @@
 # and that the cases it must not handle start a module process.
 set -eu -o pipefail
 
-# make compat (mk/compat.mk) runs this script outside ansible-test with its own config
+# make matrix (mk/matrix.mk) and make compat run this script outside ansible-test with its own config
 config=${TOS_INTEGRATION_CONFIG:-../../integration_config.yml}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

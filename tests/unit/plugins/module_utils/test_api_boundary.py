@@ -227,13 +227,21 @@ def test_a_timeout_that_cannot_be_a_deadline_is_a_config_error(timeout):
     assert info.value.kind == "config" and "timeout" in info.value.message
 
 
-@pytest.mark.parametrize("token", [TOKEN + "\n", TOKEN + "\r\nX-Evil: 1", TOKEN + "\r"])
+@pytest.mark.parametrize("token", [TOKEN + "\r\nX-Evil: 1", TOKEN + "\x00", "\t" + TOKEN + "\nX: 1\n"])
 def test_a_token_that_cannot_be_a_header_is_refused_without_printing_it(serve, token):
     server = serve(answer(BODY))
     exc = failure(lambda: TosClient(server.url, api_token=token, timeout=3).get("/v1/system/version"))
     assert exc.kind == "config" and "api_token" in exc.message
     assert TOKEN not in exc.message and repr(token)[1:-1] not in exc.message
     assert server.requests == []
+
+
+@pytest.mark.parametrize("token", [TOKEN + "\n", TOKEN + "\r", " " + TOKEN + "\r\n"])
+def test_a_token_with_surrounding_whitespace_is_sent_stripped(serve, token):
+    # the `echo token | ansible-vault encrypt_string` newline: stripped (connection_problems), then sent
+    server = serve(answer(BODY))
+    TosClient(server.url, api_token=token, timeout=3).get("/v1/system/version")
+    assert len(server.requests) == 1
 
 
 def test_a_password_in_the_url_never_shows(serve):

@@ -1,0 +1,72 @@
+# The ansible-core version matrix: meta/runtime.yml says ">=2.19.0,<2.22", and this is what makes it true.
+# ansible-core 2.19 (Python 3.11, .venv) is the default of every other suite (units, sanity, integration-all,
+# molecule...). For each newer line, on a controller Python it supports, `make matrix` runs what can differ
+# between ansible-core versions:
+#   - ansible-test sanity: validate-modules, ansible-doc, import, runtime-metadata (the other sanity tests check
+#     our code's style, which does not depend on ansible-core; they run once, on 2.19, in `make sanity`)
+#   - every unit test (tests/unit, ~20 s)
+#   - the smoke integration run: tests/integration/targets/in_process, the same API tasks in-process and as
+#     module processes, results and requests compared (the in-process action uses ansible-core internals that
+#     changed after 2.19), against a private simulator
+# The versions run side by side (one per core); each has its own venv build/venv-<version>, tree copy and
+# simulator. No sanity ignore file may hold an entry, on any version.
+#   make matrix                 every version below
+#   make matrix-2.20            one version
+#   make matrix MATRIX=2.21:3.13  another Python for a version
+
+# <ansible-core line>:<controller Python>
+MATRIX ?= 2.20:3.13 2.21:3.12
+MATRIX_VERSIONS := $(foreach m,$(MATRIX),$(firstword $(subst :, ,$(m))))
+MATRIX_SANITY_TESTS ?= validate-modules ansible-doc import runtime-metadata
+
+matrix_python = $(lastword $(subst :, ,$(filter $(1):%,$(MATRIX))))
+matrix_next = $(word 1,$(subst ., ,$(1))).$(shell echo $$(( $(word 2,$(subst ., ,$(1))) + 1 )))
+
+.PHONY: matrix $(addprefix matrix-,$(MATRIX_VERSIONS)) sanity-no-ignores
+
+# pip's notes about the unused local indexes of this machine's pip.conf are noise here
+MATRIX_PIP_FILTER := grep -v "is ignored: it is neither a file nor a directory" || true
+
+$(BUILD)/venv-%/.stamp: requirements-matrix.txt requirements.txt
+	@py=$(call matrix_python,$*); test -n "$$py" || { echo "ansible-core $* is not in MATRIX ($(MATRIX))"; exit 1; }; \
+	  interp=$$(ls $(PYENV_ROOT)/versions/$$py*/bin/python$$py 2>/dev/null | head -1); \
+	  interp=$${interp:-$$(command -v python$$py)}; \
+	  test -n "$$interp" || { echo "make matrix: no python$$py for ansible-core $*"; exit 1; }; \
+	  rm -rf $(BUILD)/venv-$* && $$interp -m venv $(BUILD)/venv-$* && \
+	  { $(BUILD)/venv-$*/bin/python -m pip install -q --disable-pip-version-check -r requirements-matrix.txt \
+	      "ansible-core>=$*,<$(call matrix_next,$*)" 2>&1 | $(MATRIX_PIP_FILTER); }
+	@$(BUILD)/venv-$*/bin/python -c "import ansible.release as r; assert r.__version__.startswith('$*.'), r.__version__"
+	@touch $@
+
+sanity-no-ignores:
+	@bad=$$(cat tests/sanity/ignore-*.txt 2>/dev/null | grep -v '^\s*\(#\|$$\)' || true); \
+	  if [ -n "$$bad" ]; then echo "sanity ignore entries are not allowed:"; echo "$$bad"; exit 1; fi
+
+$(addprefix matrix-,$(MATRIX_VERSIONS)): matrix-%: collection $(GET_PIP_CACHE)/.stamp $(BUILD)/venv-%/.stamp sanity-no-ignores
+	@start=$$(date +%s); py=$(call matrix_python,$*); venv=$(BUILD)/venv-$*; work=$(BUILD)/matrix-$*; \
+	  copy=$$work/ansible_collections/tos/cloud; \
+	  echo "== matrix: ansible-core $$($$venv/bin/python -c 'import ansible.release as r; print(r.__version__)') on Python $$py"; \
+	  tools/sanity-copy $$copy; \
+	  ( cd $$copy && env -u PYTHONPATH PATH=$$venv/bin:$(PYBIN):$$PATH \
+	      ansible-test sanity --color no --python $$py $(addprefix --test ,$(MATRIX_SANITY_TESTS)) \
+	      $(foreach d,simulator bench tools,$(if $(wildcard $(d)),--exclude $(d)/)) 2>&1 | $(MATRIX_PIP_FILTER) \
+	      | grep -v -e '^Looking in' -e '^Collecting' -e '^Downloading\|^  Downloading' -e '^Installing' -e '^Successfully' \
+	        -e '^Processing' -e '━' -e 'Using locale' -e 'Reviewing previous' -e 'Attempting uninstall' \
+	        -e 'Found existing installation' -e 'Uninstalling' -e '^Requirement already' ); \
+	  echo "-- units"; \
+	  $$venv/bin/python -m pytest -q -p no:cacheprovider tests/unit; \
+	  echo "-- smoke: tests/integration/targets/in_process"; \
+	  sim=$$work/sim; rm -f $$sim/state.json; \
+	  tools/simctl start $$sim --speed $(SIM_SPEED) >/dev/null; \
+	  trap '$(ROOT)/tools/simctl stop '$$sim EXIT; \
+	  printf 'tos_api_url: %s\ntos_sim_url: %s\n' "$$(cat $$sim/sim.url)" "$$(cat $$sim/sim.url)" > $$sim/integration_config.yml; \
+	  printf 'localhost ansible_connection=local ansible_python_interpreter=%s\n' "$$venv/bin/python" > $$sim/inventory; \
+	  ( cd tests/integration/targets/in_process && PATH=$$venv/bin:$$PATH TOS_INTEGRATION_CONFIG=$$sim/integration_config.yml \
+	      INVENTORY_PATH=$$sim/inventory ./runme.sh ); \
+	  echo "matrix-$*: passed in $$(( $$(date +%s) - start )) s"
+
+# the versions side by side: two cores, and each version's sanity venvs live apart (per Python version)
+matrix: collection $(GET_PIP_CACHE)/.stamp $(foreach v,$(MATRIX_VERSIONS),$(BUILD)/venv-$(v)/.stamp)
+	@$(MAKE) --no-print-directory -j$(words $(MATRIX_VERSIONS)) --output-sync=target $(addprefix matrix-,$(MATRIX_VERSIONS))
+
+TEST_SUITES += matrix
