@@ -96,6 +96,8 @@ class ActionModule(NormalAction):
         result = super(NormalAction, self).run(tmp, task_vars)  # ActionBase.run: check mode/async support checks
         try:
             outcome = self._run_in_process(name, task_vars)
+            display.vvv("%s.%s: running the module in the worker process (connection local; %s=false for a module "
+                        "process)" % (COLLECTION, name, OPT_OUT_VAR), host=self._play_context.remote_addr)
         except _FallBack as exc:
             display.vvv("%s runs as a module process: %s" % (self._task.action, exc))
             return super().run(tmp, task_vars)

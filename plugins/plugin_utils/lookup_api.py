@@ -199,8 +199,9 @@ class CachedReader:
         question = {"connection": self.identity, "scope": self.scope, "path": path, "params": params or {}}
         return self.cache.fetch(question, lambda: self.client.get(path, params), refresh=self.refresh)
 
-    def paginate(self, path, params=None, page_size=100, items_key="list", total_key="total_count"):
-        return TosClient.paginate(self, path, params, page_size=page_size, items_key=items_key, total_key=total_key)
+    def paginate(self, path, params=None, **kwargs):
+        """``TosClient.paginate`` over the cached ``get``: each page is a question of its own."""
+        return TosClient.paginate(self, path, params, **kwargs)
 
 
 def reader(plugin, variables, **kwargs):

@@ -55,7 +55,7 @@ def ask_in_a_worker(root, run, counter, question):
 def test_forks_asking_the_same_question_at_once_send_one_request(tmp_path):
     ctx = multiprocessing.get_context("fork")
     counter = ctx.Value("i", 0)
-    workers = [ctx.Process(target=ask_in_a_worker, args=(str(tmp_path), "run-1", counter, ["q"])) for _ in range(4)]
+    workers = [ctx.Process(target=ask_in_a_worker, args=(str(tmp_path), "run-1", counter, ["q"])) for _worker in range(4)]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -84,8 +84,12 @@ def test_refresh_asks_again_and_keeps_the_new_answer(tmp_path):
 
 def test_a_failed_question_is_not_cached(tmp_path):
     cache = RunCache(str(tmp_path), "run-1")
+
+    def down():
+        raise TosApiError("down", kind="connection")
+
     with pytest.raises(TosApiError):
-        cache.fetch(["q"], lambda: (_ for _ in ()).throw(TosApiError("down", kind="connection")))
+        cache.fetch(["q"], down)
     assert cache.fetch(["q"], lambda: "up") == "up"
 
 
