@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import json
 import os
 import time
 import traceback
@@ -297,8 +298,10 @@ class TosModule:
         return changed
 
     def diff(self):
+        """``before``/``after`` as text: the JSON ansible-core's callbacks would print for a dict, but with
+        Chinese (any non-ASCII) text as it is instead of ``\\u5317``-escapes."""
         after = masked(self.after, self.secrets, reference=self.before)
-        return dict(before=masked(self.before, self.secrets), after=after)
+        return dict(before=diff_text(masked(self.before, self.secrets)), after=diff_text(after))
 
     def exit(self, **result):
         result.setdefault("changed", self.changed)
@@ -381,6 +384,11 @@ def wait_for(probe, timeout, interval=2.0, what="the operation", on_timeout=None
             return None
         sleep(delay)
         delay = min(interval, delay * 2)
+
+
+def diff_text(value):
+    """``value`` laid out as ansible-core lays out a dict in a diff (sorted keys, indent 4), non-ASCII kept."""
+    return json.dumps(value, sort_keys=True, indent=4, separators=(",", ": "), ensure_ascii=False, default=str) + "\n"
 
 
 def merge(current, desired):

@@ -20,6 +20,9 @@ used by every module and role that starts one:
   sends nothing more: no retry, no second start;
 - check mode reads the same state and predicts the same: a running operation is reported as
   running/joined, not as one to start.
+
+Whether a host task runs is read by ``read_host_task`` from ``progress`` alone; ``task_type``, when
+a server sends it, only narrows which operation it is (``task_is``).
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ FAILED_STATES = ("failed", "error", "fail")
 # Who started the operation a result reports (its ``started_by``).
 THIS_RUN = "this_run"
 ANOTHER_RUN = "another_run"
-RUNNING_STATES = ("running", "upgrading", "in_progress", "deploying")
 # How many times one wait may poll early, at the end the progress rate predicts (see wait_host_task).
 MAX_PREDICTIONS = 3
 
@@ -110,24 +112,25 @@ def read_host_task(client, cluster_uuid, host_uuid, previous=None):
     return host_task_state(data, previous)
 
 
-def task_progress(client, cluster_uuid, host_uuid, previous=None):
-    """``(progress, failed_reason)`` of the host's current task; progress in 0..1."""
-    state = read_host_task(client, cluster_uuid, host_uuid, previous)
-    return state["progress"], state["reason"] if state["failed"] else None
-
-
 def task_is(task, *kinds):
-    """Whether a running task may be one of ``kinds``: its ``kind`` is one of them, or unknown."""
+    """Whether a running task (``host_task_state``) may be one of ``kinds``: its ``kind`` is one of them, or
+    unknown (the documents do not say which operation a host task is)."""
     return task["running"] and (task["kind"] is None or task["kind"] in kinds)
 
 
 def join_host_task(client, cluster_uuid, host_uuid, host_label, timeout, **kwargs):
     """Join a task found running on a host (see the rule above): wait for it to end, sending nothing.
 
-    Returns the final progress; raises ``HostTaskFailed`` (``timed_out`` when the wait ran out)
-    when it does not finish: the caller must then fail without sending the operation again.
+    Returns the final progress; raises ``HostTaskFailed`` (``timed_out`` when the wait ran out) when it
+    does not finish: the caller must then fail without sending the operation again.
     """
     return wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, **kwargs)
+
+
+def task_progress(client, cluster_uuid, host_uuid, previous=None):
+    """``(progress, failed_reason)`` of the host's current task; progress in 0..1."""
+    state = read_host_task(client, cluster_uuid, host_uuid, previous)
+    return state["progress"], state["reason"] if state["failed"] else None
 
 
 def wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, interval=2.0, stall_timeout=None,

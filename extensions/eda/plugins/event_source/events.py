@@ -35,8 +35,8 @@ description:
     C(snapshot_stale), C(snapshot_fresh), C(manager_unreachable), C(manager_recovered)."
   - The cursor is a state file written atomically after every poll, so a restart of the source
     neither loses nor repeats an event; a manager restart or a fail-over to another O(api_url) neither.
-  - "Requests per poll: C(mode=full) sends 2 + 4 x clusters + hosts (host task progress, when
-    O(host_tasks)) + 2 x clusters (when O(snapshot_max_age) is set); C(mode=cheap) sends 2
+  - "Requests per poll: C(mode=full) sends 2 + 4 x clusters + the nodes of their topologies (host task
+    progress, when O(host_tasks)) + 2 x clusters (when O(snapshot_max_age) is set); C(mode=cheap) sends 2
     (C(system/member/list) and C(cluster/list)) and reports only manager and cluster membership."
 options:
   api_url:
