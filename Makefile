@@ -17,7 +17,22 @@ TEST_COPY  := $(TEST_ROOT)/ansible_collections/tos/cloud
 PYBIN      := $(BUILD)/pybin
 SIMDIR     ?= $(BUILD)/sim
 SIM_SPEED  ?= 40
+# Simulator readings (simulator/README.md): documented-only answers by default; e.g.
+#   SIM_OPTS="--page-base 0 --page-size-zero default --task-failure reset"   or   SIM_OPTS="--extensions all"
+SIM_OPTS   ?=
+# the demo's reading (pages from 0, page_size 0 = a default page, a failed task answers an error)
+DEMO_SIM_OPTS ?= --page-base 0 --page-size-zero default --task-failure error
 GET_PIP_CACHE := $(HOME)/.ansible/test/cache
+# pyenv's Pythons (python3.X for ansible-test, the compat venvs) stay reachable when a suite runs
+# with another HOME (see STATE_HOME)
+export PYENV_ROOT ?= $(HOME)/.pyenv
+# The suites that run as parallel workers (integration shards, molecule scenarios, pytest-xdist
+# workers) run with HOME=$(STATE_HOME): made empty, then given what the workers share, once per make
+# run (test-state), before any of them starts. GUARD wraps each parallel phase and fails it when it
+# created shared state while its workers ran (tools/state-guard), so every `make test` is a first run
+# and a new race fails it on any machine, not only on a new one.
+STATE_HOME ?= $(BUILD)/home
+GUARD = $(ROOT)/tools/state-guard run $(STATE_HOME) --watch $(COLLECTIONS) --watch $(PYBIN) --
 
 export PATH := $(PYBIN):$(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
@@ -31,7 +46,8 @@ export ANSIBLE_NOCOLOR := 1
 TEST_SUITES :=
 -include mk/*.mk
 
-.PHONY: help venv collection demo test units simtests sanity integration integration-all lint molecule clean \
+.PHONY: help venv collection test-state demo test units simtests sanity integration integration-all integration-extended lint \
+        molecule clean \
         sim-start sim-stop build-collection
 
 help:
@@ -51,9 +67,9 @@ venv: $(VENV)/.stamp
 
 $(PYBIN)/.stamp:
 	@mkdir -p $(PYBIN)
-	@for v in $(HOME)/.pyenv/versions/*/bin/python3.*; do \
+	@for v in $(PYENV_ROOT)/versions/*/bin/python3.*; do \
 	  case "$$v" in *-config|*m|*.py) continue;; esac; \
-	  n=$$(basename $$v); [ -e $(PYBIN)/$$n ] || ln -s $$v $(PYBIN)/$$n; done
+	  n=$$(basename $$v); [ -e $(PYBIN)/$$n ] || ln -sfn $$v $(PYBIN)/$$n; done
 	@touch $@
 
 $(GET_PIP_CACHE)/.stamp: tools/get_pip_stub.py
@@ -61,14 +77,20 @@ $(GET_PIP_CACHE)/.stamp: tools/get_pip_stub.py
 	@for v in 24_2 25_2; do cp tools/get_pip_stub.py $(GET_PIP_CACHE)/get_pip_$$v.py; done
 	@touch $@
 
+# a no-op when the link is there, so parallel sub-makes (integration shards) never touch it; else made
+# under a temporary name and renamed into place (atomic)
 collection: venv $(PYBIN)/.stamp
-	@mkdir -p $(dir $(COLL_LINK))
-	@ln -sfn ../../../.. $(COLL_LINK)
+	@test "$$(readlink $(COLL_LINK) 2>/dev/null)" = ../../../.. || { mkdir -p $(dir $(COLL_LINK)) && \
+	  ln -sfn ../../../.. $(COLL_LINK).$$$$ && mv -T $(COLL_LINK).$$$$ $(COLL_LINK); }
+
+# an empty HOME with the state the parallel suites share (ansible-test's SSH key and get-pip stand-ins)
+test-state: collection
+	@tools/state-guard prepare $(STATE_HOME)
 
 # ---- the simulator -----------------------------------------------------------------------
 
 sim-start: venv
-	@tools/simctl start $(SIMDIR) --speed $(SIM_SPEED) --state-file $(SIMDIR)/state.json >/dev/null
+	@tools/simctl start $(SIMDIR) --speed $(SIM_SPEED) --state-file $(SIMDIR)/state.json $(SIM_OPTS) >/dev/null
 	@echo "simulator at $$(cat $(SIMDIR)/sim.url)"
 
 sim-stop:
@@ -78,7 +100,7 @@ sim-stop:
 
 demo: collection
 	@rm -f $(SIMDIR)/state.json
-	@tools/simctl start $(SIMDIR) --speed $(SIM_SPEED) --state-file $(SIMDIR)/state.json >/dev/null
+	@tools/simctl start $(SIMDIR) --speed $(SIM_SPEED) --state-file $(SIMDIR)/state.json $(DEMO_SIM_OPTS) >/dev/null
 	@trap 'tools/simctl stop $(SIMDIR)' EXIT; \
 	  TOS_API_URL=$$(cat $(SIMDIR)/sim.url) ansible-playbook -i playbooks/inventory/demo.ini playbooks/site.yml \
 	    -e tos_report_dir=$(ROOT)/report
@@ -103,7 +125,7 @@ sanity: collection $(GET_PIP_CACHE)/.stamp $(TEST_COPY)
 
 integration: collection $(TEST_COPY)
 	@rm -f $(SIMDIR)/state.json
-	@tools/simctl start $(SIMDIR) --speed $(SIM_SPEED) >/dev/null
+	@tools/simctl start $(SIMDIR) --speed $(SIM_SPEED) $(SIM_OPTS) >/dev/null
 	@trap 'tools/simctl stop $(SIMDIR)' EXIT; \
 	  printf 'tos_api_url: %s\ntos_sim_url: %s\n' "$$(cat $(SIMDIR)/sim.url)" "$$(cat $(SIMDIR)/sim.url)" \
 	    > $(TEST_COPY)/tests/integration/integration_config.yml; \
@@ -111,8 +133,21 @@ integration: collection $(TEST_COPY)
 
 # every target, in two shards at once (2 cores), each with its own tree copy and simulator
 INTEGRATION_SHARDS ?= 2
-integration-all: collection
-	@tools/integration-shards $(INTEGRATION_SHARDS) $(BUILD)
+# plus, at the same time (the shards mostly wait on the simulator's clock), the smaller extended run; all three
+# ansible-test runs are one guarded parallel phase
+integration-all: collection test-state
+	@mkdir -p $(BUILD); $(GUARD) bash -c '$(MAKE) --no-print-directory integration-extended \
+	    >$(BUILD)/integration-extended.log 2>&1 & ext=$$!; \
+	  status=0; tools/integration-shards $(INTEGRATION_SHARDS) $(BUILD) || status=1; \
+	  if wait $$ext; then echo "integration-extended: passed"; else status=1; cat $(BUILD)/integration-extended.log; fi; \
+	  exit $$status'
+
+# the simulator's additions (--extensions all: host task status and messages, MachineUUID, its codes) on the
+# target that reads them as a bonus (the upgrade's failure messages); documented-only runs cover the rest
+EXTENDED_TARGETS ?= upgrade
+integration-extended: collection
+	@$(MAKE) --no-print-directory integration TEST_ROOT=$(BUILD)/test-extended SIMDIR=$(BUILD)/sim-extended \
+	  INTEGRATION_TARGETS="$(EXTENDED_TARGETS)" SIM_OPTS="--extensions all"
 
 # one target, e.g.: make integration-cluster  (TEST_ROOT/SIMDIR may point elsewhere to run in parallel)
 integration-%:

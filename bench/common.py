@@ -176,7 +176,7 @@ class Sim:
     """A private simulator on 127.0.0.1 (port 0) with its control API."""
 
     def __init__(self, speed: float = 1.0, fixture: Path | None = None) -> None:
-        options: dict[str, Any] = {"speed": speed, "host": "127.0.0.1"}
+        options: dict[str, Any] = {"speed": speed, "host": "127.0.0.1", "extensions": "all"}
         if fixture is not None:
             options["fixture"] = str(fixture)
         self.proc = SimulatorProcess(**options)

@@ -35,7 +35,7 @@ galaxy-check: build-collection
 	@echo "galaxy-check: the artifact installs and works on its own"
 
 # one worker per test file: the AWX jobs mostly wait, the ansible-doc renders mostly compute
-ecosystem: collection
-	cd $(ROOT) && python -m pytest -q -p no:cacheprovider -n 3 --dist loadfile tests/ecosystem
+ecosystem: collection test-state
+	cd $(ROOT) && $(GUARD) python -m pytest -q -p no:cacheprovider -n 3 --dist loadfile tests/ecosystem
 
 TEST_SUITES += ecosystem galaxy-check

@@ -29,7 +29,7 @@ MATRIX_PIP_FILTER := grep -v "is ignored: it is neither a file nor a directory" 
 
 $(BUILD)/venv-%/.stamp: requirements-matrix.txt requirements.txt
 	@py=$(call matrix_python,$*); test -n "$$py" || { echo "ansible-core $* is not in MATRIX ($(MATRIX))"; exit 1; }; \
-	  interp=$$(ls $(HOME)/.pyenv/versions/$$py*/bin/python$$py 2>/dev/null | head -1); \
+	  interp=$$(ls $(PYENV_ROOT)/versions/$$py*/bin/python$$py 2>/dev/null | head -1); \
 	  interp=$${interp:-$$(command -v python$$py)}; \
 	  test -n "$$interp" || { echo "make matrix: no python$$py for ansible-core $*"; exit 1; }; \
 	  rm -rf $(BUILD)/venv-$* && $$interp -m venv $(BUILD)/venv-$* && \

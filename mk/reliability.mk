@@ -12,9 +12,9 @@ RELIABILITY_WORKERS ?= 4
 
 .PHONY: reliability
 
-reliability: collection
+reliability: collection test-state
 	@rm -rf $(RELIABILITY_TMP)
-	cd $(ROOT) && RELIABILITY_WORKDIR=$(RELIABILITY_TMP) python -m pytest -q -p no:cacheprovider \
+	cd $(ROOT) && RELIABILITY_WORKDIR=$(RELIABILITY_TMP) $(GUARD) python -m pytest -q -p no:cacheprovider \
 	  -n $(RELIABILITY_WORKERS) --dist loadscope tests/reliability --write-report
 
 TEST_SUITES += reliability

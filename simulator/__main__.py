@@ -13,6 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from . import readings
 from .core import Options, Simulator
 from .fixture import FixtureError
 
@@ -36,8 +37,21 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument("--speed", type=float, default=1.0,
                         help="time factor of long operations (default 1.0: CVM deploy ~20 s; 10 = 10x faster)")
     parser.add_argument("--ready-file", help="write the base URL into this file once listening")
+    parser.add_argument("--extensions", default="",
+                        help="comma-separated additions not in the documents: fields, codes, loose, messagecn, "
+                             "or all (default: none, documented-only)")
+    parser.add_argument("--page-base", type=int, choices=readings.PAGE_BASES, default=1,
+                        help="number of the first page (default 1)")
+    parser.add_argument("--page-size-zero", choices=readings.PAGE_SIZE_ZERO, default="all",
+                        help="what page_size=0 means: every item (default) or a default-sized page")
+    parser.add_argument("--task-failure", choices=readings.TASK_FAILURES, default="stop",
+                        help="how host/task/progress shows a failed task without the 'fields' extension")
     parser.add_argument("--quiet", action="store_true", help="do not log one line per request")
     args = parser.parse_args(argv)
+    try:
+        extensions = readings.parse_extensions(args.extensions)
+    except ValueError as exc:
+        parser.error(str(exc))
     if args.speed <= 0:
         parser.error("--speed must be > 0")
     if bool(args.tls_cert) != bool(args.tls_key):
@@ -56,6 +70,10 @@ def parse_args(argv: list[str] | None = None) -> Options:
         speed=args.speed,
         ready_file=args.ready_file,
         quiet=args.quiet,
+        extensions=extensions,
+        page_base=args.page_base,
+        page_size_zero=args.page_size_zero,
+        task_failure=args.task_failure,
     )
 
 

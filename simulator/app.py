@@ -12,10 +12,10 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from . import control, envelope
+from . import control, documented, envelope, readings
 from .core import Simulator
 from .errors import ApiError, Code
-from .faults import Fault
+from .faults import MANGLE_KINDS, Fault, mangle
 from .handlers import Route, load_all
 from .masking import mask
 from .params import Params
@@ -135,6 +135,8 @@ class Exchange:
             )
         if route.mutating:
             sim.save()  # before the answer leaves: a kill -9 right after loses nothing
+        if not readings.current().has("fields"):
+            result = documented.prune(route.path, result)
         return self.envelope(None, result)
 
     def log_line(self, status: int) -> None:
@@ -160,7 +162,11 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(fault.seconds)
         fault = None
     if fault is not None and not fault.apply:
-        response = ex.deliver_fault(fault)
+        if fault.kind in MANGLE_KINDS:
+            ex.entry["fault"] = fault.id
+            response = await mangle(fault, request, None)
+        else:
+            response = ex.deliver_fault(fault)
     else:
         route = ROUTES.get(request.path)
         if route is None:
@@ -183,7 +189,10 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
             )
         else:
             response = await ex.call(route)
-        if fault is not None:  # apply=True: the request was processed, its answer is lost
+        if fault is not None and fault.kind in MANGLE_KINDS:  # processed; its answer mangled on the way back
+            ex.entry["fault"] = fault.id
+            response = await mangle(fault, request, response)
+        elif fault is not None:  # apply=True: the request was processed, its answer is lost
             response = ex.deliver_fault(fault)
     ex.entry["status"] = 0 if fault is not None and fault.kind == "drop" else response.status
     ex.log_line(ex.entry["status"])

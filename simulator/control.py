@@ -8,12 +8,13 @@ from typing import Any
 
 from aiohttp import web
 
-from . import ops
+from . import ops, readings
 from .core import Simulator
 from .errors import ApiError
 from .faults import FaultSpecError
 from .fixture import FixtureError
 from .params import parse_ip
+from .state import World
 
 
 class ControlError(ValueError):
@@ -79,6 +80,21 @@ def add_routes(app: web.Application, key: web.AppKey[Simulator]) -> None:
         state["now"] = sim.world.now()
         state["speed"] = sim.speed
         return web.json_response(state, dumps=lambda v: json.dumps(v, ensure_ascii=False))
+
+    async def put_state(request: web.Request) -> web.Response:
+        """Replace the whole state with a (possibly edited) GET /_sim/state answer: tests inject drift
+        (a setting changed, a VM gone) without a /v1 request. A state that does not load changes nothing."""
+        body = await _body(request)
+        body.pop("now", None)
+        body.pop("speed", None)
+        try:
+            world = World.from_json(body)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ControlError(f"not a state as GET /_sim/state answers it: {exc!r}") from None
+        sim = sim_of(request)
+        sim.world = world
+        sim.save()
+        return _ok()
 
     async def add_fault(request: web.Request) -> web.Response:
         fault = sim_of(request).faults.add(await _body(request))
@@ -151,6 +167,16 @@ def add_routes(app: web.Application, key: web.AppKey[Simulator]) -> None:
         sim.save()
         return _ok(manager=manager)
 
+    async def set_upgrade_package(request: web.Request) -> web.Response:
+        """{"package": {package_name, md5, version, update_time, size} or null}: the uploaded package."""
+        sim = sim_of(request)
+        package = (await _body(request)).get("package")
+        if package is not None and not (isinstance(package, dict) and package.get("version")):
+            raise ControlError("'package' must be null or an object with at least 'version'")
+        sim.world.upgrade_package = dict(package) if package else None
+        sim.save()
+        return _ok(package=sim.world.upgrade_package)
+
     async def advance_time(request: web.Request) -> web.Response:
         sim = sim_of(request)
         body = await _body(request)
@@ -175,7 +201,10 @@ def add_routes(app: web.Application, key: web.AppKey[Simulator]) -> None:
 
     async def health(request: web.Request) -> web.Response:
         sim = sim_of(request)
-        return _ok(now=sim.world.now(), speed=sim.speed, hosts=len(sim.world.hosts), clusters=len(sim.world.clusters))
+        reading = readings.current()
+        return _ok(now=sim.world.now(), speed=sim.speed, hosts=len(sim.world.hosts), clusters=len(sim.world.clusters),
+                   readings={"extensions": sorted(reading.extensions), "page_base": reading.page_base,
+                             "page_size_zero": reading.page_size_zero, "task_failure": reading.task_failure})
 
     app.middlewares.append(_errors)
     r = app.router
@@ -183,6 +212,7 @@ def add_routes(app: web.Application, key: web.AppKey[Simulator]) -> None:
     r.add_get("/_sim/requests", get_requests)
     r.add_delete("/_sim/requests", clear_requests)
     r.add_get("/_sim/state", get_state)
+    r.add_put("/_sim/state", put_state)
     r.add_post("/_sim/faults", add_fault)
     r.add_get("/_sim/faults", list_faults)
     r.add_delete("/_sim/faults", clear_faults)
@@ -192,5 +222,6 @@ def add_routes(app: web.Application, key: web.AppKey[Simulator]) -> None:
     r.add_delete("/_sim/upgrade_failure", clear_upgrade_failures)
     r.add_post("/_sim/manager", set_manager)
     r.add_post("/_sim/time", advance_time)
+    r.add_post("/_sim/upgrade_package", set_upgrade_package)
     r.add_get("/_sim/health", health)
     r.add_post("/_sim/durations", set_durations)

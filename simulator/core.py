@@ -5,7 +5,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from . import fixture, inspection, ops
+from . import fixture, inspection, ops, readings
 from .faults import FaultTable
 from .requestlog import RequestLog
 from .state import StateFile, World
@@ -26,11 +26,18 @@ class Options:
     speed: float = 1.0
     ready_file: str | None = None
     quiet: bool = False
+    # documented-only by default; see simulator/readings.py
+    extensions: frozenset[str] = frozenset()
+    page_base: int = 1
+    page_size_zero: str = "all"
+    task_failure: str = "stop"
 
 
 class Simulator:
     def __init__(self, options: Options) -> None:
         self.options = options
+        readings.configure(readings.Readings(
+            frozenset(options.extensions), options.page_base, options.page_size_zero, options.task_failure))
         self.speed = options.speed
         self.store = StateFile(options.state_file)
         self.faults = FaultTable()

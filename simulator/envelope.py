@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import readings
 from .errors import DESCRIPTIONS, ApiError, Code
 
 
 def success(data: Any, legacy: bool) -> dict[str, Any]:
-    return build(0, "success", "成功", data, legacy)
+    answer = build(0, "success", "成功", data, legacy)
+    if not legacy and not readings.current().has("messagecn"):
+        answer["messageCn"] = ""  # every success example of the documents
+    return answer
 
 
 def failure(error: ApiError, legacy: bool) -> dict[str, Any]:

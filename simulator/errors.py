@@ -37,6 +37,7 @@ class Code(IntEnum):
     SERVICE_NOT_INSTALLED = 3007
     TASK_RUNNING = 3008
     HOST_DOWN = 3009
+    TASK_FAILED = 3010
     # 4xxx: metadata snapshots
     NOT_CENTER_NODE = 4001
     SNAPSHOT_NOT_FOUND = 4002
@@ -69,6 +70,7 @@ DESCRIPTIONS: dict[Code, str] = {
     Code.CLUSTER_NAME_EXISTS: "a cluster with that exact name already exists",
     Code.HOST_NOT_FOUND: "no known host (or VM) with that address or uuid",
     Code.HOST_IN_CLUSTER: "the host already belongs to a cluster",
+    Code.TASK_FAILED: "the host's task failed (only with --task-failure error, documented-only mode)",
     Code.CLUSTER_NOT_EMPTY: "the cluster still has CVMs, storage-service VMs or running tasks",
     Code.HOST_NOT_IN_CLUSTER: "the host is not a member of that cluster",
     Code.CVM_EXISTS: "the host already carries a cloud-management VM",

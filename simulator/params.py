@@ -11,12 +11,20 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
+from . import readings
 from .errors import invalid, missing
 
 T = TypeVar("T")
 
+# the 'loose' extension; without it booleans are read like Go's strconv.ParseBool
 TRUE_WORDS = {"true", "1", "yes", "on"}
 FALSE_WORDS = {"false", "0", "no", "off"}
+GO_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
+GO_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+
+
+def _loose() -> bool:
+    return readings.current().has("loose")
 
 
 class Params:
@@ -81,13 +89,14 @@ class Params:
         number: int
         if self.from_query and isinstance(value, str):
             try:
-                number = int(value.strip())
+                number = int(value.strip() if _loose() else value)
             except ValueError:
                 raise invalid(self.name(key), "must be an integer", "必须是整数") from None
         elif isinstance(value, bool) or not isinstance(value, (int, float)):
             raise invalid(self.name(key), "must be an integer", "必须是整数")
         elif isinstance(value, float):
-            if not value.is_integer():
+            # Go's encoding/json refuses 4.0 for an int field
+            if not value.is_integer() or not _loose():
                 raise invalid(self.name(key), "must be an integer", "必须是整数")
             number = int(value)
         else:
@@ -132,6 +141,12 @@ class Params:
         if isinstance(value, bool):
             return value
         if isinstance(value, str) and self.from_query:
+            if not _loose():
+                if value in GO_TRUE:
+                    return True
+                if value in GO_FALSE:
+                    return False
+                raise invalid(self.name(key), "must be a boolean (true or false)", "必须是布尔值（true 或 false）")
             word = value.strip().lower()
             if word in TRUE_WORDS:
                 return True
@@ -234,11 +249,16 @@ def check_gateway(name: str, gateway: str, iface: ipaddress.IPv4Interface, cidr_
 
 
 def paginate(items: list[T], page_num: int, page_size: int) -> list[T]:
-    """page_size 0 = everything; otherwise page_num counts from 1 (0 is read as 1)."""
+    """One page under the simulator's reading (simulator/readings.py): ``page_size`` 0 is everything
+    or a page of the default size; ``page_num`` counts from the page base (1: 0 is read as 1;
+    0: page 0 is the first)."""
+    reading = readings.current()
     if page_size <= 0:
-        return items
-    page = max(page_num, 1)
-    start = (page - 1) * page_size
+        if reading.page_size_zero == "all":
+            return items
+        page_size = readings.DEFAULT_PAGE_SIZE
+    page = max(page_num, reading.page_base) - reading.page_base
+    start = page * page_size
     return items[start : start + page_size]
 
 

@@ -13,7 +13,8 @@ options:
     description:
       - Base URL of the manager's API, for example V(https://192.0.2.10:9990).
       - With several URLs (a list, or one string with commas) the client fails over to the next one
-        when a manager cannot be reached.
+        when a manager cannot be reached, and warns which URL answered and why the one before it did not.
+      - A trailing V(/v1) (as in the API documents' example URLs) is accepted and dropped.
       - If not set, the value of the E(TOS_API_URL) environment variable is used.
     type: list
     elements: str
@@ -22,7 +23,10 @@ options:
     description:
       - "Token sent as C(Authorization: Bearer <token>)."
       - If not set, the value of the E(TOS_API_TOKEN) environment variable is used.
+      - Whitespace around the token (such as the newline that C(echo token | ansible-vault encrypt_string) keeps) is
+        removed; a token with spaces, control or non-ASCII characters inside is refused.
       - Never shown in results, diffs, warnings or error messages.
+      - Sending it over plain V(http://) to an address other than the loopback warns.
     type: str
   validate_certs:
     description:
@@ -38,7 +42,8 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for each HTTP request.
+      - Seconds each HTTP request may take, from 1 to 3600: from sending it to the last byte of its answer (a
+        deadline for the whole answer, not for each read of the network).
       - Reads that time out are retried with exponential backoff; writes are never repeated blindly.
       - If not set, the value of the E(TOS_TIMEOUT) environment variable is used.
     type: int
@@ -50,6 +55,10 @@ notes:
     C(module_defaults) and C(group/tos.cloud.api).
   - "API modules talk to the manager from where they run: use C(delegate_to: localhost) or run the play
     against C(localhost)."
+  - In diff mode, C(diff.before) and C(diff.after) are JSON text, so that C(--diff) shows Chinese names as they are;
+    a playbook reads them with C(result.diff.after | from_json).
+  - Every option is checked before the first request; a wrong value fails the task with a message naming the option
+    and nothing is sent.
 """
 
     INVENTORY = r"""
@@ -57,7 +66,9 @@ options:
   api_url:
     description:
       - Base URL of the manager's API, for example V(https://192.0.2.10:9990).
-      - With several URLs the client fails over to the next one when a manager cannot be reached.
+      - With several URLs the client fails over to the next one when a manager cannot be reached, and warns which
+        URL answered and why the one before it did not.
+      - A trailing V(/v1) is accepted and dropped.
     type: list
     elements: str
     required: true
@@ -84,9 +95,81 @@ options:
       - name: TOS_CA_PATH
   timeout:
     description:
+      - Seconds each HTTP request may take, from 1 to 3600: from sending it to the last byte of its answer (a
+        deadline for the whole answer, not for each read of the network).
+    type: int
+    default: 30
+    env:
+      - name: TOS_TIMEOUT
+"""
+
+    LOOKUP = r"""
+options:
+  api_url:
+    description:
+      - Base URL of the manager's API, for example V(https://192.0.2.10:9990).
+      - With several URLs (a list, or one string with commas) the client fails over to the next one
+        when a manager cannot be reached.
+    type: list
+    elements: str
+    required: true
+    env:
+      - name: TOS_API_URL
+    vars:
+      - name: tos_api_url
+  api_token:
+    description:
+      - "Token sent as C(Authorization: Bearer <token>). Never shown in an error message."
+    type: str
+    env:
+      - name: TOS_API_TOKEN
+    vars:
+      - name: tos_api_token
+  validate_certs:
+    description:
+      - Whether to verify the manager's TLS certificate.
+    type: bool
+    default: true
+    env:
+      - name: TOS_VALIDATE_CERTS
+    vars:
+      - name: tos_validate_certs
+  ca_path:
+    description:
+      - A CA bundle (PEM) used to verify the manager's certificate.
+    type: path
+    env:
+      - name: TOS_CA_PATH
+    vars:
+      - name: tos_ca_path
+  timeout:
+    description:
       - Seconds to wait for each HTTP request.
     type: int
     default: 30
     env:
       - name: TOS_TIMEOUT
+    vars:
+      - name: tos_timeout
+  cache:
+    description:
+      - Keep each answer of the manager for the rest of the play, shared by every task and fork of the run, so
+        that a question is asked at most once per play.
+      - V(false) asks the manager on every call.
+    type: bool
+    default: true
+  refresh:
+    description:
+      - Ask the manager again even when the play has the answer, and keep the new one (after a task changed it).
+    type: bool
+    default: false
+notes:
+  - Lookups run on the controller, in the worker process of the task that uses them. The answers are cached
+    in a directory of the C(ansible-playbook) run (under the system's temporary directory, or
+    E(TOS_LOOKUP_CACHE_DIR)), one file per question, readable by its owner only, removed by a later run.
+  - The cache is per play (by its name); a later play of the same run asks again.
+  - Options are taken from the lookup's keywords, else the variables C(tos_api_url), C(tos_api_token),
+    C(tos_validate_certs), C(tos_ca_path), C(tos_timeout), else the E(TOS_*) environment variables.
+requirements:
+  - requests >= 2.25 (on the controller)
 """

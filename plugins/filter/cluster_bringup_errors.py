@@ -30,7 +30,7 @@ from ansible_collections.tos.cloud.plugins.modules.system_setting import desired
 
 # as tos.cloud.global_config and tos.cloud.snapshot_policy check them
 GLOBAL_CONFIG_MAXIMUM = 100
-SNAPSHOT_STEP = UNITS["h"]
+SNAPSHOT_STEP = UNITS["s"]  # the documents: seconds, no coarser rule
 
 
 def _int(option, value):
@@ -84,6 +84,11 @@ def _cluster_errors(where, cluster, seen):
     if cluster.get("name") in seen["names"]:
         errors.append("%s.name: %r is described twice" % (where, cluster.get("name")))
     seen["names"].add(cluster.get("name"))
+    seed = _text(cluster.get("seed_ip"))
+    if seed and seed in seen["seeds"]:
+        errors.append("%s.seed_ip: %s is also the seed of %s (a host joins one cluster: the platform refuses the "
+                      "second)" % (where, seed, seen["seeds"][seed]))
+    seen["seeds"].setdefault(seed, where)
     hosts = {}
     for index, cvm in enumerate(cluster.get("cvms") or []):
         at = "%s.cvms[%d]" % (where, index)
@@ -91,29 +96,69 @@ def _cluster_errors(where, cluster, seen):
         if cvm.get("host") in hosts:
             errors.append("%s.host: %s already runs the cloud-management VM of %s" % (at, cvm.get("host"), hosts[cvm.get("host")]))
         hosts.setdefault(cvm.get("host"), at)
+        errors.append(_host_in_one_cluster(at + ".host", cvm.get("host"), where, seen))
         errors.append(_address_once(at + ".address", cvm.get("address"), seen))
     for index, svm in enumerate(cluster.get("storage_vms") or []):
         at = "%s.storage_vms[%d]" % (where, index)
         errors += _vm_errors(at, svm, [("manage_cidr", "manage_gateway"), ("storage_cidr", "storage_gateway")])
         errors.append(_address_once(at + ".manage_cidr", svm.get("manage_cidr"), seen))
+        errors.append(_address_once(at + ".storage_cidr", svm.get("storage_cidr"), seen))
     errors += _drs_errors(where, cluster.get("drs") or {}, cluster.get("dpm") or {})
     for name, value in sorted((cluster.get("global_config") or {}).items()):
         number, error = _float("%s.global_config.%s" % (where, name), value)
         errors += [error, check_positive("%s.global_config.%s" % (where, name), number, GLOBAL_CONFIG_MAXIMUM)]
     interval, error = parse_interval("%s.snapshot_policy.interval" % where, (cluster.get("snapshot_policy") or {}).get("interval"))
-    errors += [error, check_multiple("%s.snapshot_policy.interval" % where, interval, SNAPSHOT_STEP, "hour")]
+    errors += [error, check_multiple("%s.snapshot_policy.interval" % where, interval, SNAPSHOT_STEP, "second")]
     return errors
 
 
+def _text(value):
+    return str(value).strip() if value not in (None, "") else None
+
+
+def _host_in_one_cluster(option, host, cluster_where, seen):
+    """A host (by name or IP) named in two clusters: a host joins one cluster, and a CVM runs on a host of its
+    own cluster, so the platform refuses one of them."""
+    host = _text(host)
+    if not host:
+        return None
+    other = seen["host_cluster"].get(host)
+    if other is not None and other[0] != cluster_where:
+        return "%s: %s is also a host of another cluster, at %s (a host belongs to one cluster)" % (
+            option, host, other[1])
+    seen["host_cluster"].setdefault(host, (cluster_where, option))
+    return None
+
+
 def _address_once(option, cidr, seen):
-    """A VM address used twice in the description (the platform refuses the second deploy)."""
+    """A VM address used twice in the description, or that of a host it names (the platform refuses the deploy:
+    an address must be unused by any host or VM)."""
     ip = str(cidr).split("/", 1)[0].strip() if cidr else None
     if not ip:
         return None
+    if ip in seen["host_ips"]:
+        return "%s: %s is the address of the host given as %s" % (option, ip, seen["host_ips"][ip])
     if ip in seen["addresses"]:
         return "%s: %s is also given to %s" % (option, ip, seen["addresses"][ip])
     seen["addresses"][ip] = option
     return None
+
+
+def _host_ips(clusters):
+    """The host addresses the description names (seeds, CVM hosts given by IP), by first place named."""
+    found = {}
+    for index, cluster in enumerate(clusters):
+        if not isinstance(cluster, dict):
+            continue
+        where = "cluster_bringup_clusters[%d]" % index
+        seed = _text(cluster.get("seed_ip"))
+        if seed and not check_ip("seed_ip", seed):
+            found.setdefault(seed, where + ".seed_ip")
+        for position, cvm in enumerate(cluster.get("cvms") or []):
+            host = _text(cvm.get("host")) if isinstance(cvm, dict) else None
+            if host and not check_ip("host", host):
+                found.setdefault(host, "%s.cvms[%d].host" % (where, position))
+    return found
 
 
 def _system_settings_errors(settings):
@@ -130,7 +175,12 @@ def cluster_bringup_errors(clusters, mail=None, system_settings=None):
     errors = []
     if not isinstance(clusters, list):
         return ["cluster_bringup_clusters: must be a list of clusters, not %s" % type(clusters).__name__]
-    seen = {"names": set(), "addresses": {}}
+    seen = {"names": set(), "addresses": {}, "seeds": {}, "host_cluster": {}, "host_ips": _host_ips(clusters)}
+    for index, cluster in enumerate(clusters):
+        if isinstance(cluster, dict) and _text(cluster.get("seed_ip")):
+            seen["host_cluster"].setdefault(_text(cluster.get("seed_ip")),
+                                            ("cluster_bringup_clusters[%d]" % index,
+                                             "cluster_bringup_clusters[%d].seed_ip" % index))
     for index, cluster in enumerate(clusters):
         where = "cluster_bringup_clusters[%d]" % index
         if not isinstance(cluster, dict):

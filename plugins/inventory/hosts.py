@@ -20,7 +20,9 @@ description:
     plus what O(compose), O(groups) and O(keyed_groups) construct."
   - Cloud-management VMs and storage-service VMs appear in the topology as system-service nodes that run on a
     physical host; they are not inventory hosts of their own but variables (C(tos_cvm), C(tos_storage_vms))
-    and roles (V(center), V(storage_service)) of the host they run on.
+    and roles (V(center), V(storage_service)) of the host they run on. The documented topology does not name
+    that host, so it comes from C(cluster/cloud/manage) (C(machine_uuid) of each CVM) and
+    C(cluster/storage_service/vm/list) (C(host_uuid)), read once per cluster that has such nodes.
   - With the inventory cache enabled, a run within O(cache_timeout) of the last one sends no request to the manager.
 extends_documentation_fragment:
   - ansible.builtin.constructed
@@ -176,6 +178,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.display import Display
 from ansible.utils.unsafe_proxy import wrap_var
 
+from ansible_collections.tos.cloud.plugins.module_utils._redact import redact
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import (
     get_cluster,
     host_addresses,
@@ -187,9 +190,10 @@ display = Display()
 
 CLOUD_MANAGE = "/v1/cluster/cloud/manage"
 UPGRADE_PACKAGES = "/v1/system/upgrade_package/list"
+STORAGE_VM_LIST = "/v1/cluster/storage_service/vm/list"
 
 # What the cache holds; a different number means the cached data is ignored.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 # The API's service names (keys of a topology node's "services") -> role group names.
 SERVICE_ROLES = {
@@ -257,12 +261,18 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _connection_options(self):
         return {name: self.get_option(name) for name in ("api_url", "api_token", "validate_certs", "ca_path", "timeout")}
 
+    def _mask(self, text):
+        """``text`` without the token (in any escaped form): the manager's error text may echo it back.
+
+        The client masks its errors already; this covers whatever else reaches a warning or an error."""
+        return redact(text, [self.get_option("api_token")])
+
     def _new_client(self, warn=True):
         api_error = _api_error()
         try:
             return client_from_options(self._connection_options(), warn=display.warning if warn else None)
         except api_error as exc:
-            raise AnsibleParserError("tos.cloud.hosts: %s" % exc.message)
+            raise AnsibleParserError("tos.cloud.hosts: %s" % self._mask(exc.message))
 
     def fetch(self):
         """Everything the inventory is made of, as plain API data (what the cache stores)."""
@@ -271,7 +281,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             clusters = self._select(list_clusters(client))
         except api_error as exc:
-            raise AnsibleParserError("tos.cloud.hosts: could not list the clusters: %s" % exc.message)
+            raise AnsibleParserError("tos.cloud.hosts: could not list the clusters: %s" % self._mask(exc.message))
 
         workers = max(1, min(int(self.get_option("fetch_workers") or 1), len(clusters) or 1))
         if workers == 1:
@@ -293,13 +303,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             for exc in problems:
                 if exc.kind in FATAL_KINDS:
                     raise AnsibleParserError("tos.cloud.hosts: could not read cluster '%s': %s" % (
-                        cluster["name"], exc.message))
+                        cluster["name"], self._mask(exc.message)))
             if entry is None:
                 display.warning("tos.cloud.hosts: skipping cluster '%s' (%s): %s" % (
-                    cluster["name"], cluster["uuid"], problems[0].message))
+                    cluster["name"], cluster["uuid"], self._mask(problems[0].message)))
                 continue
             for exc in problems:
-                display.warning("tos.cloud.hosts: cluster '%s': %s" % (cluster["name"], exc.message))
+                display.warning("tos.cloud.hosts: cluster '%s': %s" % (cluster["name"], self._mask(exc.message)))
             loaded.append(entry)
         return {"clusters": loaded}
 
@@ -331,7 +341,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         except api_error as exc:
             return None, [exc]
         entry = {"uuid": uuid, "name": detail.get("name") or cluster["name"], "detail": detail,
-                 "cloud_manage": None, "versions": None}
+                 "cloud_manage": None, "versions": None, "system_vms": None}
         problems = []
         extras = []
         if self.get_option("want_leader") and _has_center(detail):
@@ -347,6 +357,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             items = data.get(key) if isinstance(data, dict) else None
             # only what the variables use: the cache stays small and quick to read
             entry[field] = [{name: item.get(name) for name in keep} for item in items or [] if isinstance(item, dict)]
+        if _unplaced_system_nodes(detail):
+            # which host a CVM or storage VM runs on: the documented topology does not say
+            # (MachineUUID is the simulator's); cloud/manage machine_uuid and the storage VM list do
+            try:
+                entry["system_vms"] = system_vm_hosts(client, uuid, detail, entry["cloud_manage"])
+            except api_error as exc:
+                problems.append(exc)
         return entry, problems
 
     # -- building the inventory ---------------------------------------------------------------
@@ -459,11 +476,48 @@ def _node_uuid(node):
     return node.get("UUID") or node.get("uuid")
 
 
-def _machine(node):
-    """The physical host a system-service node (a CVM or storage-service VM) runs on, if the API says."""
+def _machine(node, system_vms=None):
+    """The physical host a system-service node (a CVM or storage-service VM) runs on, if known: from
+    ``system_vms`` (documented data, see ``system_vm_hosts``), else the node's own ``MachineUUID``."""
     if not node.get("IsSystemService"):
         return None
+    for key in (_node_uuid(node), host_addresses(node)["management"]):
+        if key and key in (system_vms or {}):
+            return system_vms[key]
     return node.get("MachineUUID") or node.get("machine_uuid") or None
+
+
+def _unplaced_system_nodes(detail):
+    """System-service nodes whose topology entry does not name their host."""
+    return [n for n in topology(detail) if n.get("IsSystemService") and not (n.get("MachineUUID") or n.get("machine_uuid"))]
+
+
+def system_vm_hosts(client, cluster_uuid, detail, cloud_manage=None):
+    """``{vm uuid or management ip: host uuid}`` of the cluster's CVMs and storage VMs, from documented
+    data: ``cluster/cloud/manage`` ``uuid``/``ip`` -> ``machine_uuid`` (the host, when it is not the
+    node itself), and ``storage_service/vm/list`` ``uuid``/``manage_ip`` -> ``host_uuid`` (that list
+    shows no answer in the documents; the fields the modules read too)."""
+    physical = {_node_uuid(n) for n in topology(detail) if not n.get("IsSystemService")}
+    found = {}
+    nodes = _unplaced_system_nodes(detail)
+    if any(_enabled(n, "center") for n in nodes):
+        if cloud_manage is None:  # not read already for the leader (want_leader)
+            data = client.get(CLOUD_MANAGE, {"cluster_uuid": cluster_uuid}) or {}
+            cloud_manage = (data.get("host_info") if isinstance(data, dict) else None) or []
+        for item in cloud_manage:
+            host = isinstance(item, dict) and item.get("machine_uuid")
+            if host and host in physical:
+                for key in (item.get("uuid"), item.get("ip")):
+                    if key and key != host:
+                        found[key] = host
+    if any(_enabled(n, "vsm") for n in nodes):
+        for item in client.paginate(STORAGE_VM_LIST, {"cluster_uuid": cluster_uuid}, key=lambda item: item.get("uuid")):
+            host = isinstance(item, dict) and item.get("host_uuid")
+            if host and host in physical:
+                for key in (item.get("uuid"), item.get("manage_ip")):
+                    if key:
+                        found[key] = host
+    return found
 
 
 def _networks(node):
@@ -509,11 +563,12 @@ def cluster_hosts(cluster, networks=False, services=False):
     ``want_services``).
     """
     nodes = topology(cluster.get("detail") or {})
-    physical = [n for n in nodes if not _machine(n)]
+    system_vms = cluster.get("system_vms") or {}
+    physical = [n for n in nodes if not _machine(n, system_vms)]
     known = {_node_uuid(n) for n in physical}
     on_host = {}
     for node in nodes:
-        machine = _machine(node)
+        machine = _machine(node, system_vms)
         if machine in known:
             on_host.setdefault(machine, []).append(node)
         elif machine:

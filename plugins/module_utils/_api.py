@@ -11,11 +11,20 @@ It never calls ``fail_json``: callers decide what a failure means.
 
 from __future__ import annotations
 
+import http.client
+import ipaddress
+import json
+import math
 import os
 import random
+import socket
 import time
 import traceback
+import zlib
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit, urlunsplit
+
+from ansible_collections.tos.cloud.plugins.module_utils._redact import redact
 
 try:
     import requests
@@ -43,15 +52,24 @@ USER_AGENT = "tos.cloud-ansible/1.0.0"
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
 # Longest we sleep between attempts, whatever Retry-After says.
 MAX_SLEEP = 30.0
+# Largest answer read (after decoding): no /v1 answer comes near it; a bigger one is a broken proxy.
+MAX_BODY = 64 * 1024 * 1024
+# Deepest nesting of containers accepted in an answer (the documents' deepest is about 6).
+MAX_DEPTH = 100
+# Content encodings the client can decode (sent as Accept-Encoding).
+ENCODINGS = ("gzip", "x-gzip", "deflate", "identity")
 
 
 class TosApiError(Exception):
     """Any failure talking to the manager: transport, HTTP status or an error envelope.
 
-    ``kind`` is one of ``connection`` (nothing reached a server), ``timeout``, ``tls``, ``auth``
-    (HTTP 401/403), ``http`` (other HTTP error), ``api`` (an error envelope), ``protocol``
-    (a response that is not an envelope).  ``may_have_landed`` is true when a mutating request
-    may have been applied although no answer arrived: the caller must re-read state.
+    ``kind`` is one of ``connection`` (no server reached, or the connection broke before the whole
+    answer arrived), ``timeout`` (no complete answer within ``timeout``), ``tls``, ``auth`` (HTTP
+    401/403), ``http`` (other HTTP error), ``api`` (an error envelope), ``protocol`` (an answer that
+    cannot be read as an envelope: bad encoding, not JSON, nested too deeply, a redirect, ``data`` of
+    the wrong type) and ``config`` (the options cannot make a request: URL, header, timeout; nothing
+    was sent).  ``may_have_landed`` is true when a mutating request may have been applied although no
+    usable answer arrived: the caller must re-read state.
     """
 
     def __init__(self, message, method=None, path=None, url=None, kind="api", http_status=None,
@@ -70,6 +88,15 @@ class TosApiError(Exception):
         self.may_have_landed = may_have_landed
         self.retryable = retryable
         self.retry_after = retry_after
+
+    def redact(self, secrets):
+        """Mask ``secrets`` in every text the error carries (the manager may echo a token back)."""
+        self.message = redact(self.message, secrets)
+        self.message_en = redact(self.message_en, secrets)
+        self.message_cn = redact(self.message_cn, secrets)
+        self.url = redact(self.url, secrets)
+        self.args = (self.message,)
+        return self
 
     def to_dict(self):
         """Facts about the failure that are safe to return to the user."""
@@ -90,13 +117,15 @@ def parse_envelope(payload):
 
     New style: ``{"scode", "desc", "message", "message_cn"/"messageCn", "stack", "data"}``.
     Legacy:    ``{"status_code", "message_en", "message_cn", "data"}``.
-    Returns None when ``payload`` is neither.
+    Returns None when ``payload`` is neither.  Only a code equal to 0 is a success: a null, missing
+    or non-numeric code reads as -1 (every documented answer carries 0).  ``desc`` is kept next to
+    ``message`` when both say something.
     """
     if not isinstance(payload, dict):
         return None
     if "scode" in payload:
         code = payload.get("scode")
-        en = payload.get("message") or payload.get("desc") or ""
+        en = _join_texts(payload.get("message"), payload.get("desc"))
         cn = payload.get("message_cn") or payload.get("messageCn") or ""
     elif "status_code" in payload:
         code = payload.get("status_code")
@@ -104,25 +133,47 @@ def parse_envelope(payload):
         cn = payload.get("message_cn") or ""
     else:
         return None
+    return as_code(code), en, cn, payload.get("data")
+
+
+def as_code(value):
+    """A status code as an int: ``0``/``"0"`` -> 0; null, a bool or anything not a whole number -> -1."""
+    if isinstance(value, bool) or value is None:
+        return -1
     try:
-        code = int(code or 0)
+        number = float(value)
     except (TypeError, ValueError):
-        code = -1
-    return code, en, cn, payload.get("data")
+        return -1
+    if number != int(number):
+        return -1
+    return int(number)
+
+
+def _join_texts(*texts):
+    """The non-empty texts, each once, joined by " - " (``message`` and ``desc`` of an envelope)."""
+    parts = []
+    for text in texts:
+        text = str(text).strip() if text is not None else ""
+        if text and text not in parts:
+            parts.append(text)
+    return " - ".join(parts)
 
 
 def inner_status(data):
     """Some answers carry a second status inside ``data`` (``data.status`` or
-    ``data.meta_data.status``); return ``(code, en, cn)`` when it reports a failure."""
+    ``data.meta_data.status``); return ``(code, en, cn)`` when it reports a failure (its code as an
+    int; a status object without a code is not a failure)."""
     if not isinstance(data, dict):
         return None
     candidates = [data.get("status")]
     if isinstance(data.get("meta_data"), dict):
         candidates.append(data["meta_data"].get("status"))
     for status in candidates:
-        if isinstance(status, dict) and status.get("code") not in (None, 0, "0", ""):
-            return (status.get("code"), status.get("message") or status.get("desc") or "",
-                    status.get("messageCn") or status.get("message_cn") or "")
+        if isinstance(status, dict) and status.get("code") not in (None, ""):
+            code = as_code(status.get("code"))
+            if code != 0:
+                return (code, _join_texts(status.get("message"), status.get("desc")),
+                        status.get("messageCn") or status.get("message_cn") or "")
     return None
 
 
@@ -153,7 +204,11 @@ def backoff_delay(attempt, base=0.5, cap=MAX_SLEEP, rand=random.random):
 
 
 def normalize_urls(api_url):
-    """Accept a string, a comma-separated string or a list; return a list of base URLs."""
+    """Accept a string, a comma-separated string or a list; return a list of base URLs.
+
+    A trailing ``/v1`` (what the documents' example URLs show before the endpoint) is dropped: the
+    client adds it to every path itself.
+    """
     if api_url is None:
         return []
     if isinstance(api_url, str):
@@ -161,10 +216,110 @@ def normalize_urls(api_url):
     urls = []
     for item in api_url:
         for part in str(item).split(","):
-            part = part.strip().rstrip("/")
+            part = part.strip()
+            base = part.rstrip("/")
+            if base.lower().endswith("/v1"):
+                base = base[:-3].rstrip("/")
             if part:
-                urls.append(part)
+                # "http://" stays as written, so that its message says what is missing
+                urls.append(base if "://" in base else part)
     return urls
+
+
+# Sane bounds of ``timeout`` (seconds): more than 0 (0 or less cannot be waited for), at most an hour,
+# more than any single answer of the manager needs (a huge number overflows the socket layer).
+TIMEOUT_MAX = 3600
+URL_SOURCE = "api_url (TOS_API_URL)"
+
+
+def url_problem(url):
+    """Why ``url`` cannot be a manager's base URL, or None.  The message names api_url/TOS_API_URL
+    and never echoes a user name or password written into the URL."""
+    where = "%s entry %r" % (URL_SOURCE, url)
+    if not url:
+        return "%s: an entry is empty" % URL_SOURCE
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return "%s contains spaces or control characters" % where
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        return "%s must start with http:// or https:// (e.g. https://192.0.2.10:9990)" % where
+    if "@" in rest.split("/", 1)[0]:
+        return "%s: a user name or password in the URL is not supported; set api_token (TOS_API_TOKEN) " \
+               "instead" % URL_SOURCE
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        text = str(exc)
+        if "Port" in text or "port" in text:
+            return "%s has a port that is not a number from 1 to 65535" % where
+        return "%s is not a valid URL (%s; an IPv6 address is written in brackets: https://[2001:db8::1]:9990)" % (
+            where, text)
+    if not parts.hostname:
+        return "%s has no host name or address (e.g. https://192.0.2.10:9990)" % where
+    if port == 0:
+        return "%s has a port that is not a number from 1 to 65535" % where
+    if not _is_ip(parts.hostname) and (len(parts.hostname) > 253 or not all(
+            0 < len(label) <= 63 for label in parts.hostname.rstrip(".").split("."))):
+        # RFC 1035 2.3.4: labels of 1-63 characters, names of at most 253 (what DNS can resolve)
+        return "%s has a host name with an empty or too long part" % where
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        return "%s must not have a query string or fragment" % where
+    try:
+        requests.models.PreparedRequest().prepare_url(url + "/v1/system/version", None)
+    except (requests.exceptions.RequestException, ValueError, UnicodeError) as exc:
+        return "%s is not a valid URL: %s" % (where, str(exc).split("\n", maxsplit=1)[0][:200])
+    return None
+
+
+def _is_ip(host):
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def token_problem(token):
+    """Why ``token`` (already stripped) cannot be sent in an HTTP header, or None; never shows the token.
+
+    RFC 6750 section 2.1: a bearer token is visible ASCII (``b64token``); anything else cannot be
+    written into the Authorization header."""
+    if token is not None and not isinstance(token, str):
+        return "api_token (TOS_API_TOKEN) must be a string"
+    if token and any(not 33 <= ord(ch) <= 126 for ch in token):
+        return "api_token (TOS_API_TOKEN) contains spaces, control or non-ASCII characters inside it, which an " \
+               "HTTP header cannot carry (the token is not shown here); check that it was copied whole"
+    return None
+
+
+def timeout_problem(timeout):
+    """Why ``timeout`` is not a usable number of seconds, or None."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+            or (isinstance(timeout, float) and math.isnan(timeout)):
+        return "timeout (TOS_TIMEOUT): %r is not a number of seconds" % (timeout,)
+    if not 0 < timeout <= TIMEOUT_MAX:
+        return "timeout (TOS_TIMEOUT): %s is not a number of seconds from 1 to %s" % (timeout, TIMEOUT_MAX)
+    return None
+
+
+def connection_problems(api_url, api_token=None, timeout=30):
+    """Check the connection options before any request.
+
+    Returns ``(urls, token, problems)``: the base URLs (``/v1`` suffix dropped), the token without
+    surrounding whitespace (an ``echo token | ansible-vault encrypt_string`` keeps a newline) and
+    the list of messages, each naming the option and its environment variable.
+    """
+    urls = normalize_urls(api_url)
+    problems = []
+    if not urls:
+        problems.append("%s is not set: give the manager's URL with the api_url option or the TOS_API_URL "
+                        "environment variable (e.g. https://192.0.2.10:9990)" % URL_SOURCE)
+    problems.extend(filter(None, (url_problem(url) for url in urls)))
+    token = api_token.strip() if isinstance(api_token, str) else api_token
+    problems.append(token_problem(token))
+    problems.append(timeout_problem(30 if timeout is None else timeout))
+    return urls, token or None, [p for p in problems if p]
 
 
 def _not_sent(exc):
@@ -187,21 +342,26 @@ class TosClient:
         if not HAS_REQUESTS:
             raise TosApiError("The Python library 'requests' is required by tos.cloud but is not installed.",
                               kind="protocol")
-        self.urls = normalize_urls(api_url)
-        if not self.urls:
-            raise TosApiError("No manager URL given: set api_url or the TOS_API_URL environment variable.",
-                              kind="connection")
-        for url in self.urls:
-            if not url.startswith(("http://", "https://")):
-                raise TosApiError("api_url entry %r is not an http:// or https:// URL." % url, kind="connection")
-        self.timeout = timeout
+        raw_token = api_token
+        self.urls, api_token, problems = connection_problems(api_url, api_token, timeout)
+        if problems:
+            raise TosApiError("Invalid connection options: %s." % "; ".join(problems), kind="config")
+        # What must never show in a message: the token (as given and stripped), and a password given in
+        # a URL (user:password@host).
+        self.secrets = tuple(s for s in [raw_token, api_token] + [_url_password(u) for u in self.urls] if s)
+        self.timeout = _check_timeout(timeout)
         self.retries = max(0, int(retries))
         self.backoff = backoff
         self._sleep = sleep
         self._current = 0
+        # fail-over: the URLs that did not answer since the last answer, and the warnings given
+        self.warn = None
+        self._unanswered = []
+        self._told = set()
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers["Accept"] = "application/json"
+        self.session.headers["Accept-Encoding"] = "gzip, deflate"
         if api_token:
             self.session.headers["Authorization"] = "Bearer %s" % api_token
         # Passed with every request: a session-level setting loses to REQUESTS_CA_BUNDLE.
@@ -262,39 +422,72 @@ class TosClient:
                 return outcome
         raise last
 
-    def paginate(self, path, params=None, page_size=100, items_key="list", total_key="total_count"):
-        """Yield every item of a paged list endpoint (``page_num`` from 1, ``page_size``)."""
+    def paginate(self, path, params=None, page_size=100, items_key="list", total_key="total_count", key=None,
+                 max_pages=1000, on_page=None):
+        """Yield every item of a paged list endpoint once, whatever the server's first page number.
+
+        The tables give ``page_num`` the default 0 and the examples ask for page 0 as the first page,
+        while other servers count from 1 (and read 0 as 1): pages are asked from 0 on, items are
+        deduplicated by ``key(item)`` (default: the whole item), so a server counting from 1 costs at most
+        one extra request and no duplicate.  Stops at ``total_count`` items, at an empty page (page 0
+        only when the total is 0 or page 1 is empty too), at a page
+        that brings nothing new (after page 1), at a short page when no total is given, and after
+        ``max_pages`` pages whatever happens.  ``on_page(data)`` sees each page's whole answer.
+        ``page_size`` is always sent: its default 0 means "all"
+        on some readings and "a default page" on others (docs/api-notes.md).
+        """
         params = dict(params or {})
-        page = 1
-        seen = 0
-        while True:
+        seen = set()
+        for page in range(max(1, max_pages)):
             query = dict(params, page_num=page, page_size=page_size)
             data = self.get(path, query) or {}
-            items = data.get(items_key) or []
-            yield from items
-            seen += len(items)
-            total = data.get(total_key)
-            if not items or len(items) < page_size:
+            items = data.get(items_key) or [] if isinstance(data, dict) else []
+            if on_page is not None:
+                on_page(data)
+            new = 0
+            for item in items:
+                ident = _identity(item, key)
+                if ident in seen:
+                    continue
+                seen.add(ident)
+                new += 1
+                yield item
+            total = data.get(total_key) if isinstance(data, dict) else None
+            if isinstance(total, bool) or not isinstance(total, int):
+                total = None
+            if not items and (page >= 1 or total == 0):
+                return  # (an empty page 0 with a total, or none, may be a server counting from 1)
+            if total is not None and len(seen) >= total:
                 return
-            if isinstance(total, int) and seen >= total:
+            if new == 0 and page >= 2:  # page 1 repeats page 0 on a server counting from 1
                 return
-            page += 1
+            if total is None and items and len(items) < page_size:
+                return
 
     # -- the request loop -----------------------------------------------------------------
 
     def request(self, method, path, params=None, body=None):
+        try:
+            return self._request(method, path, params, body)
+        except TosApiError as exc:
+            raise exc.redact(self.secrets)
+
+    def _request(self, method, path, params, body):
         safe = method == "GET"
         attempt = 0
         tried_urls = 0
         while True:
             url = self.base_url + path
             try:
-                return self._once(method, path, url, params, body)
+                data = self._once(method, path, url, params, body)
+                self._tell_failover()
+                return data
             except TosApiError as exc:
                 if exc.kind == "connection" and not exc.may_have_landed and len(self.urls) > 1 \
                         and tried_urls < len(self.urls) - 1:
                     # Nothing reached this manager: the next URL is safe for any method.
                     tried_urls += 1
+                    self._unanswered.append((self.base_url, exc.message.split(". Check ", 1)[0]))
                     self._current = (self._current + 1) % len(self.urls)
                     continue
                 if not exc.retryable or attempt >= self.retries:
@@ -308,43 +501,142 @@ class TosClient:
                 tried_urls = 0
                 self._sleep(delay)
 
+    def _tell_failover(self):
+        """Warn (once per client, i.e. per task or inventory run) which manager URL answered after the ones
+        before it in api_url did not, and why."""
+        unanswered, self._unanswered = self._unanswered, []
+        for url, why in unanswered:
+            if (url, self.base_url) in self._told or self.warn is None:
+                continue
+            self._told.add((url, self.base_url))
+            self.warn("api_url: failed over from %s to %s, which answered; %s did not: %s" % (
+                url, self.base_url, url, why))
+
     def _once(self, method, path, url, params, body):
+        """One request and its whole answer within ``timeout`` seconds: the error boundary.
+
+        Whatever requests, urllib3, http.client, the socket, zlib or json raise on the way becomes a
+        ``TosApiError`` here; ``answered`` tells whether the manager had begun to answer (so a write
+        reached it and may have been applied)."""
+        deadline = time.monotonic() + self.timeout
+        resp = None
         try:
-            if method == "GET":
-                resp = self.session.get(url, params=params, timeout=self.timeout, verify=self.verify)
-            else:
-                resp = self.session.request(method, url, json=body, timeout=self.timeout, verify=self.verify)
-        except SSLError as exc:
+            resp = self.session.request(
+                method, url, params=params if method == "GET" else None,
+                json=body if method != "GET" else None, timeout=(self.timeout, self.timeout), verify=self.verify,
+                stream=True, allow_redirects=False)
+            content = self._read_body(resp, deadline)
+        except Exception as exc:  # noqa: BLE001 - the one place transport failures are mapped
+            if resp is not None:
+                resp.close()  # the connection is in an unknown state: never reused
+            raise self._transport_error(exc, method, path, url, answered=resp is not None) from None
+        resp.raw.release_conn()  # read to its end: back to the pool for the next request
+        if 300 <= resp.status_code < 400:
+            location = safe_url(resp.headers.get("Location") or "", keep_query=False) or "no Location header"
             raise TosApiError(
+                "%s %s was answered with a redirect (HTTP %s to %s); the client does not follow redirects. Set "
+                "api_url (TOS_API_URL) to the address the manager answers on." % (
+                    method, path, resp.status_code, location),
+                method=method, path=path, url=safe_url(url), kind="protocol", http_status=resp.status_code)
+        payload = self._decode(method, path, url, resp, content)
+        return self._interpret(method, path, url, resp, payload)
+
+    def _read_body(self, resp, deadline):
+        """The answer's body, read in pieces as they arrive, never past ``deadline``; then decoded."""
+        raw = resp.raw
+        read = getattr(raw, "read1", None) or raw.read  # urllib3 1.26 has no read1: a deadline per 64 KiB
+        chunks = []
+        size = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _DeadlinePassed()
+            _limit_socket(raw, remaining)
+            chunk = read(65536, decode_content=False)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise _BadContent("an answer larger than %d bytes" % MAX_BODY)
+            chunks.append(chunk)
+        return _decode_content(b"".join(chunks), resp.headers.get("Content-Encoding"))
+
+    def _decode(self, method, path, url, resp, content):
+        """The JSON of the answer, None when it is not JSON; a protocol error when it nests too deeply."""
+        problem = None
+        try:
+            payload = json.loads(content)
+        except RecursionError:
+            problem = "JSON nested too deeply to decode"
+        except ValueError:  # not JSON, not UTF-8: _interpret reports "not an envelope" with the HTTP status
+            return None
+        else:
+            if _deeper_than(payload, MAX_DEPTH):
+                problem = "JSON nested more than %d levels deep" % MAX_DEPTH
+        if problem is None:
+            return payload
+        landed = method != "GET" and resp.status_code < 400
+        raise TosApiError(
+            "%s %s returned an answer the client cannot use (HTTP %s, %s)%s. Check that api_url points at the "
+            "manager's API port and that no proxy rewrites its answers." % (
+                method, path, resp.status_code, problem, "; the request may have been applied" if landed else ""),
+            method=method, path=path, url=safe_url(url), kind="protocol", http_status=resp.status_code,
+            may_have_landed=landed)
+
+    def _transport_error(self, exc, method, path, url, answered):
+        """The ``TosApiError`` for an exception raised while sending or reading: see ``_once``."""
+        write = method != "GET"
+        shown = safe_url(self.base_url)
+        url = safe_url(url)
+        landed_note = "; the request may have been applied" if write else ""
+        common = dict(method=method, path=path, url=url)
+        if isinstance(exc, _DeadlinePassed) or (answered and _is_timeout(exc)):
+            return TosApiError(
+                "%s %s did not get a complete answer within timeout=%ss%s. Raise timeout (TOS_TIMEOUT) if the manager "
+                "is slow." % (method, url, _seconds(self.timeout), landed_note),
+                kind="timeout", retryable=True, may_have_landed=write, **common)
+        if isinstance(exc, _BadContent) or _is_decoding(exc):
+            return TosApiError(
+                "%s %s returned an answer the client cannot decode (%s)%s. Check that no proxy between the client and "
+                "the manager rewrites its answers." % (method, path, _short(exc), landed_note),
+                kind="protocol", may_have_landed=write, **common)
+        if answered:
+            # the manager had sent its status line: the connection broke, or the body was cut short, afterwards
+            return TosApiError(
+                "The answer to %s %s from %s was cut short (%s)%s." % (method, path, shown, _short(exc), landed_note),
+                kind="connection", retryable=True, may_have_landed=write, **common)
+        if isinstance(exc, SSLError):
+            return TosApiError(
                 "TLS verification failed for %s %s: %s. Set ca_path (TOS_CA_PATH) to the CA bundle that "
                 "signed the manager's certificate, or validate_certs=false (TOS_VALIDATE_CERTS) to skip the "
-                "check on a trusted network." % (method, url, _short(exc)),
-                method=method, path=path, url=url, kind="tls")
-        except ReadTimeout:
-            landed_note = "; the request may have been applied" if method != "GET" else ""
-            raise TosApiError(
+                "check on a trusted network." % (method, url, _short(exc)), kind="tls", **common)
+        if isinstance(exc, ReadTimeout):
+            return TosApiError(
                 "%s %s timed out after %ss waiting for the manager's answer%s. Raise timeout (TOS_TIMEOUT) "
-                "if the manager is slow." % (method, url, self.timeout, landed_note),
-                method=method, path=path, url=url, kind="timeout", retryable=True,
-                may_have_landed=method != "GET")
-        except (ConnectTimeout, _RequestsConnectionError) as exc:
+                "if the manager is slow." % (method, url, _seconds(self.timeout), landed_note),
+                kind="timeout", retryable=True, may_have_landed=write, **common)
+        if isinstance(exc, (ConnectTimeout, _RequestsConnectionError)):
             not_sent = _not_sent(exc)
             if not_sent:
                 msg = "Cannot connect to the manager at %s (%s %s): %s. Check api_url (TOS_API_URL) and that " \
-                      "the manager is reachable." % (self.base_url, method, path, _short(exc))
+                      "the manager is reachable." % (shown, method, path, _short(exc))
             else:
                 msg = "The connection to %s was lost during %s %s: %s%s." % (
-                    self.base_url, method, path, _short(exc),
-                    "; the request may have been applied" if method != "GET" else "")
-            raise TosApiError(msg, method=method, path=path, url=url, kind="connection", retryable=True,
-                              may_have_landed=not not_sent and method != "GET")
-        return self._interpret(method, path, url, resp)
+                    shown, method, path, _short(exc), landed_note)
+            return TosApiError(msg, kind="connection", retryable=True, may_have_landed=not not_sent and write, **common)
+        problem = _request_problem(exc)
+        if problem:
+            return TosApiError("Cannot send %s %s: %s." % (method, path, problem), kind="config", **common)
+        if isinstance(exc, (http.client.HTTPException, OSError, requests.exceptions.RequestException)):
+            return TosApiError(
+                "The connection to %s failed during %s %s: %s%s." % (shown, method, path, _short(exc), landed_note),
+                kind="connection", retryable=True, may_have_landed=write, **common)
+        return TosApiError(
+            "%s %s failed in the HTTP client (%s: %s)%s." % (method, path, type(exc).__name__, _short(exc), landed_note),
+            kind="protocol", may_have_landed=write, **common)
 
-    def _interpret(self, method, path, url, resp):
-        try:
-            payload = resp.json()
-        except ValueError:
-            payload = None
+    def _interpret(self, method, path, url, resp, payload):
+        url = safe_url(url)
         envelope = parse_envelope(payload)
         status = resp.status_code
         if status in (401, 403):
@@ -368,16 +660,29 @@ class TosClient:
                 retry_after=parse_retry_after(resp.headers.get("Retry-After")))
         if envelope is None:
             content_type = resp.headers.get("Content-Type", "no content type")
+            # a success status to a write: whatever mangled the answer, the manager may have applied it
+            landed = method != "GET" and status < 300
             raise TosApiError(
-                "%s %s returned a response that is not a /v1 API envelope (HTTP %s, %s). Check that api_url "
-                "points at the manager's API port." % (method, path, status, content_type),
-                method=method, path=path, url=url, kind="protocol", http_status=status)
+                "%s %s returned a response that is not a /v1 API envelope (HTTP %s, %s)%s. Check that api_url "
+                "points at the manager's API port." % (
+                    method, path, status, content_type[:80], "; the request may have been applied" if landed else ""),
+                method=method, path=path, url=url, kind="protocol", http_status=status, may_have_landed=landed)
         code, en, cn, data = envelope
         if code != 0:
             raise TosApiError(
                 "%s %s was refused by the manager (code %s)%s." % (method, path, code, _server_says(en, cn)),
                 method=method, path=path, url=url, kind="api", http_status=status, code=code,
                 message_en=en, message_cn=cn)
+        if data is not None and data != "" and not isinstance(data, dict):
+            # every documented answer's data is an object (or null): a list or a string is not the manager's API
+            landed = method != "GET"
+            raise TosApiError(
+                "%s %s answered success with data of type %s where an object was expected%s. Check that api_url "
+                "points at the manager's /v1 API." % (
+                    method, path, type(data).__name__, "; the request may have been applied" if landed else ""),
+                method=method, path=path, url=url, kind="protocol", http_status=status, may_have_landed=landed)
+        if data == "":
+            data = None
         inner = inner_status(data)
         if inner:
             raise TosApiError(
@@ -386,6 +691,182 @@ class TosClient:
                 method=method, path=path, url=url, kind="api", http_status=status, code=inner[0],
                 message_en=inner[1], message_cn=inner[2])
         return data
+
+
+def by_field(*names):
+    """A ``paginate`` key: the first of ``names`` (dotted for nested objects) that the item has, else
+    None (the whole item then tells items apart)."""
+    def key(item):
+        for name in names:
+            value = item
+            for part in name.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if value not in (None, ""):
+                return (name, str(value))
+        return None
+    return key
+
+
+def _identity(item, key):
+    """What tells two list items apart when paging: ``key(item)``, else (or when it gives None) the item
+    itself."""
+    if key is not None:
+        ident = key(item)
+        if ident is not None:
+            return ident
+    try:
+        return json.dumps(item, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return repr(item)
+
+
+class _DeadlinePassed(Exception):
+    """The answer did not arrive completely before the request's deadline."""
+
+
+class _BadContent(Exception):
+    """The answer's body cannot be decoded (its Content-Encoding, or its size)."""
+
+
+def _check_timeout(timeout):
+    """``timeout`` as seconds (a float); a ``config`` error when it cannot be a deadline."""
+    try:
+        value = float(timeout)
+    except (TypeError, ValueError, OverflowError):
+        value = float("nan")
+    # socket timeouts must fit a C timeval; a day is far beyond any request of the API
+    if not math.isfinite(value) or value <= 0 or value > 86400:
+        raise TosApiError("timeout (TOS_TIMEOUT) must be a number of seconds greater than 0 and at most 86400, "
+                          "not %r." % (timeout,), kind="config")
+    return value
+
+
+def _seconds(value):
+    return int(value) if float(value).is_integer() else value
+
+
+def safe_url(url, keep_query=True):
+    """``url`` without a user name or password (``user:password@host``), and without its query unless asked."""
+    if not url:
+        return url
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc.rpartition("@")[2]
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query if keep_query else "", ""))
+    except ValueError:  # not even splittable ("http://[::1"): the text up to any user info
+        return url.rpartition("@")[2] if "@" in url else url
+
+
+def _url_password(url):
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
+def _limit_socket(raw, seconds):
+    """Make the next read of the answer's socket wait at most ``seconds`` (the time left to the deadline)."""
+    connection = getattr(raw, "connection", None) or getattr(raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        try:
+            sock.settimeout(max(0.001, seconds))
+        except OSError:  # already closed: the read reports it
+            pass
+
+
+def _decode_content(body, encoding):
+    """``body`` decoded from its Content-Encoding (``gzip``, ``deflate``; several, comma-separated)."""
+    codings = [c.strip().lower() for c in (encoding or "").split(",") if c.strip()]
+    for coding in reversed(codings):
+        if coding == "identity":
+            continue
+        if coding not in ENCODINGS:
+            raise _BadContent("unsupported Content-Encoding %r" % coding[:40])
+        body = _inflate(body, coding)
+    return body
+
+
+def _inflate(body, coding):
+    attempts = (16 + zlib.MAX_WBITS,) if coding in ("gzip", "x-gzip") else (zlib.MAX_WBITS, -zlib.MAX_WBITS)
+    for wbits in attempts:
+        decoder = zlib.decompressobj(wbits)
+        try:
+            out = decoder.decompress(body, MAX_BODY + 1)
+            if len(out) > MAX_BODY or decoder.unconsumed_tail:
+                raise _BadContent("an answer larger than %d bytes once decoded" % MAX_BODY)
+            out += decoder.flush()
+        except zlib.error as exc:
+            problem = "a corrupt %s body (%s)" % (coding, exc)
+            continue
+        if not decoder.eof:
+            problem = "a %s body cut short" % coding
+            continue
+        return out
+    raise _BadContent(problem)
+
+
+def _deeper_than(value, limit):
+    """Whether ``value`` nests containers more than ``limit`` levels deep (without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values() if isinstance(child, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item if isinstance(child, (dict, list)))
+    return False
+
+
+def _chain(exc):
+    """``exc`` and the exceptions it wraps (requests wraps urllib3's, which wrap http.client's and the socket's)."""
+    seen = []
+    while isinstance(exc, BaseException) and all(exc is not e for e in seen) and len(seen) < 8:
+        seen.append(exc)
+        wrapped = (getattr(exc, "reason", None), exc.args[0] if exc.args else None, exc.__cause__, exc.__context__)
+        exc = next((e for e in wrapped if isinstance(e, BaseException)), None)
+    return seen
+
+
+def _is_timeout(exc):
+    return any(isinstance(e, (socket.timeout, TimeoutError)) or type(e).__name__ in ("ReadTimeoutError", "ReadTimeout")
+               for e in _chain(exc))
+
+
+def _is_decoding(exc):
+    return any(isinstance(e, zlib.error) or type(e).__name__ in ("ContentDecodingError", "DecodeError")
+               for e in _chain(exc))
+
+
+# requests' and urllib3's exceptions for a request the options cannot make, by name (they moved between versions)
+_REQUEST_PROBLEMS = {
+    "InvalidURL": "api_url (TOS_API_URL) is not a valid URL",
+    "InvalidSchema": "api_url (TOS_API_URL) is not a valid http:// or https:// URL",
+    "MissingSchema": "api_url (TOS_API_URL) is not a valid http:// or https:// URL",
+    "URLRequired": "api_url (TOS_API_URL) is not a valid URL",
+    "LocationParseError": "api_url (TOS_API_URL) is not a valid URL",
+    "LocationValueError": "api_url (TOS_API_URL) is not a valid URL",
+    "InvalidProxyURL": "the proxy URL of the environment (HTTPS_PROXY, HTTP_PROXY) is not a valid URL",
+    "InvalidHeader": "a header value cannot be sent: api_token (TOS_API_TOKEN) must not contain line breaks, "
+                     "surrounding whitespace or control characters",
+    "InvalidJSONError": "the request body cannot be sent as JSON (a value such as NaN or infinity)",
+}
+
+
+def _request_problem(exc):
+    """Why the request could not be made from the options, for exceptions raised before sending; else None.
+
+    The exception's own text is left out where it quotes the value (a header with the token)."""
+    for e in _chain(exc):
+        name = type(e).__name__
+        if name in _REQUEST_PROBLEMS:
+            return _REQUEST_PROBLEMS[name]
+    if isinstance(exc, (UnicodeError, ValueError, OverflowError, TypeError)):
+        # a host name IDNA cannot encode, a port out of range, a timeout a socket refuses
+        return "the connection options cannot make a request (%s)" % _short(exc)
+    return None
 
 
 def _watch(landed, window, sleep, backoff):

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import ipaddress
 
+from ansible_collections.tos.cloud.plugins.module_utils._api import by_field
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import (
     find_cluster,
     host_addresses,
     list_clusters,
     topology,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._tasks import TASK_PROGRESS
+from ansible_collections.tos.cloud.plugins.module_utils._tasks import read_host_task
 
 CLUSTER_ADD = "/v1/cluster/add"
 CLUSTER_DELETE = "/v1/cluster/delete"
@@ -206,9 +207,9 @@ def busy_hosts(client, cluster_uuid, detail):
     """Labels of the physical hosts whose latest task is still running (a deploy or an upgrade)."""
     busy = []
     for node in physical_nodes(detail):
-        data = client.get(TASK_PROGRESS, {"cluster_uuid": cluster_uuid, "host_uuid": node.get("UUID")}) or {}
-        if str(data.get("status") or "").lower() == "running":
-            busy.append("%s (%s)" % (node.get("name"), data.get("task_type") or "task"))
+        state = read_host_task(client, cluster_uuid, node.get("UUID"))
+        if state["running"]:
+            busy.append("%s (%s at %.0f%%)" % (node.get("name"), state["kind"] or "task", state["progress"] * 100))
     return busy
 
 
@@ -258,7 +259,7 @@ def list_storage_vms(client, cluster_uuid, filter_ip=None):
     params = {"cluster_uuid": cluster_uuid}
     if filter_ip:
         params["filter_ip"] = filter_ip
-    return [describe_storage_vm(item) for item in client.paginate(STORAGE_VM_LIST, params)]
+    return [describe_storage_vm(item) for item in client.paginate(STORAGE_VM_LIST, params, key=by_field("uuid"))]
 
 
 def storage_vm_by_manage_ip(client, cluster_uuid, ip):

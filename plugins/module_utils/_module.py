@@ -13,16 +13,28 @@
 from __future__ import annotations
 
 import copy
+import ipaddress
+import json
+import os
 import time
+import traceback
+from urllib.parse import urlsplit
 
+from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.common.validation import check_type_dict
 
+from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     TosApiError,
     TosClient,
+    connection_problems,
+    normalize_urls,
+    safe_url,
 )
+from ansible_collections.tos.cloud.plugins.module_utils._redact import redact, redact_value, secret_forms
 
 MASK = "********"
 
@@ -44,13 +56,130 @@ def client_from_options(options, warn=None):
     """Build the client from connection options (a module's params or a plugin's options)."""
     if not options.get("validate_certs", True) and warn is not None:
         warn("validate_certs is false: the manager's TLS certificate is not verified.")
-    return TosClient(
+    if options.get("api_token") and warn is not None:
+        exposed = [url for url in normalize_urls(options.get("api_url")) if _plain_http_off_host(url)]
+        if exposed:
+            warn("api_token is sent over plain http:// to %s: anyone on the network path can read it. Use an "
+                 "https:// api_url." % ", ".join(safe_url(url) for url in exposed))
+    client = TosClient(
         api_url=options.get("api_url"),
         api_token=options.get("api_token"),
         validate_certs=options.get("validate_certs", True),
         ca_path=options.get("ca_path"),
-        timeout=options.get("timeout") or 30,
+        timeout=30 if options.get("timeout") is None else options.get("timeout"),
     )
+    client.warn = warn
+    return client
+
+
+# What a value of each argument-spec type must not be.  ansible-core turns a list given for a str
+# option into the text "['a']" and crashes on a list or a number given for a dict with suboptions,
+# so these shapes are refused before AnsibleModule sees them.
+_SHAPES = {"str": "a string", "path": "a path", "dict": "a dictionary (key: value)"}
+
+
+def _shape_problem(name, option, value):
+    """Why ``value`` does not have the shape of ``option``, or None.  Never shows the value."""
+    if value is None:
+        return None
+    kind = option.get("type", "str")
+    if kind in ("str", "path") and isinstance(value, (list, dict)):
+        return "%s: must be %s, not a %s" % (name, _SHAPES[kind], "list" if isinstance(value, list) else "dictionary")
+    if kind == "dict" and not isinstance(value, (dict, str)):
+        return "%s: must be %s, not %s" % (name, _SHAPES["dict"], _type_name(value))
+    if kind == "dict" and isinstance(value, str) and _not_a_dict(value):
+        return "%s: must be %s; the text given is neither JSON nor key=value pairs" % (name, _SHAPES["dict"])
+    if kind == "list" and isinstance(value, list):
+        elements = option.get("elements")
+        for index, item in enumerate(value):
+            if item is None:
+                continue
+            if elements in ("str", "path") and isinstance(item, (list, dict)):
+                return "%s[%d]: must be %s, not a %s" % (name, index, _SHAPES[elements],
+                                                         "list" if isinstance(item, list) else "dictionary")
+            if elements == "dict" and not isinstance(item, (dict, str)):
+                return "%s[%d]: must be %s, not %s" % (name, index, _SHAPES["dict"], _type_name(item))
+    return None
+
+
+def _not_a_dict(text):
+    try:
+        check_type_dict(text)
+    except (TypeError, ValueError):
+        return True
+    return False
+
+
+def _type_name(value):
+    return {list: "a list", bool: "a boolean", int: "a number", float: "a number", dict: "a dictionary"}.get(
+        type(value), "a %s" % type(value).__name__)
+
+
+def shape_problems(spec, raw, prefix=""):
+    """Check raw module arguments against ``spec`` before ansible-core converts them.
+
+    Returns ``(problems, spec)``: the messages, each naming the option, and a copy of ``spec`` in which
+    every refused option is ``raw`` (so that AnsibleModule can start, to report them cleanly).
+    """
+    problems = []
+    shielded = dict(spec)
+    if not isinstance(raw, dict):
+        return problems, shielded
+    names = {}
+    for name, option in spec.items():
+        for alias in [name] + list(option.get("aliases") or ()):
+            names[alias] = name
+    for given, value in raw.items():
+        name = names.get(given)
+        if name is None:
+            continue
+        option = spec[name]
+        label = prefix + given
+        problem = _shape_problem(label, option, value)
+        if problem:
+            problems.append(problem)
+            shielded[name] = {key: option[key] for key in ("no_log", "aliases") if key in option}
+            shielded[name]["type"] = "raw"
+            continue
+        if option.get("type") == "dict" and option.get("options") and isinstance(value, dict):
+            inner, inner_spec = shape_problems(option["options"], value, label + ".")
+            if inner:
+                problems.extend(inner)
+                shielded[name] = dict(option, options=inner_spec)
+        elif option.get("type") == "list" and option.get("elements") == "dict" and option.get("options") \
+                and isinstance(value, list):
+            for index, item in enumerate(value):
+                inner, inner_spec = shape_problems(option["options"], item, "%s[%d]." % (label, index))
+                if inner:
+                    problems.extend(inner)
+                    shielded[name] = dict(shielded[name], options=inner_spec)
+    return problems, shielded
+
+
+def _raw_arguments():
+    """The task's arguments as ansible-core received them, or None where they cannot be read (e.g. in
+    ansible-test's argument-spec inspection, which replaces the loader)."""
+    try:
+        params = basic._load_params()  # pylint: disable=protected-access
+    except Exception:  # noqa: BLE001  pylint: disable=broad-exception-caught
+        return None
+    return params if isinstance(params, dict) else None
+
+
+def _plain_http_off_host(url):
+    """Whether ``url`` is plain http:// to another machine (loopback traffic never leaves the host)."""
+    if not url.lower().startswith("http://"):
+        return False
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return True
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
 
 
 class TosModule:
@@ -73,8 +202,32 @@ class TosModule:
         spec = dict(CONNECTION_ARGSPEC)
         spec.update(argument_spec)
         kwargs.setdefault("supports_check_mode", True)
+        raw = _raw_arguments()
+        problems, checked = shape_problems(spec, raw)
+        # a secret of the wrong shape (a dict's keys are not masked by no_log) is not echoed in the invocation
+        refused_secrets = [name for name, option in spec.items() if option.get("no_log") and checked[name] is not option]
+        spec = checked
+        if raw is not None and not _given(raw, spec["api_url"], "api_url") and not os.environ.get("TOS_API_URL"):
+            # let connection_problems() say that it is missing, naming the option and TOS_API_URL
+            spec["api_url"] = dict(spec["api_url"], required=False)
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        # no_log masks a secret's literal value; a message can also carry it escaped (requests quotes the
+        # repr() of a header, -vvv prints JSON): mask those forms too, everywhere in the result
+        for value in list(self.module.no_log_values):
+            self.module.no_log_values.update(secret_forms(value))
         self.params = self.module.params
+        problems.extend(_blank(argument_spec, self.params))
+        if problems:  # a connection option of the wrong shape was already named: no second message about it
+            for name in refused_secrets:
+                self.params[name] = MASK
+            self.module.fail_json(msg="Invalid input: %s." % "; ".join(problems))
+        _urls, token, connection = connection_problems(self.params.get("api_url"), self.params.get("api_token"),
+                                                       self.params.get("timeout"))
+        if connection:
+            self.module.fail_json(msg="Invalid connection options: %s." % "; ".join(connection))
+        if token:
+            self.module.no_log_values.add(token)
+        self.params["api_token"] = token
         self.check_mode = self.module.check_mode
         self.secrets = tuple(secrets)
         self.changed = False
@@ -82,6 +235,7 @@ class TosModule:
         self.after = {}
         self.warnings = []
         self.operation = None
+        self.writes = 0  # POSTs the manager accepted in this task: a later failure still changed something
         self._client = None
         if not HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
@@ -91,7 +245,15 @@ class TosModule:
         if self._client is None:
             self._client = client_from_options(self.params, warn=self.warn)
             self._client.post_verified = self._keeping_operation(self._client.post_verified)
+            self._client.post = self._counting_writes(self._client.post)
         return self._client
+
+    def _counting_writes(self, post):
+        def wrapper(*args, **kwargs):
+            data = post(*args, **kwargs)
+            self.writes += 1
+            return data
+        return wrapper
 
     def _keeping_operation(self, post_verified):
         """Wrap ``client.post_verified`` so that its ``landed()`` re-read, which may name look-ups of its
@@ -103,14 +265,24 @@ class TosModule:
                 outcome = landed()
                 self.operation = operation
                 return outcome
-            return post_verified(path, body, landed_keeping_operation, *args, **kwargs)
+            outcome = post_verified(path, body, landed_keeping_operation, *args, **kwargs)
+            self.writes += 1  # sent, or found applied after a lost answer
+            return outcome
         return wrapper
 
     def warn(self, message):
-        self.module.warn(message)
+        self.module.warn(redact(message, self._secret_values()))
 
     def fail(self, msg, **kwargs):
+        kwargs.setdefault("changed", self.changed_on_failure())
+        if _progress.records():
+            kwargs.setdefault("wait_progress", _progress.records())
         self.module.fail_json(msg=msg, **kwargs)
+
+    def changed_on_failure(self, error=None):
+        """A failed task changed something only when a write was accepted before the failure, or the
+        failed write may have been applied (its answer was lost); a refused write changed nothing."""
+        return self.changed and (self.writes > 0 or bool(error is not None and error.may_have_landed))
 
     def track(self, before, after, key=None):
         """Record a before/after pair for ``--diff`` and return whether it changes anything.
@@ -126,27 +298,51 @@ class TosModule:
         return changed
 
     def diff(self):
+        """``before``/``after`` as text: the JSON ansible-core's callbacks would print for a dict, but with
+        Chinese (any non-ASCII) text as it is instead of ``\\u5317``-escapes."""
         after = masked(self.after, self.secrets, reference=self.before)
-        return dict(before=masked(self.before, self.secrets), after=after)
+        return dict(before=diff_text(masked(self.before, self.secrets)), after=diff_text(after))
 
     def exit(self, **result):
         result.setdefault("changed", self.changed)
+        if _progress.records():
+            result.setdefault("wait_progress", _progress.records())
         result = masked(result, self.secrets)
         if self.module._diff:
             result["diff"] = self.diff()
         self.module.exit_json(**result)
 
     def execute(self, run):
-        """Run ``run(self)``; turn an API failure into one clear ``fail_json``."""
+        """Run ``run(self)``; the one place where a failure becomes ``fail_json``.
+
+        A ``TosApiError`` is a message for the user.  Anything else is a bug of the collection: it fails
+        with the exception and its traceback, secrets masked, never as a crash of the module process."""
+        crash = None
         try:
             run(self)
             return
         except TosApiError as exc:
             error = exc
+        except Exception as exc:  # noqa: BLE001 - a programming error: reported, not crashed on
+            error = None
+            crash = "%s: %s" % (type(exc).__name__, exc), traceback.format_exc()
+        secrets = self._secret_values()
         # Outside the except block: ansible-core 2.19+ would attach the active traceback to the result,
         # and an API failure is a message for the user, not a crash.
+        if crash is not None:
+            self.module.fail_json(
+                msg=redact("tos.cloud.%s failed unexpectedly%s (%s). This is a bug of the collection: please report "
+                           "it with this message." % (self.module._name, " while trying to %s" % self.operation
+                                                      if self.operation else "", crash[0]), secrets),
+                exception=redact(crash[1], secrets), changed=self.changed_on_failure())
+        error.redact(secrets)
         what = ("Could not %s: " % self.operation) if self.operation else ""
-        self.module.fail_json(msg=what + error.message, api_error=error.to_dict(), changed=self.changed)
+        self.fail(what + error.message, api_error=redact_value(error.to_dict(), secrets),
+                  changed=self.changed_on_failure(error))
+
+    def _secret_values(self):
+        """The values of the no_log options (the token, passwords) as given."""
+        return [value for value in self.module.no_log_values if isinstance(value, str)]
 
     def doing(self, operation):
         """Name what the module is doing now, for error messages ("create cluster 'c1'")."""
@@ -156,6 +352,19 @@ class TosModule:
     def wait_for(self, probe, timeout, interval=2.0, what="the operation"):
         """Poll ``probe()`` until it returns a truthy value; fail after ``timeout`` seconds."""
         return wait_for(probe, timeout, interval=interval, what=what, on_timeout=self.fail)
+
+
+def _blank(spec, params):
+    """``cluster`` (which names a cluster wherever it appears) given as an empty or blank string: refused here,
+    before a request would look for a cluster named '' (or, where it is optional, pick the first cluster)."""
+    value = params.get("cluster")
+    if "cluster" in spec and isinstance(value, str) and not value.strip():
+        yield "cluster: must not be empty (give a cluster's name or UUID%s)" % (
+            "" if spec["cluster"].get("required") else ", or leave the option out")
+
+
+def _given(raw, option, name):
+    return any(raw.get(alias) not in (None, "", []) for alias in [name] + list(option.get("aliases") or ()))
 
 
 def wait_for(probe, timeout, interval=2.0, what="the operation", on_timeout=None, clock=time.monotonic,
@@ -175,6 +384,11 @@ def wait_for(probe, timeout, interval=2.0, what="the operation", on_timeout=None
             return None
         sleep(delay)
         delay = min(interval, delay * 2)
+
+
+def diff_text(value):
+    """``value`` laid out as ansible-core lays out a dict in a diff (sorted keys, indent 4), non-ASCII kept."""
+    return json.dumps(value, sort_keys=True, indent=4, separators=(",", ": "), ensure_ascii=False, default=str) + "\n"
 
 
 def merge(current, desired):

@@ -22,7 +22,7 @@ def list_clusters(client, filter_name=None):
     params = {"filter_name": filter_name} if filter_name else None
     return [
         {"uuid": item.get("cluster_uuid"), "name": item.get("cluster_name"), "ctime": item.get("ctime")}
-        for item in client.paginate(CLUSTER_LIST, params)
+        for item in client.paginate(CLUSTER_LIST, params, key=lambda item: item.get("cluster_uuid"))
     ]
 
 

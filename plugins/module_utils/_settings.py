@@ -66,12 +66,13 @@ def level_name(number):
 # ---- thresholds --------------------------------------------------------------------------------
 
 def check_fraction(option, value):
-    """A usage threshold written as a fraction in [0, 1] (0.8 = 80 %)."""
+    """A DPM usage threshold: the table says "0~100%", the example sends 0.8 and 0.45, so both a
+    fraction (0.8) and a percentage (80) are accepted and sent as written; only what neither reading
+    allows (below 0, above 100) is refused."""
     if value is None:
         return None
-    if not _finite(value) or not 0 <= value <= 1:
-        hint = " (write 80 % as 0.8)" if _finite(value) and 1 < value <= 100 else ""
-        return "%s: %s is not a fraction between 0 and 1%s" % (option, value, hint)
+    if not _finite(value) or not 0 <= value <= 100:
+        return "%s: %s is not a usage threshold between 0 and 100 %% (or a fraction such as 0.8)" % (option, value)
     return None
 
 
@@ -91,18 +92,29 @@ def check_positive(option, value, maximum=None):
     """``0 < value`` (and ``<= maximum`` when given)."""
     if value is None:
         return None
-    if not _finite(value) or value <= 0:
+    if not _finite(value):
+        return "%s: %s is not a finite number" % (option, value)
+    if value <= 0:
         return "%s: %s must be greater than 0" % (option, value)
     if maximum is not None and value > maximum:
         return "%s: %s is greater than the allowed maximum %s" % (option, value, maximum)
     return None
 
 
-def check_at_least(option, value, minimum):
+# The largest value of a field the documents type as int32 (e.g. cluster-api.md, DRS object: MaxStep|int32).
+INT32_MAX = 2 ** 31 - 1
+
+
+def check_at_least(option, value, minimum, maximum=None):
+    """``minimum <= value`` (and ``<= maximum`` when given, e.g. ``INT32_MAX`` for an int32 field)."""
     if value is None:
         return None
+    if not _finite(value):
+        return "%s: %s is not a finite number" % (option, value)
     if value < minimum:
         return "%s: %s must be at least %s" % (option, value, minimum)
+    if maximum is not None and value > maximum:
+        return "%s: %s is greater than the largest allowed value %s" % (option, value, maximum)
     return None
 
 
@@ -163,6 +175,8 @@ def parse_interval(option, value, minimum=MIN_INTERVAL):
             return None, "%s: %r is not an interval (expected %s)" % (option, value, expected)
     else:
         return None, "%s: %r is not an interval (expected %s)" % (option, value, expected)
+    if seconds <= 0:
+        return None, "%s: %r is not a length of time (give more than 0 seconds, e.g. 6h)" % (option, value)
     if seconds < minimum:
         return None, "%s: %s seconds is shorter than the minimum of %s seconds" % (option, seconds, minimum)
     return seconds, None
@@ -259,6 +273,10 @@ def parse_ip_range(option, value):
             option, value)
     if start.version != end.version:
         return None, "%s: %r mixes IPv4 and IPv6" % (option, value)
+    if start.version != 4:
+        # The platform's addresses are IPv4: every address the documents show is (e.g. system-api.md,
+        # /v1/system/member/list: "candidates": ["192.168.201.212", ...]); none is IPv6.
+        return None, "%s: %r is an IPv6 range; the platform takes IPv4 addresses only" % (option, value)
     if start > end:
         return None, "%s: %r ends before it starts" % (option, value)
     return {"start": str(start), "end": str(end)}, None

@@ -4,18 +4,39 @@
 
 """Host tasks (CVM and storage-VM deploys, upgrades): ``/v1/cluster/host/task/progress``.
 
-The documents give only ``{"progress": 0.7}`` (0..1).  A failed task is reported either as an
-error envelope or as ``status``/``state`` ``failed`` with a message in ``data``: both are read.
+The documents give only ``{"progress": 0.7}`` (0..1, cluster-api.md line 2139).  ``host_task_state``
+reads an answer from ``progress`` alone, and from ``status``/``state``/``message`` only when a server
+sends them (a bonus, not relied on).  A failed task shows as an error envelope (the query refused), as
+a progress that falls back (``previous``), as ``status: failed`` where a server says so, or not at all
+(the progress stops: only the stall timeout of a wait notices it).
+
+The rule for every long-running operation (CVM and storage-VM deploys, upgrades, inspections),
+used by every module and role that starts one:
+
+- an operation found running is JOINED (waited for, read-only), never started again;
+- an operation this run did not start is recognised as such: the result says ``started_by:
+  another_run`` (``this_run`` for one this run sent, null when nothing ran);
+- a wait that ends without the operation finishing (timeout, stall, failure) fails the module and
+  sends nothing more: no retry, no second start;
+- check mode reads the same state and predicts the same: a running operation is reported as
+  running/joined, not as one to start.
+
+Whether a host task runs is read by ``read_host_task`` from ``progress`` alone; ``task_type``, when
+a server sends it, only narrows which operation it is (``task_is``).
 """
 
 from __future__ import annotations
 
 import time
 
+from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 
 TASK_PROGRESS = "/v1/cluster/host/task/progress"
 FAILED_STATES = ("failed", "error", "fail")
+# Who started the operation a result reports (its ``started_by``).
+THIS_RUN = "this_run"
+ANOTHER_RUN = "another_run"
 # How many times one wait may poll early, at the end the progress rate predicts (see wait_host_task).
 MAX_PREDICTIONS = 3
 
@@ -31,21 +52,85 @@ class HostTaskFailed(Exception):
         self.timed_out = timed_out
 
 
-def task_progress(client, cluster_uuid, host_uuid):
-    """``(progress, failed_reason)`` of the host's current task; progress in 0..1."""
-    data = client.get(TASK_PROGRESS, {"cluster_uuid": cluster_uuid, "host_uuid": host_uuid}) or {}
+RUNNING_STATES = ("running", "upgrading", "in_progress", "deploying")
+
+
+def host_task_state(data, previous=None):
+    """What a ``host/task/progress`` answer says, as ``{progress, status, running, finished, failed,
+    reason, kind}``; the one reading of host task state for every module.
+
+    Documented field first: ``progress`` (0..1; a value above 1 is taken as a percentage).  Without a
+    ``status`` (the documents have none) a task is running while 0 < progress < 1, finished at 1,
+    and an idle host and a task that has just started both read 0 (not running: callers that started
+    a task wait for it anyway).  ``previous`` is the progress read before from the same task: a
+    progress that falls back below it is a failure (a server that resets a failed task).  ``status``
+    (or ``state``), ``message`` and ``task_type`` count only when a server sends them.
+    ``kind`` is ``task_type`` when given, else None.
+    """
+    data = data if isinstance(data, dict) else {}
     try:
         progress = float(data.get("progress") or 0.0)
     except (TypeError, ValueError):
         progress = 0.0
     if progress > 1.0:  # tolerate a percentage
         progress = progress / 100.0
-    state = str(data.get("status") or data.get("state") or "").lower()
-    if state in FAILED_STATES:
-        reason = " / ".join(str(p) for p in (data.get("message") or data.get("message_en") or "task failed",
-                                             data.get("message_cn") or data.get("messageCn")) if p)
-        return progress, reason
-    return progress, None
+    status = str(data.get("status") or data.get("state") or "").lower() or None
+    reason = None
+    if status:
+        failed = status in FAILED_STATES
+        running = status in RUNNING_STATES
+        finished = status in ("finished", "success", "succeeded", "done") or (not running and not failed
+                                                                               and progress >= 1.0)
+        if failed:
+            reason = " / ".join(str(p) for p in (data.get("message") or data.get("message_en") or "task failed",
+                                                 data.get("message_cn") or data.get("messageCn")) if p)
+    else:
+        failed = previous is not None and progress < previous
+        running = not failed and 0.0 < progress < 1.0
+        finished = not failed and progress >= 1.0
+        if failed:
+            reason = ("the task's progress fell back from %.0f%% to %.0f%% (the platform reports no failure "
+                      "field; a progress that falls back is taken as a failed task)" % (previous * 100, progress * 100))
+    return {"progress": progress, "status": status, "running": running, "finished": finished, "failed": failed,
+            "reason": reason, "kind": data.get("task_type") or None}
+
+
+def read_host_task(client, cluster_uuid, host_uuid, previous=None):
+    """``host_task_state`` of the host's (or system VM's) current task, read from the manager.
+
+    An error envelope (``TosApiError`` of kind ``api``) is read as the host's last task having failed,
+    with the server's message as the reason, since a server may answer that way for a failed task
+    (docs/api-notes.md); transport errors are raised."""
+    try:
+        data = client.get(TASK_PROGRESS, {"cluster_uuid": cluster_uuid, "host_uuid": host_uuid}) or {}
+    except TosApiError as exc:
+        if exc.kind != "api":
+            raise
+        state = host_task_state({"progress": previous or 0.0})
+        state.update(failed=True, running=False, finished=False, reason=exc.message)
+        return state
+    return host_task_state(data, previous)
+
+
+def task_is(task, *kinds):
+    """Whether a running task (``host_task_state``) may be one of ``kinds``: its ``kind`` is one of them, or
+    unknown (the documents do not say which operation a host task is)."""
+    return task["running"] and (task["kind"] is None or task["kind"] in kinds)
+
+
+def join_host_task(client, cluster_uuid, host_uuid, host_label, timeout, **kwargs):
+    """Join a task found running on a host (see the rule above): wait for it to end, sending nothing.
+
+    Returns the final progress; raises ``HostTaskFailed`` (``timed_out`` when the wait ran out) when it
+    does not finish: the caller must then fail without sending the operation again.
+    """
+    return wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, **kwargs)
+
+
+def task_progress(client, cluster_uuid, host_uuid, previous=None):
+    """``(progress, failed_reason)`` of the host's current task; progress in 0..1."""
+    state = read_host_task(client, cluster_uuid, host_uuid, previous)
+    return state["progress"], state["reason"] if state["failed"] else None
 
 
 def wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, interval=2.0, stall_timeout=None,
@@ -70,13 +155,16 @@ def wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, interva
     predictions = 0
     while True:
         try:
-            progress, failure = task_progress(client, cluster_uuid, host_uuid)
+            progress, failure = task_progress(client, cluster_uuid, host_uuid,
+                                              previous=last_progress if last_progress >= 0 else None)
         except TosApiError as exc:
             if exc.kind != "api":
                 raise
             raise HostTaskFailed(host_label, exc.message, progress=max(last_progress, 0.0))
         if on_progress is not None:
             on_progress(progress)
+        what = "the task on host %s" % host_label
+        _progress.report(host_label, what, progress, "failed" if failure else "finished" if progress >= 1.0 else "running")
         if failure:
             raise HostTaskFailed(host_label, failure, progress=progress)
         if progress >= 1.0:
@@ -85,11 +173,14 @@ def wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, interva
         if progress != last_progress:
             last_progress, last_change = progress, now
         if now - start >= timeout:
+            _progress.report(host_label, what, progress, "timed out")
             raise HostTaskFailed(host_label, "task not finished after %ss (progress %.0f%%)" % (
                 timeout, progress * 100), progress=progress, timed_out=True)
         if stall_timeout and now - last_change >= stall_timeout:
-            raise HostTaskFailed(host_label, "task made no progress for %ss (stuck at %.0f%%)" % (
-                stall_timeout, progress * 100), progress=progress, timed_out=True)
+            _progress.report(host_label, what, progress, "stalled")
+            raise HostTaskFailed(host_label, "task made no progress for %ss (stuck at %.0f%%; the platform "
+                                 "reports no failure field, so a task that stopped may have failed)" % (
+                                     stall_timeout, progress * 100), progress=progress, timed_out=True)
         pause = delay
         if first is None:
             first = (now, progress)

@@ -13,9 +13,18 @@ from __future__ import annotations
 import re
 import time
 
+from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import host_addresses, topology
-from ansible_collections.tos.cloud.plugins.module_utils._tasks import TASK_PROGRESS, HostTaskFailed, wait_host_task
+from ansible_collections.tos.cloud.plugins.module_utils._tasks import (
+    ANOTHER_RUN,
+    THIS_RUN,
+    HostTaskFailed,
+    join_host_task,
+    read_host_task,
+    task_is,
+    wait_host_task,
+)
 
 SERVICE_TYPES = ("compute", "storage", "cloud")
 
@@ -31,6 +40,7 @@ SKIPPED = "skipped"
 FAILED = "failed"
 NOT_STARTED = "not_started"  # after an earlier host failed
 STARTED = "started"          # wait=false: upgrade started, not waited for
+RUNNING = "running"          # an upgrade another run started is under way: joined, never sent again
 
 # -- versions ---------------------------------------------------------------------------------
 
@@ -129,30 +139,9 @@ def read_backups(client, cluster_uuid, host_ip):
 
 
 def read_task(client, cluster_uuid, host_uuid):
-    """The host's current task as ``{progress, status, running, failed, reason}``.
-
-    ``running`` is only true when the server says so (``status``/``state`` ``running``), or, for an
-    answer without a status, while progress is between 0 and 1 exclusive.
-    """
-    data = client.get(TASK_PROGRESS, {"cluster_uuid": cluster_uuid, "host_uuid": host_uuid}) or {}
-    try:
-        progress = float(data.get("progress") or 0.0)
-    except (TypeError, ValueError):
-        progress = 0.0
-    if progress > 1.0:
-        progress = progress / 100.0
-    status = str(data.get("status") or data.get("state") or "").lower()
-    failed = status in ("failed", "error", "fail")
-    if status:
-        running = status in ("running", "upgrading", "in_progress")
-    else:
-        running = 0.0 < progress < 1.0
-    reason = None
-    if failed:
-        reason = " / ".join(str(p) for p in (data.get("message") or data.get("message_en") or "task failed",
-                                             data.get("message_cn") or data.get("messageCn")) if p)
-    return {"progress": progress, "status": status or None, "running": running, "failed": failed,
-            "reason": reason}
+    """The host's current task as ``_tasks.host_task_state`` reads it (``progress``, ``status``,
+    ``running``, ``failed``, ``reason``...)."""
+    return read_host_task(client, cluster_uuid, host_uuid)
 
 
 # -- hosts ----------------------------------------------------------------------------------------
@@ -230,7 +219,8 @@ def plan_host(host, type_version, target, service_types=None):
     """
     installed = list(type_version or {})
     considered = [t for t in (service_types or installed) if t in installed]
-    entry = dict(host, service_types=[], from_versions={}, to_version=target, status=SKIPPED, reason="")
+    entry = dict(host, service_types=[], from_versions={}, to_version=target, status=SKIPPED, reason="",
+                 started_by=None)
     if not considered:
         wanted = ", ".join(service_types or []) or "any"
         has = ", ".join(installed) or "none reported"
@@ -265,11 +255,30 @@ def plan_upgrade(hosts, versions, target, service_types=None):
     return [plan_host(h, versions.get(h["ip"]) or {}, target, service_types) for h in hosts]
 
 
-def plan_diff(plan):
-    """``(before, after)`` for ``--diff``: per host to upgrade, its service types' versions."""
-    before, after = {}, {}
+def mark_running(client, cluster_uuid, plan):
+    """Read the task of every pending host of ``plan``: a host whose upgrade is already running (started by
+    another run) becomes ``running`` (joined, not started again); check mode and real runs both plan with it."""
     for entry in plan:
         if entry["status"] != PENDING:
+            continue
+        task = read_task(client, cluster_uuid, entry["uuid"])
+        if task_is(task, "upgrade"):
+            entry.update(status=RUNNING, started_by=ANOTHER_RUN, progress=task["progress"],
+                         reason="an upgrade started by another run is running (%.0f%%): joined, not started again" % (
+                             task["progress"] * 100))
+        elif task["running"]:
+            entry["reason"] = "waits for the %s task running on the host, then upgrades" % task["kind"]
+    return plan
+
+
+def plan_diff(plan, joined=True, first=None):
+    """``(before, after)`` for ``--diff``: per host to upgrade (and, with ``joined``, per host whose running
+    upgrade this run joins), its service types' versions.  ``first``: only the first that many hosts to
+    upgrade or join count (``wait=false`` starts one batch per run)."""
+    before, after = {}, {}
+    todo = [entry for entry in plan if entry["status"] in (PENDING, RUNNING)]
+    for entry in todo[:first] if first else todo:
+        if entry["status"] != PENDING and not joined:
             continue
         before[entry["host"]] = dict(entry["from_versions"])
         after[entry["host"]] = {t: entry["to_version"] for t in entry["service_types"]}
@@ -304,15 +313,17 @@ def _failed(outcome, reason):
 
 
 def start_host(client, cluster_uuid, entry, timeout, stall_timeout=None, interval=2.0, sleep=time.sleep,
-               clock=time.monotonic):
+               clock=time.monotonic, wait=True):
     """Start the upgrade of one planned host; return ``(outcome, started)``.
 
     The outcome's status is ``started`` (the upgrade was sent; ``started`` is the ``clock()`` reading
     just before), ``upgraded`` (a task already running on the host brought it to the target version:
-    nothing was sent) or ``failed``.
+    nothing was sent), ``running`` (with ``wait=false``, a task already running on the host: joined,
+    not waited for, nothing sent) or ``failed``.
 
-    - A task already running on the host (an earlier run that timed out) is waited for first; if it
-      brought the host to the target version, nothing is sent.
+    - A task already running on the host (an earlier run that timed out, another run) is joined
+      (``_tasks`` rule): waited for, never started again; if it brought the host to the target version,
+      nothing is sent.  When that wait times out or the task fails, the host fails and nothing is sent.
     - The POST goes through ``post_verified``: an answer lost on the way is followed by a re-read of
       the host's versions and task before anything is sent again.
     """
@@ -320,15 +331,34 @@ def start_host(client, cluster_uuid, entry, timeout, stall_timeout=None, interva
     ip, types, target = entry["ip"], entry["service_types"], entry["to_version"]
     try:
         baseline = read_task(client, cluster_uuid, entry["uuid"])
+        if entry["status"] == RUNNING and not baseline["running"] and not baseline["failed"] \
+                and not versions_reached(_host_versions(client, cluster_uuid, ip), types, target):
+            # the joined upgrade ended between the plan and now
+            outcome.update(status=UPGRADED, reason="joined the upgrade already running on the host (started by "
+                           "another run)")
+            return outcome, None
+        if entry["status"] == RUNNING and baseline["failed"]:
+            return _failed(outcome, "the upgrade started by another run failed: %s; nothing was sent" % (
+                baseline["reason"])), None
         if baseline["running"]:
-            # Another upgrade (or deploy) is under way on this host: let it end, then look again.
+            what = "upgrade" if task_is(baseline, "upgrade") else "%s task" % baseline["kind"]
+            outcome["started_by"] = ANOTHER_RUN
+            if not wait:
+                outcome.update(status=RUNNING, reason="the %s started by another run is running (%.0f%%): joined, "
+                               "not waited for (wait=false)" % (what, baseline["progress"] * 100))
+                return outcome, None
+            failure = None
             try:
-                wait_host_task(client, cluster_uuid, entry["uuid"], _label(entry), timeout, interval=interval,
+                join_host_task(client, cluster_uuid, entry["uuid"], _label(entry), timeout, interval=interval,
                                stall_timeout=stall_timeout, clock=clock, sleep=sleep)
-            except HostTaskFailed:
-                pass
+            except HostTaskFailed as exc:
+                failure = exc
+            if failure is not None:
+                return _failed(outcome, "the %s already running on the host (started by another run) did not finish: "
+                               "%s; nothing was sent" % (what, failure.reason)), None
             if not versions_reached(_host_versions(client, cluster_uuid, ip), types, target):
-                outcome.update(status=UPGRADED, reason="finished the upgrade task already running on the host")
+                outcome.update(status=UPGRADED, reason="joined the %s already running on the host (started by "
+                               "another run)" % what)
                 return outcome, None
             baseline = read_task(client, cluster_uuid, entry["uuid"])
 
@@ -341,6 +371,7 @@ def start_host(client, cluster_uuid, entry, timeout, stall_timeout=None, interva
             return None
 
         started = clock()
+        outcome["started_by"] = THIS_RUN
         client.post_verified(UPGRADE, upgrade_body(cluster_uuid, entry), landed)
     except TosApiError as exc:
         return _failed(outcome, exc.message), None
@@ -385,11 +416,13 @@ def run_plan(client, cluster_uuid, plan, timeout, stall_timeout=None, wait=True,
     hosts are ``not_started``.  Returns the list of outcomes (plan order).
     """
     batch_size = max(1, int(batch_size or 1))
-    outcomes = [dict(entry) if entry["status"] != PENDING else None for entry in plan]
-    pending = [index for index, entry in enumerate(plan) if entry["status"] == PENDING]
+    todo = (PENDING, RUNNING)
+    outcomes = [dict(entry) if entry["status"] not in todo else None for entry in plan]
+    pending = [index for index, entry in enumerate(plan) if entry["status"] in todo]
     stop = None
     for first in range(0, len(pending), batch_size):
-        running = []
+        running, joined = [], False
+        _progress.CONTEXT.update(batch=first // batch_size + 1, batches=(len(pending) + batch_size - 1) // batch_size)
         for index in pending[first:first + batch_size]:
             entry = plan[index]
             if stop is not None:
@@ -397,8 +430,10 @@ def run_plan(client, cluster_uuid, plan, timeout, stall_timeout=None, wait=True,
                 continue
             if on_host is not None:
                 on_host(entry)
-            outcome, started = start_host(client, cluster_uuid, entry, timeout, stall_timeout=stall_timeout, **kwargs)
+            outcome, started = start_host(client, cluster_uuid, entry, timeout, stall_timeout=stall_timeout,
+                                          wait=wait, **kwargs)
             outcomes[index] = outcome
+            joined = joined or outcome["status"] == RUNNING
             if outcome["status"] == FAILED:
                 stop = "not started because the upgrade of %s failed" % outcome["host"]
             elif outcome["status"] == STARTED:
@@ -411,7 +446,7 @@ def run_plan(client, cluster_uuid, plan, timeout, stall_timeout=None, wait=True,
             bad = next((outcomes[i] for i in pending[first:first + batch_size] if outcomes[i]["status"] == FAILED), None)
             if bad is not None:
                 stop = "not started because the upgrade of %s failed" % bad["host"]
-            elif running and not wait:
+            elif (running or joined) and not wait:
                 stop = ("not started: wait=false starts one host per run" if batch_size == 1
                         else "not started: wait=false starts one batch of %d hosts per run" % batch_size)
     return outcomes
@@ -427,7 +462,7 @@ def strip_internal(outcomes):
 
 def summarize(outcomes):
     """Host names by status, for a short result and messages."""
-    summary = {UPGRADED: [], SKIPPED: [], FAILED: [], NOT_STARTED: [], PENDING: [], STARTED: []}
+    summary = {UPGRADED: [], SKIPPED: [], FAILED: [], NOT_STARTED: [], PENDING: [], STARTED: [], RUNNING: []}
     for outcome in outcomes:
         summary.setdefault(outcome["status"], []).append(outcome["host"])
     return summary

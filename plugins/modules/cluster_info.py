@@ -226,7 +226,7 @@ cluster:
       type: dict
 """
 
-from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
+from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError, by_field
 from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
     describe_cluster,
     list_cvms,
@@ -306,17 +306,10 @@ class Gatherer:
 
     def compute(self):
         path = "/v1/cluster/compute/service/statistic"
-        page_size = 100
-        first = self.get(path, page_num=1, page_size=page_size)
-        hosts = list(first.get("HostStatistics") or [])
-        total = first.get("total_count")
-        page = 1
-        while isinstance(total, int) and len(hosts) < total:
-            page += 1
-            more = self.get(path, page_num=page, page_size=page_size).get("HostStatistics") or []
-            if not more:
-                break
-            hosts.extend(more)
+        pages = []
+        hosts = list(self.client.paginate(path, self.query(), items_key="HostStatistics",
+                                          key=by_field("HostUUID", "UUID"), on_page=pages.append))
+        first = dict(pages[0]) if pages and isinstance(pages[0], dict) else {}
         first["HostStatistics"] = hosts
         return first
 
@@ -338,7 +331,9 @@ class Gatherer:
 
     def chassis(self):
         self.tm.doing("list the chassis of cluster %r" % self.name)
-        return list(self.client.paginate("/v1/cluster/chassis/list", self.query()))
+        # the table: tenant_uuid and filter_ip required with default "" (the example sends filter_ip=)
+        return list(self.client.paginate("/v1/cluster/chassis/list", dict(self.query(), tenant_uuid="", filter_ip=""),
+                                         key=by_field("chassis.chassis_uuid", "encap.chassis_uuid")))
 
     def global_config(self):
         return self.get("/v1/cluster/get/global/config")

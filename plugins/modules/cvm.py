@@ -17,6 +17,10 @@ description:
   - The API cannot change the address of a CVM. When the host already runs a CVM at another address than
     O(address), the module fails and says so; it never removes and redeploys a center node on its own.
   - The module refuses to remove the last center node of a cluster.
+  - A deploy already running on the host (started by another run, or by this task with O(wait=false)) is
+    joined, never sent again; RV(started_by) says which run started it. The platform reports a CVM's address
+    only once it is deployed, so when O(address) is set such a deploy is waited for (read-only, also in check
+    mode and with O(wait=false)) and a different address fails exactly as it would after the deploy.
 author:
   - tos.cloud maintainers (@tos-cloud)
 extends_documentation_fragment:
@@ -88,6 +92,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+started_by:
+  description:
+    - Which run started the deploy of the host's CVM, V(this_run) or V(another_run) (a running deploy this run
+      joined); null when no deploy ran (the CVM existed, or O(state=absent)).
+  returned: always
+  type: str
+  sample: this_run
 cvm:
   description:
     - The host's cloud-management VM after the module ran; with O(state=absent), the CVM that was removed.
@@ -131,6 +142,50 @@ cvm:
       description: V(running), or V(deploying) while the deploy task runs.
       type: str
       sample: running
+wait_progress:
+  description:
+    - The progress of each wait of this run (per host task, or the inspection), as read while waiting.
+    - While the module waits, the same progress is printed as it happens, at least every 10 seconds
+      (E(TOS_PROGRESS_INTERVAL)), when the module runs in the task's worker (a local connection, the default).
+  returned: when the module waited
+  type: list
+  elements: dict
+  contains:
+    key:
+      description: What was waited for (the host, or V(inspection:<cluster>)).
+      type: str
+    what:
+      description: The same, as a phrase.
+      type: str
+    status:
+      description: V(running), V(finished), V(failed), V(timed out) or V(stalled) at the last reading.
+      type: str
+    progress:
+      description: Progress at the last reading, 0 to 1.
+      type: float
+    started:
+      description: When the wait started (UTC, ISO 8601).
+      type: str
+    elapsed:
+      description: Seconds from the first to the last reading.
+      type: float
+    eta:
+      description: Estimated seconds left at the last reading (running only), or null.
+      type: float
+    readings:
+      description: How many times the progress was read.
+      type: int
+    lines:
+      description: How many progress lines were printed (or would have been, in a module process).
+      type: int
+    batch:
+      description: The batch of the upgrade this host was in (O(tos.cloud.upgrade#module:batch_size)).
+      type: int
+      returned: upgrade with several batches
+    batches:
+      description: How many batches the upgrade had.
+      type: int
+      returned: upgrade with several batches
 """
 
 from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
@@ -150,7 +205,14 @@ from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
 )
 from ansible_collections.tos.cloud.plugins.module_utils._module import WAIT_ARGSPEC, TosModule
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import get_cluster, host_addresses, topology
-from ansible_collections.tos.cloud.plugins.module_utils._tasks import TASK_PROGRESS, HostTaskFailed, wait_host_task
+from ansible_collections.tos.cloud.plugins.module_utils._tasks import (
+    ANOTHER_RUN,
+    THIS_RUN,
+    HostTaskFailed,
+    join_host_task,
+    read_host_task,
+    task_is,
+)
 from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
 
 
@@ -222,34 +284,37 @@ class Cvm:
         return self.all_cvms
 
     def deploy_task(self):
-        """The host's running deploy of a CVM (not yet listed as a center node), or None."""
+        """The host's running deploy of a CVM (not yet listed as a center node), or None.
+
+        With the documented ``progress`` alone a running task cannot be told from an upgrade: on a host
+        without a listed CVM, any running task counts as the deploy (waiting for it is safe, deploying a
+        second time is refused by the platform); a ``task_type`` naming another task rules it out."""
         self.tm.doing("read the task of host %s" % self.label)
-        task = self.client.get(TASK_PROGRESS, {"cluster_uuid": self.cluster["uuid"], "host_uuid": self.host_uuid}) or {}
-        if str(task.get("status") or "").lower() == "running" and task.get("task_type") in ("deploy_cvm", None):
-            return task
-        return None
+        task = read_host_task(self.client, self.cluster["uuid"], self.host_uuid)
+        return task if task_is(task, "deploy_cvm") else None
 
     def current(self, refresh=True):
         """This host's CVM (running or deploying) or None; ``self.all_cvms`` keeps the cluster's CVMs."""
         found = cvm_on_host(self.cvms(refresh), self.host_uuid)
         if found is not None:
             return cvm_view(found, self.node)
-        task = self.deploy_task()
-        if task is not None:
-            return cvm_view({"uuid": task.get("target_uuid") or None}, self.node, state="deploying")
+        if self.deploy_task() is not None:
+            return cvm_view({"uuid": None}, self.node, state="deploying")
         return None
 
-    def wait_deploy(self):
+    def wait_deploy(self, started_by=THIS_RUN):
         params = self.tm.params
         self.tm.doing("wait for the cloud-management VM on host %s to deploy" % self.label)
         failure = None
         try:
-            wait_host_task(self.client, self.cluster["uuid"], self.host_uuid, self.label, params["wait_timeout"])
+            join_host_task(self.client, self.cluster["uuid"], self.host_uuid, self.label, params["wait_timeout"])
         except HostTaskFailed as exc:
             failure = exc
         if failure is not None:  # outside the except block: a message, not a traceback
-            self.tm.fail("The deploy of the cloud-management VM on host %s did not finish: %s" % (
-                self.label, failure.reason), progress=failure.progress)
+            self.tm.fail("The deploy of the cloud-management VM on host %s (started by %s) did not finish: %s%s" % (
+                self.label, started_by.replace("_", " "), failure.reason,
+                "; nothing was sent" if started_by == ANOTHER_RUN else ""),
+                progress=failure.progress, started_by=started_by)
         return self.current()
 
     def deploy(self, params, predicted):
@@ -262,7 +327,8 @@ class Cvm:
         if params["wait"]:
             return self.wait_deploy()
         view = cvm_view({"uuid": answer.get("uuid"), "name": answer.get("name"), "ip": ip_of(params["address"]),
-                         "address": normalize_cidr(params["address"])}, self.node, state="deploying")
+                         "address": normalize_cidr(params["address"]), "is_leader": predicted["is_leader"]},
+                        self.node, state="deploying")
         return view
 
     def remove(self, current):
@@ -282,18 +348,25 @@ class Cvm:
 
 
 def ensure_present(tm, vm, params):
+    """The host's CVM as it is (or will be) and which run started its deploy (None: nothing ran)."""
     current = vm.current(refresh=False)
     cvms = vm.all_cvms
     if current is not None:
-        if current["state"] == "deploying" and params["wait"] and not tm.check_mode:
-            current = vm.wait_deploy() or current
+        started_by = None
+        if current["state"] == "deploying":
+            # A deploy already running is joined, never sent again.  The platform tells a CVM's address only
+            # once it is deployed, so with an address to compare the deploy is waited for (read-only, in check
+            # mode and with wait=false too) and a different address fails exactly as it would afterwards.
+            started_by = ANOTHER_RUN
+            if params["address"] is not None or (params["wait"] and not tm.check_mode):
+                current = vm.wait_deploy(ANOTHER_RUN) or current
         if address_mismatch(current, params["address"]):
             tm.fail("Host %s already runs the cloud-management VM %s, not %s. The API cannot change a CVM's "
                     "address: to move it, remove it first (state: absent) and deploy it again, or set address "
                     "to %s." % (vm.label, current["address"] or current["ip"], params["address"],
-                                current["address"] or current["ip"]), cvm=current)
+                                current["address"] or current["ip"]), cvm=current, started_by=started_by)
         tm.track(diff_view(current), diff_view(current))
-        return current
+        return current, started_by
     if params["address"] is None:
         tm.fail("address and gateway are required to deploy a cloud-management VM on host %s, which has none."
                 % vm.label)
@@ -301,13 +374,14 @@ def ensure_present(tm, vm, params):
     if taken:
         tm.fail("address: %s is already used by %s in cluster %r." % (ip_of(params["address"]), taken,
                                                                       vm.cluster["name"]))
+    # the first CVM of the cluster becomes its leader
     predicted = cvm_view({"uuid": None, "name": None, "ip": ip_of(params["address"]),
-                          "address": normalize_cidr(params["address"])}, vm.node,
+                          "address": normalize_cidr(params["address"]), "is_leader": not cvms}, vm.node,
                          state="running" if params["wait"] else "deploying")
     if tm.check_mode:
         tm.track({}, diff_view(predicted))
-        return predicted
-    return vm.deploy(params, predicted)
+        return predicted, THIS_RUN
+    return vm.deploy(params, predicted), THIS_RUN
 
 
 def ensure_absent(tm, vm):
@@ -342,11 +416,12 @@ def run(tm):
         tm.fail("host: no physical host %r in cluster %r (hosts: %s)." % (
             params["host"], cluster["name"], describe_physical_hosts(detail)))
     vm = Cvm(tm, cluster, detail, node)
+    started_by = None
     if params["state"] == "present":
-        cvm = ensure_present(tm, vm, params)
+        cvm, started_by = ensure_present(tm, vm, params)
     else:
         cvm = ensure_absent(tm, vm)
-    tm.exit(cvm=cvm)
+    tm.exit(cvm=cvm, started_by=started_by)
 
 
 def main():

@@ -67,12 +67,14 @@ options:
         type: bool
       high_threshold:
         description:
-          - Resource usage, as a fraction from V(0) to V(1) (V(0.8) is 80 %), above which a host wakes another one up.
+          - Resource usage above which a host wakes another one up. The API's table says 0~100 % while its example
+            sends V(0.8); both are accepted and sent as written, so write it in the scale your platform uses
+            (the current value in the result shows it).
           - Must stay greater than the low threshold, whether you set that or it is the current one.
         type: float
       low_threshold:
         description:
-          - Resource usage, as a fraction from V(0) to V(1), below which hosts may be put to sleep.
+          - Resource usage below which hosts may be put to sleep, in the same scale as O(dpm.high_threshold).
           - Must stay lower than the high threshold, whether you set that or it is the current one.
         type: float
 notes:
@@ -123,6 +125,7 @@ cluster:
 from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC, require_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule, from_api, merge, pick, to_api
 from ansible_collections.tos.cloud.plugins.module_utils._settings import (
+    INT32_MAX,
     check_at_least,
     check_fraction,
     check_low_below_high,
@@ -166,7 +169,9 @@ def desired_options(params):
                 values[name], error = parse_level("%s.%s" % (section, name), values[name])
                 errors.append(error)
         for name in COUNTS:
-            errors.append(check_at_least("%s.%s" % (section, name), values.get(name), 1))
+            # cluster-api.md, drsconfig/get and update, DRS object: MaxStep, MaxConcurrentMigration and
+            # MaxHostConcurrentMigration are int32 (no other bound is documented)
+            errors.append(check_at_least("%s.%s" % (section, name), values.get(name), 1, INT32_MAX))
         for name in ("high_threshold", "low_threshold"):
             errors.append(check_fraction("%s.%s" % (section, name), values.get(name)))
         desired[section] = values

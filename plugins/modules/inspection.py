@@ -14,8 +14,10 @@ description:
     it to finish (C(/v1/cluster/inspection/progress)) and returns its result, or stops a running one
     (C(/v1/cluster/inspection/stop)).
   - Never runs two inspections at once. When one is already running, the module attaches to it
-    (O(checks) are then those of the running inspection) and reports RV(attached=true) and
-    RV(ignore:changed=false).
+    (O(checks) are then those of the running inspection) and reports RV(attached=true),
+    RV(started_by=another_run) and RV(ignore:changed=false).
+  - To wait for an inspection started earlier (by an earlier task with O(wait=false), for example) without
+    ever starting another one once it has ended, use O(state=joined).
 author:
   - tos.cloud maintainers (@tos-cloud)
 extends_documentation_fragment:
@@ -37,12 +39,16 @@ options:
     description:
       - V(started) starts an inspection unless one is running (then attaches to it).
       - V(stopped) stops the running inspection; nothing happens when none runs.
+      - V(joined) never starts one; it attaches to the running inspection (waiting for it with O(wait)), or returns
+        the last inspection's result when none runs. Never a change.
     type: str
-    choices: [started, stopped]
+    choices: [started, stopped, joined]
     default: started
   checks:
     description:
       - What to inspect when starting one.
+      - An empty list sends every C(check_*) flag false, the API's documented defaults; what the platform then
+        inspects is its own decision.
     type: list
     elements: str
     choices: [system, network, hardware]
@@ -91,6 +97,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+started_by:
+  description:
+    - Which run started the inspection returned, V(this_run) or V(another_run) (a running one attached to);
+      null when none ran (O(state=joined) or O(state=stopped) with none running, check mode).
+  returned: always
+  type: str
+  sample: this_run
 attached:
   description: Whether an inspection was already running and the module attached to it instead of starting one.
   returned: always
@@ -172,8 +185,53 @@ inspection:
       description: End time (Unix time, 0 while running) when the manager gives it.
       type: int
       returned: when the manager returns it
+wait_progress:
+  description:
+    - The progress of each wait of this run (per host task, or the inspection), as read while waiting.
+    - While the module waits, the same progress is printed as it happens, at least every 10 seconds
+      (E(TOS_PROGRESS_INTERVAL)), when the module runs in the task's worker (a local connection, the default).
+  returned: when the module waited
+  type: list
+  elements: dict
+  contains:
+    key:
+      description: What was waited for (the host, or V(inspection:<cluster>)).
+      type: str
+    what:
+      description: The same, as a phrase.
+      type: str
+    status:
+      description: V(running), V(finished), V(failed), V(timed out) or V(stalled) at the last reading.
+      type: str
+    progress:
+      description: Progress at the last reading, 0 to 1.
+      type: float
+    started:
+      description: When the wait started (UTC, ISO 8601).
+      type: str
+    elapsed:
+      description: Seconds from the first to the last reading.
+      type: float
+    eta:
+      description: Estimated seconds left at the last reading (running only), or null.
+      type: float
+    readings:
+      description: How many times the progress was read.
+      type: int
+    lines:
+      description: How many progress lines were printed (or would have been, in a module process).
+      type: int
+    batch:
+      description: The batch of the upgrade this host was in (O(tos.cloud.upgrade#module:batch_size)).
+      type: int
+      returned: upgrade with several batches
+    batches:
+      description: How many batches the upgrade had.
+      type: int
+      returned: upgrade with several batches
 """
 
+from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC, require_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._inspection import (
@@ -185,9 +243,11 @@ from ansible_collections.tos.cloud.plugins.module_utils._inspection import (
     is_running,
     shape_result,
     start_body,
+    state_name,
     stop_body,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._module import WAIT_ARGSPEC, TosModule, wait_for
+from ansible_collections.tos.cloud.plugins.module_utils._tasks import ANOTHER_RUN, THIS_RUN
 from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
 
 POLL_INTERVAL = 3.0
@@ -196,14 +256,13 @@ POLL_INTERVAL = 3.0
 def run(tm):
     params = tm.params
     error = first_error(
-        "checks: choose at least one of %s" % ", ".join(CHECKS) if not params["checks"] else None,
         check_range("wait_timeout", params["wait_timeout"], 0, 10 ** 7, low_open=True),
     )
     if error:
         tm.fail(error)
     cluster = require_cluster(tm, params["cluster"])
     uuid, name = cluster["uuid"], cluster["name"]
-    out = dict(cluster={"name": name, "uuid": uuid}, attached=False)
+    out = dict(cluster={"name": name, "uuid": uuid}, attached=False, started_by=None)
 
     def progress():
         return tm.client.get(PROGRESS, {"cluster_uuid": uuid}) or {}
@@ -230,10 +289,14 @@ def run(tm):
         tm.exit(inspection=shape_result(progress()), **out)
 
     if before["running"]:
-        out["attached"] = True
+        # a running inspection is joined, never started again (module_utils/_tasks.py)
+        out.update(attached=True, started_by=ANOTHER_RUN)
         tm.track({"state": "running"}, {"state": "running"})
+    elif params["state"] == "joined":
+        tm.track({"state": before["state_name"]}, {"state": before["state_name"]})
     else:
         tm.track({"state": before["state_name"]}, {"state": "running", "checks": list(params["checks"])})
+        out["started_by"] = THIS_RUN
         if tm.check_mode:
             tm.exit(inspection=before, **out)
         tm.doing("start the inspection of cluster '%s'" % name)
@@ -257,16 +320,17 @@ def run(tm):
             current = progress()
             if not is_running(current):
                 raise refused
-            out["attached"] = True
+            out.update(attached=True, started_by=ANOTHER_RUN)
             tm.changed = False
 
-    if params["wait"] and not tm.check_mode:
+    if params["wait"] and not tm.check_mode and (out["started_by"] or params["state"] != "joined"):
         tm.doing("wait for the inspection of cluster '%s'" % name)
 
         last = {"data": current}
 
         def finished():
             last["data"] = progress()
+            report_progress(name, last["data"])
             return (last["data"] or {"state": 0}) if not is_running(last["data"]) else None
 
         def timed_out(msg):
@@ -285,11 +349,25 @@ def run(tm):
     tm.exit(inspection=result, **out)
 
 
+def report_progress(name, data):
+    """The inspection's progress for the live progress lines and ``wait_progress``."""
+    data = data or {}
+    try:
+        percent = float(data.get("finishedPercent") or 0)
+    except (TypeError, ValueError):
+        percent = 0.0
+    state = state_name(data)
+    what = "the inspection of cluster '%s'" % name
+    if data.get("checking"):
+        what += " (checking %s)" % data["checking"]
+    _progress.report("inspection:%s" % name, what, percent / 100.0, "running" if state == "running" else state)
+
+
 def main():
     TosModule(
         argument_spec=dict(
             CLUSTER_ARGSPEC,
-            state=dict(type="str", default="started", choices=["started", "stopped"]),
+            state=dict(type="str", default="started", choices=["started", "stopped", "joined"]),
             checks=dict(type="list", elements="str", choices=list(CHECKS), default=list(CHECKS)),
             **WAIT_ARGSPEC
         ),

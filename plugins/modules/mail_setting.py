@@ -68,7 +68,9 @@ options:
     type: str
   test_recipient:
     description:
-      - After applying the settings, send a test mail to this address and fail if it cannot be sent.
+      - Send a test mail to this address with the settings to apply and fail if it cannot be sent. The test comes
+        B(before) the settings are saved (the test endpoint takes the settings in its body), so settings that cannot
+        send mail (a wrong password, for example) are never stored; a failed test changes nothing.
       - The test mail is sent on every run that sets this option (not in check mode); it does not count as a change.
     type: str
 """
@@ -159,6 +161,13 @@ def input_error(params):
         check_port("smtp_port", params["smtp_port"]),
         "smtp_server: must be a host name or IP address without spaces" if server is not None and (
             not server.strip() or " " in server.strip()) else None,
+        # RFC 1035 2.3.4: a host name has at most 253 characters (the documents' smtp_server_ip is a host
+        # name or address, system-api.md mail_setting example "smtp.163.com")
+        "smtp_server: %d characters is longer than a host name can be (253)" % len(server.strip())
+        if server is not None and len(server.strip()) > 253 else None,
+        # RFC 5321 4.5.3.1: an address in a mail path has at most 254 characters
+        "sender_mail: %d characters is longer than an e-mail address can be (254)" % len(params["sender_mail"])
+        if params["sender_mail"] is not None and len(params["sender_mail"]) > 254 else None,
     )
 
 
@@ -190,15 +199,14 @@ def run(tm):
         tm.warn("The manager does not reveal the current SMTP password, so it cannot be compared: it is sent "
                 "only when another mail setting changes.")
     compared_after = dict(after, **{PASSWORD: current.get(PASSWORD)}) if unknown else after
-    changed = tm.track(from_api(current, FIELDS), from_api(compared_after, FIELDS))
+    before_view, after_view = from_api(current, FIELDS), from_api(compared_after, FIELDS)
+    changed = before_view != after_view
+    if tm.check_mode or not changed:
+        tm.track(before_view, after_view)
     body = after
     if secret_hidden(after.get(PASSWORD)):
         # never send a mask back as the password: leave it out so the manager keeps its own
         body = without(after, (PASSWORD,))
-    if changed and not tm.check_mode:
-        tm.doing("update the mail settings")
-        tm.client.post_verified(UPDATE, body,
-                                landed=lambda: without(read(), (PASSWORD,)) == without(after, (PASSWORD,)))
     result = {"mail_setting": from_api(compared_after, FIELDS)}
     recipient = tm.params["test_recipient"]
     if recipient:
@@ -206,10 +214,18 @@ def run(tm):
             result["test"] = {"recipient": recipient, "sent": False,
                               "msg": "Check mode: no test mail was sent to %s." % recipient}
         else:
-            tm.doing("send a test mail to %s" % recipient)
+            # the test endpoint takes the settings in its body: test them BEFORE saving, so settings that cannot
+            # send (a wrong password) are never stored
+            tm.doing("send a test mail to %s with the %s settings (nothing is saved when it fails)" % (
+                recipient, "new" if changed else "current"))
             tm.client.post(TEST, dict(body, receiver_email=recipient))
             result["test"] = {"recipient": recipient, "sent": True,
                               "msg": "The manager sent a test mail to %s." % recipient}
+    if changed and not tm.check_mode:
+        tm.doing("update the mail settings")
+        tm.client.post_verified(UPDATE, body,
+                                landed=lambda: without(read(), (PASSWORD,)) == without(after, (PASSWORD,)))
+        tm.track(before_view, after_view)  # after the request: a refused test or update changed nothing
     tm.exit(**result)
 
 

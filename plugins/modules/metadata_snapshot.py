@@ -47,6 +47,8 @@ options:
     description:
       - Keep this many snapshots, deleting the oldest beyond it (oldest by the time in the file name).
       - With O(state=present) the new snapshot counts, so it must be at least V(1).
+      - A snapshot taken while the module runs (the one it took, identified by the manager's answer, or one another
+        run took at the same time) is never pruned, even when that leaves more than O(retain).
       - Nothing to prune means no change and no request that changes anything.
     type: int
 """
@@ -139,11 +141,32 @@ def names_of(data):
     return sorted((str(n) for n in meta_data(data).get("Snapshot") or []), key=age_key)
 
 
-def to_prune(names, retain):
-    """The oldest names beyond ``retain``."""
+def to_prune(names, retain, keep=()):
+    """The oldest names beyond ``retain``, never one of ``keep`` (the snapshots taken while this run ran:
+    its own and any other run's), so fewer may go than ``retain`` asks for."""
     if retain is None or len(names) <= retain:
         return []
-    return sorted(names, key=age_key)[:len(names) - retain]
+    candidates = [n for n in sorted(names, key=age_key) if n not in keep]
+    return candidates[:len(names) - retain]
+
+
+def saved_name(answer, before, names):
+    """The file name of the snapshot this run's save took.
+
+    The manager's answer tells it: its ``file_name`` (the simulator's, not in the documents), else the one
+    snapshot of its ``meta_data.Snapshot`` list that was not there before.  Without either, the one name that
+    appeared since ``before``; None when several did (another run saved at the same time) and none is known.
+    """
+    if isinstance(answer, dict):
+        for source in (answer, meta_data(answer)):
+            name = source.get("file_name") or source.get("FileName")
+            if name:
+                return str(name)
+        new = [str(n) for n in meta_data(answer).get("Snapshot") or [] if str(n) not in before]
+        if len(new) == 1:
+            return new[0]
+    new = [n for n in names if n not in before]
+    return new[0] if len(new) == 1 else None
 
 
 def input_error(params):
@@ -176,7 +199,7 @@ def run(tm):
     created = None
     if tm.check_mode:
         names = before + ([NEW] if params["state"] == "present" else [])
-        doomed = [n for n in to_prune(names, params["retain"]) if n != NEW]
+        doomed = to_prune(names, params["retain"], keep={NEW})
         if params["name"] in names and params["name"] not in doomed:
             doomed.append(params["name"])
         after = [n for n in names if n not in doomed]
@@ -191,12 +214,17 @@ def run(tm):
         def landed():
             return [n for n in read() if n not in before]
 
-        tm.client.post_verified(SAVE, dict(query), landed=landed)
+        answer = tm.client.post_verified(SAVE, dict(query), landed=landed)
         tm.changed = True
         names = read()
-        new = [n for n in names if n not in before]
-        created = new[-1] if new else None
-    doomed = to_prune(names, params["retain"])
+        created = saved_name(answer, before, names)
+        if created is None:
+            tm.warn("The manager's answer does not name the snapshot taken and several appeared at once (another "
+                    "run?): created is not known; none of them is pruned.")
+        elif created not in names:
+            names.append(created)  # listed late: it exists, and must count (and be kept) in the pruning
+    # never prune a snapshot taken while this run ran: the one it took, nor another run's
+    doomed = to_prune(names, params["retain"], keep=set(names) - set(before) | {created})
     if params["name"] in names and params["name"] not in doomed:
         doomed.append(params["name"])
     for name in sorted(doomed, key=age_key):

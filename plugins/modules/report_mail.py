@@ -215,8 +215,9 @@ def main():
     for path in params["attachments"]:
         if not os.path.isfile(path):
             module.fail_json(msg="attachments: %s is not a file." % path)
+    # changed only once the mail is on its way (or would be, in check mode): a failed send changed nothing
     result = dict(
-        changed=True,
+        changed=False,
         recipients=params["to"],
         attachments=[os.path.basename(p) for p in params["attachments"]],
     )
@@ -226,7 +227,7 @@ def main():
         module.fail_json(msg="Could not build the mail: %s" % to_native(exc), **result)
     result["message_id"] = msg["Message-ID"]
     if module.check_mode:
-        module.exit_json(**result)
+        module.exit_json(**dict(result, changed=True))
     where = "%s:%s" % (params["smtp_host"], params["smtp_port"])
     try:
         refused = send(params, msg)
@@ -239,7 +240,7 @@ def main():
     if refused:
         module.warn("The SMTP server refused some recipients: %s" % ", ".join(sorted(refused)))
         result["recipients"] = [r for r in params["to"] if r not in refused]
-    module.exit_json(**result)
+    module.exit_json(**dict(result, changed=True))
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ options:
   manage_address:
     description:
       - Management address of the VM in CIDR notation, for example V(192.0.2.121/24). It identifies the VM.
+      - With O(state=absent) the address alone (V(192.0.2.121)) is enough.
     type: str
     required: true
     aliases: [manage_cidr]
@@ -103,6 +104,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+started_by:
+  description:
+    - Which run started the VM's deploy, V(this_run) or V(another_run) (a running deploy this run joined,
+      waited for with O(wait=true), never sent again); null when no deploy ran.
+  returned: always
+  type: str
+  sample: this_run
 storage_vm:
   description:
     - The VM after the module ran; with O(state=absent), the VM that was deleted. Empty when there is (was) none.
@@ -164,7 +172,53 @@ storage_vm:
       description: Progress of the VM's deploy, 0 to 1.
       type: float
       sample: 1.0
+wait_progress:
+  description:
+    - The progress of each wait of this run (per host task, or the inspection), as read while waiting.
+    - While the module waits, the same progress is printed as it happens, at least every 10 seconds
+      (E(TOS_PROGRESS_INTERVAL)), when the module runs in the task's worker (a local connection, the default).
+  returned: when the module waited
+  type: list
+  elements: dict
+  contains:
+    key:
+      description: What was waited for (the host, or V(inspection:<cluster>)).
+      type: str
+    what:
+      description: The same, as a phrase.
+      type: str
+    status:
+      description: V(running), V(finished), V(failed), V(timed out) or V(stalled) at the last reading.
+      type: str
+    progress:
+      description: Progress at the last reading, 0 to 1.
+      type: float
+    started:
+      description: When the wait started (UTC, ISO 8601).
+      type: str
+    elapsed:
+      description: Seconds from the first to the last reading.
+      type: float
+    eta:
+      description: Estimated seconds left at the last reading (running only), or null.
+      type: float
+    readings:
+      description: How many times the progress was read.
+      type: int
+    lines:
+      description: How many progress lines were printed (or would have been, in a module process).
+      type: int
+    batch:
+      description: The batch of the upgrade this host was in (O(tos.cloud.upgrade#module:batch_size)).
+      type: int
+      returned: upgrade with several batches
+    batches:
+      description: How many batches the upgrade had.
+      type: int
+      returned: upgrade with several batches
 """
+
+import ipaddress
 
 from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
     CLUSTER_ARGSPEC,
@@ -182,7 +236,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
 )
 from ansible_collections.tos.cloud.plugins.module_utils._module import WAIT_ARGSPEC, TosModule
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import get_cluster, host_addresses, topology
-from ansible_collections.tos.cloud.plugins.module_utils._tasks import HostTaskFailed, wait_host_task
+from ansible_collections.tos.cloud.plugins.module_utils._tasks import ANOTHER_RUN, THIS_RUN, HostTaskFailed, join_host_task
 from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
 
 DEPLOY_OPTIONS = ("manage_gateway", "storage_address", "storage_gateway")
@@ -195,14 +249,29 @@ def validate(params):
     if manage and storage and not check_vm_cidr("manage_address", manage) and not check_vm_cidr("storage_address", storage) \
             and ip_of(manage) == ip_of(storage):
         same = "storage_address: %s is the same address as manage_address" % ip_of(storage)
+    if params.get("state") == "absent" and manage is not None and "/" not in str(manage):
+        # the IP alone identifies the VM to delete; the prefix only matters for a deploy
+        manage_error = check_ipv4("manage_address", manage)
+        manage = None
+    else:
+        manage_error = check_vm_cidr("manage_address", manage)
     return first_error(
-        check_vm_cidr("manage_address", manage),
+        manage_error,
         check_vm_gateway("manage_gateway", params.get("manage_gateway"), "manage_address", manage),
         check_vm_cidr("storage_address", storage),
         check_vm_gateway("storage_gateway", params.get("storage_gateway"), "storage_address", storage),
         same,
         check_range("wait_timeout", params.get("wait_timeout"), 1, 86400),
     )
+
+
+def check_ipv4(option, value):
+    try:
+        ipaddress.IPv4Address(str(value).strip())
+    except ValueError:
+        return "%s: %r is neither an IPv4 address nor an address in CIDR notation (e.g. 192.0.2.101/24)" % (
+            option, value)
+    return None
 
 
 def desired_view(params):
@@ -280,7 +349,7 @@ class StorageVm:
         if vm.get("host_uuid"):
             failure = None
             try:
-                wait_host_task(self.client, self.cluster["uuid"], vm["host_uuid"],
+                join_host_task(self.client, self.cluster["uuid"], vm["host_uuid"],
                                "%s on host %s" % (self.ip, vm.get("host_name") or vm["host_uuid"]),
                                params["wait_timeout"])
             except HostTaskFailed as exc:
@@ -316,17 +385,20 @@ class StorageVm:
 
 
 def ensure_present(tm, svm, params):
+    """The VM as it is (or will be) and which run started its deploy (None: nothing ran)."""
     current = svm.current()
     if current is not None:
-        if is_deploying(current) and params["wait"] and not tm.check_mode:
-            current = svm.wait_deploy(current)
+        # a deploy already running is joined, never sent again (the list tells its addresses at once)
+        started_by = ANOTHER_RUN if is_deploying(current) else None
         diffs = differences(current, params)
         if diffs:
             tm.fail("The storage-service VM %s exists but %s. The API cannot change a deployed VM: delete it first "
                     "(state: absent) and deploy it again, or change the options to match." % (
-                        svm.label, "; ".join(diffs)), storage_vm=current)
+                        svm.label, "; ".join(diffs)), storage_vm=current, started_by=started_by)
+        if started_by and params["wait"] and not tm.check_mode:
+            current = svm.wait_deploy(current)
         tm.track(diff_view(current), diff_view(current))
-        return current
+        return current, started_by
     missing = [name for name in DEPLOY_OPTIONS if not params.get(name)]
     if missing:
         tm.fail("%s required to deploy the storage-service VM %s, which does not exist." % (
@@ -347,8 +419,8 @@ def ensure_present(tm, svm, params):
                      status="running" if params["wait"] else "deploying", progress=1.0 if params["wait"] else 0.0)
     if tm.check_mode:
         tm.track({}, diff_view(predicted))
-        return predicted
-    return svm.deploy(params, predicted)
+        return predicted, THIS_RUN
+    return svm.deploy(params, predicted), THIS_RUN
 
 
 def ensure_absent(tm, svm, params):
@@ -372,11 +444,12 @@ def run(tm):
         tm.fail(error)
     cluster = require_cluster(tm, params["cluster"])
     svm = StorageVm(tm, cluster)
+    started_by = None
     if params["state"] == "present":
-        vm = ensure_present(tm, svm, params)
+        vm, started_by = ensure_present(tm, svm, params)
     else:
         vm = ensure_absent(tm, svm, params)
-    tm.exit(storage_vm=vm)
+    tm.exit(storage_vm=vm, started_by=started_by)
 
 
 def main():

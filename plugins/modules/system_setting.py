@@ -276,6 +276,17 @@ def merged_errors(desired, after):
     return errors
 
 
+def update_body(after, desired, cluster_uuid):
+    """``setting/update`` body as the request example (system-api.md lines 389-408): ``login_policy`` and
+    ``password_complexity_policy`` whole (merged with the current values) and ``cluster_uuid``.  The
+    example shows no ``access_control_policy``: it is sent only when ``access_control`` sets something,
+    in the shape ``setting/inspect`` answers (ranges as ``{start, end}`` are our assumption)."""
+    body = {"cluster_uuid": cluster_uuid, LOGIN[0]: after[LOGIN[0]], PASSWORD[0]: after[PASSWORD[0]]}
+    if (desired.get(ACCESS) or {}).get(IP_POLICY):
+        body[ACCESS] = after[ACCESS]
+    return body
+
+
 def pick_cluster(tm):
     if tm.params["cluster"]:
         return require_cluster(tm, tm.params["cluster"])
@@ -307,7 +318,7 @@ def run(tm):
     changed = tm.track(as_options(current), as_options(after))
     if changed and not tm.check_mode:
         tm.doing("update the system settings")
-        tm.client.post_verified(UPDATE, dict(after, cluster_uuid=cluster["uuid"]), landed=lambda: read() == after)
+        tm.client.post_verified(UPDATE, update_body(after, desired, cluster["uuid"]), landed=lambda: read() == after)
     tm.exit(settings=as_options(after))
 
 

@@ -23,9 +23,10 @@ description:
     report the new version afterwards) stops the run; the module fails naming that host and the
     server's reason, and the hosts after it are not touched (reported as V(not_started)). With
     O(batch_size) above 1 the other hosts of that batch, already started, are waited for and reported.
-  - A re-run resumes, skipping the hosts already upgraded. If a host still has an upgrade task
-    running (for example after a O(wait_timeout)), the module waits for that task instead of
-    starting another one.
+  - A re-run resumes, skipping the hosts already upgraded. An upgrade already running on a host (started
+    by an earlier run that timed out, or by another run) is joined, never sent again; with O(wait=true) the
+    module waits for it, and when that wait times out the host fails without anything being sent. The
+    host's result says V(another_run) in RV(hosts[].started_by).
   - In check mode the module returns the plan, the hosts and service types that would be upgraded
     from which version, in order, without sending anything.
 author:
@@ -236,9 +237,17 @@ hosts:
     status:
       description:
         - V(upgraded), V(skipped) (nothing to do), V(failed), V(not_started) (after an earlier host failed,
-          or with O(wait=false)), V(started) (O(wait=false)), or V(pending) (check mode, would be upgraded).
+          or with O(wait=false)), V(started) (O(wait=false)), V(pending) (check mode, would be upgraded), or
+          V(running) (an upgrade started by another run is running and was joined, in check mode, or with
+          O(wait=false); nothing is sent for it).
       type: str
       sample: upgraded
+    started_by:
+      description:
+        - Which run started the host's upgrade task, V(this_run) or V(another_run) (a running upgrade that this
+          run joined); null when no task ran.
+      type: str
+      sample: this_run
     reason:
       description: Why a host was skipped, failed or not started; empty otherwise.
       type: str
@@ -258,6 +267,50 @@ skipped_hosts:
   returned: success
   type: list
   elements: str
+wait_progress:
+  description:
+    - The progress of each wait of this run (per host task, or the inspection), as read while waiting.
+    - While the module waits, the same progress is printed as it happens, at least every 10 seconds
+      (E(TOS_PROGRESS_INTERVAL)), when the module runs in the task's worker (a local connection, the default).
+  returned: when the module waited
+  type: list
+  elements: dict
+  contains:
+    key:
+      description: What was waited for (the host, or V(inspection:<cluster>)).
+      type: str
+    what:
+      description: The same, as a phrase.
+      type: str
+    status:
+      description: V(running), V(finished), V(failed), V(timed out) or V(stalled) at the last reading.
+      type: str
+    progress:
+      description: Progress at the last reading, 0 to 1.
+      type: float
+    started:
+      description: When the wait started (UTC, ISO 8601).
+      type: str
+    elapsed:
+      description: Seconds from the first to the last reading.
+      type: float
+    eta:
+      description: Estimated seconds left at the last reading (running only), or null.
+      type: float
+    readings:
+      description: How many times the progress was read.
+      type: int
+    lines:
+      description: How many progress lines were printed (or would have been, in a module process).
+      type: int
+    batch:
+      description: The batch of the upgrade this host was in (O(tos.cloud.upgrade#module:batch_size)).
+      type: int
+      returned: upgrade with several batches
+    batches:
+      description: How many batches the upgrade had.
+      type: int
+      returned: upgrade with several batches
 """
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
@@ -268,9 +321,11 @@ from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     FAILED,
     NOT_STARTED,
     PENDING,
+    RUNNING,
     SERVICE_TYPES,
     SKIPPED,
     UPGRADED,
+    mark_running,
     plan_diff,
     plan_upgrade,
     read_current_package,
@@ -331,14 +386,17 @@ def run(tm):
     versions = {ip: entry["type_version"] for ip, entry in read_package_list(tm.client, uuid)["hosts"].items()}
     hosts = require_hosts(tm, cluster, detail, versions, params["hosts"])
     plan = plan_upgrade(hosts, versions, target, params["service_types"])
-    before, after = plan_diff(plan)
+    # an upgrade already running on a host (another run's) is joined, in check mode as in a real run
+    tm.doing("read the running tasks of the hosts to upgrade in cluster '%s'" % cluster["name"])
+    mark_running(tm.client, uuid, plan)
+    before, after = plan_diff(plan, joined=params["wait"], first=None if params["wait"] else params["batch_size"])
     tm.track(before, after)
 
     result = dict(
         cluster={"name": cluster["name"], "uuid": uuid},
         package=package,
         to_version=target,
-        plan=[{k: entry[k] for k in PLAN_KEYS} for entry in plan if entry["status"] == PENDING],
+        plan=[{k: entry[k] for k in PLAN_KEYS} for entry in plan if entry["status"] in (PENDING, RUNNING)],
     )
     if tm.check_mode or not tm.changed:
         summary = summarize(plan)

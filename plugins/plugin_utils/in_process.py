@@ -20,18 +20,28 @@ decoded by ansible-core exactly as a module's output would be.
 It falls back to the usual module process (``ansible.builtin.normal``) whenever running in-process
 could differ from it: another connection (the module must run on that host), ``become``, ``async``,
 a task ``environment`` (the module process would see it), ``requests`` not importable in the
-controller's Python, or ``tos_cloud_in_process: false`` (a host, group, play or extra variable).
+controller's Python, a localhost ``ansible_python_interpreter`` that is not the controller's Python,
+an ansible-core version it was not tested with (``TESTED_CORE``), ansible-core internals that no longer
+look as expected, or ``tos_cloud_in_process: false`` (a host, group, play or extra variable).
+
+A module that ends with ``sys.exit("text")`` prints the text to stderr as its process would; a crash is
+reported as a module process's crash would be, with secrets masked in the traceback.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import io
+import json
+import os
+import sys
 import traceback
 
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action.normal import ActionModule as NormalAction
+from ansible.release import __version__ as ANSIBLE_CORE_VERSION
 from ansible.utils.display import Display
 
 try:
@@ -41,8 +51,12 @@ except ImportError:  # ansible-core before 2.19: no in-process path (requires_an
 
 # Imported once in the controller (the strategy loads this class before forking the task's worker), so
 # that each worker finds requests, AnsibleModule and the client already loaded.
-from ansible_collections.tos.cloud.plugins.module_utils import _module  # noqa: F401  pylint: disable=unused-import
+from ansible_collections.tos.cloud.plugins.module_utils import (  # pylint: disable=unused-import
+    _module,  # noqa: F401
+    _progress,
+)
 from ansible_collections.tos.cloud.plugins.module_utils._api import HAS_REQUESTS
+from ansible_collections.tos.cloud.plugins.module_utils._redact import redact, redact_value
 
 display = Display()
 
@@ -55,6 +69,20 @@ API_MODULES = frozenset((
 OPT_OUT_VAR = "tos_cloud_in_process"
 # serialization profile of the module's JSON (what ansible-core uses for modules that do not declare one)
 PROFILE = "legacy"
+# The ansible-core lines the in-process path was tested with (make compat, the in_process integration target);
+# any other runs the module as a process.
+TESTED_CORE = ("2.19", "2.20", "2.21")
+# Module arguments whose values are secrets, for masking a crash's traceback (no AnsibleModule is left to ask).
+SECRET_ARG_WORDS = ("token", "password", "secret", "passphrase")
+
+
+def core_line(version=None):
+    """``"2.19"`` for ``"2.19.14"`` (the running ansible-core by default)."""
+    return ".".join(str(ANSIBLE_CORE_VERSION if version is None else version).split(".")[:2])
+
+
+class _FallBack(Exception):
+    """Before the module ran: use a module process instead (ansible-core's internals differ)."""
 
 
 class ActionModule(NormalAction):
@@ -63,19 +91,29 @@ class ActionModule(NormalAction):
         task_vars = task_vars or {}
         name, why_not = self._in_process_module(task_vars)
         if name is None:
-            display.vvvv("%s runs as a module process: %s" % (self._task.action, why_not))
+            display.vvv("%s runs as a module process: %s" % (self._task.action, why_not))
             return super().run(tmp, task_vars)
         result = super(NormalAction, self).run(tmp, task_vars)  # ActionBase.run: check mode/async support checks
-        del tmp
-        display.vvv("%s.%s: running the module in the worker process (connection local; %s=false for a module "
-                    "process)" % (COLLECTION, name, OPT_OUT_VAR), host=self._play_context.remote_addr)
-        result.update(self._run_in_process(name, task_vars))
+        try:
+            outcome = self._run_in_process(name, task_vars)
+            display.vvv("%s.%s: running the module in the worker process (connection local; %s=false for a module "
+                        "process)" % (COLLECTION, name, OPT_OUT_VAR), host=self._play_context.remote_addr)
+        except _FallBack as exc:
+            display.vvv("%s runs as a module process: %s" % (self._task.action, exc))
+            return super().run(tmp, task_vars)
+        result.update(outcome)
         return result
 
     def _in_process_module(self, task_vars):
         """The short name of the module to run in-process, or ``(None, reason)`` to start a module process."""
+        if core_line() not in TESTED_CORE:
+            return None, "the in-process path was tested with ansible-core %s, not %s" % (
+                ", ".join(TESTED_CORE), ANSIBLE_CORE_VERSION)
         if patch_module_args is None:
             return None, "ansible-core has no ansible.module_utils.testing.patch_module_args"
+        changed = self._changed_internals()
+        if changed:
+            return None, changed
         if not HAS_REQUESTS:
             return None, "the controller's Python has no requests library"
         if getattr(self._connection, "transport", None) != "local":
@@ -92,6 +130,10 @@ class ActionModule(NormalAction):
                 return None, "%s is false" % OPT_OUT_VAR
         except TypeError:
             return None, "%s is not a boolean (%r)" % (OPT_OUT_VAR, wanted)
+        interpreter = self._other_interpreter(task_vars)
+        if interpreter:
+            return None, "ansible_python_interpreter (%s) is not the controller's Python (%s)" % (
+                interpreter, sys.executable)
         context = self._shared_loader_obj.module_loader.find_plugin_with_context(
             self._task.action, collection_list=self._task.collections)
         fqcn = getattr(context, "resolved_fqcn", None) or ""
@@ -100,26 +142,108 @@ class ActionModule(NormalAction):
             return None, "%s is not an API module of %s" % (fqcn or self._task.action, COLLECTION)
         return name, None
 
+    def _changed_internals(self):
+        """Why ansible-core's internals this path calls do not look as tested, or None."""
+        expected = (("_update_module_args", ("module_name", "module_args", "task_vars")),
+                    ("_parse_returned_data", ("res", "profile")))
+        for method, params in expected:
+            try:
+                found = tuple(inspect.signature(getattr(self, method)).parameters)
+            except (AttributeError, TypeError, ValueError):
+                return "ansible-core has no %s" % method
+            if found[:len(params)] != params:
+                return "ansible-core's %s takes (%s), not (%s)" % (method, ", ".join(found), ", ".join(params))
+        return None
+
+    def _other_interpreter(self, task_vars):
+        """The task's ``ansible_python_interpreter`` when it names another Python than the controller's."""
+        wanted = task_vars.get("ansible_python_interpreter")
+        if wanted is None:
+            return None
+        try:
+            wanted = self._templar.template(wanted)
+        except Exception:  # noqa: BLE001 - a variable that does not template: let a module process report it
+            return str(wanted)
+        wanted = str(wanted).strip()
+        if not wanted or wanted.startswith("auto"):  # discovery: ansible-core's own choice for localhost
+            return None
+        return None if _same_python(wanted, sys.executable) else wanted
+
     def _run_in_process(self, name, task_vars):
         module_args = dict(self._task.args)
-        self._update_module_args("%s.%s" % (COLLECTION, name), module_args, task_vars)
+        try:
+            self._update_module_args("%s.%s" % (COLLECTION, name), module_args, task_vars)
+            patched = patch_module_args(module_args)
+        except (TypeError, AttributeError) as exc:  # a changed internal: nothing has run yet
+            raise _FallBack("ansible-core's internals changed (%s: %s)" % (type(exc).__name__, exc)) from None
         stdout, stderr = io.StringIO(), io.StringIO()
+        secrets = _secret_args(module_args)
         rc = 0
+        # the waits' progress lines go to the job output as they happen (a module process cannot print)
+        host = task_vars.get("inventory_hostname") or "localhost"
+        _progress.reset()
+        _progress.EMIT = lambda line: display.display("[%s] %s" % (host, line))
         try:
             module = importlib.import_module("ansible_collections.tos.cloud.plugins.modules.%s" % name)
-            with patch_module_args(module_args), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            with patched, contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
                 module.main()
         except SystemExit as exc:  # exit_json/fail_json end the module here, as they end its process
-            rc = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
+            if exc.code is None or isinstance(exc.code, int):
+                rc = exc.code or 0
+            else:  # sys.exit("text"): Python prints the text to stderr and exits with 1
+                stderr.write("%s\n" % (exc.code,))
+                rc = 1
         except Exception:  # a crash of the module: reported as a module process's crash would be
-            return {"failed": True, "rc": 1, "module_stdout": stdout.getvalue(),
-                    "module_stderr": stderr.getvalue() + traceback.format_exc(),
-                    "msg": "MODULE FAILURE: %s.%s raised an exception; see module_stderr." % (COLLECTION, name)}
+            return redact_value({"failed": True, "rc": 1, "module_stdout": stdout.getvalue(),
+                                 "module_stderr": stderr.getvalue() + traceback.format_exc(),
+                                 "msg": "MODULE FAILURE: %s.%s raised an exception; see module_stderr." % (
+                                     COLLECTION, name)}, secrets)
+        finally:
+            _progress.EMIT = None
         out = stdout.getvalue()
-        err = stderr.getvalue()
-        parsed = self._parse_returned_data({"rc": rc, "stdout": out, "stdout_lines": out.splitlines(),
-                                            "stderr": err, "stderr_lines": err.splitlines()}, PROFILE)
-        return _as_result_dict(parsed)
+        err = redact(stderr.getvalue(), secrets)
+        res = {"rc": rc, "stdout": out, "stdout_lines": out.splitlines(), "stderr": err, "stderr_lines": err.splitlines()}
+        try:
+            return _as_result_dict(self._parse_returned_data(res, PROFILE))
+        except (TypeError, AttributeError) as exc:
+            # the module has run (it may have changed the manager): never fail on our side of the decoding
+            display.vvv("%s.%s: ansible-core's result decoding changed (%s); decoding the module's JSON directly"
+                        % (COLLECTION, name, exc))
+            return _decode_plainly(res)
+
+
+def _same_python(one, other):
+    """Whether two interpreter paths are the same Python (a venv's python and python3 are; two venvs are not)."""
+    if os.sep not in one:
+        return False
+    if os.path.abspath(one) == os.path.abspath(other):
+        return True
+    # the same bin directory (through links: a linked .venv is the same venv) and the same executable in the end
+    return os.path.realpath(os.path.dirname(os.path.abspath(one))) == \
+        os.path.realpath(os.path.dirname(os.path.abspath(other))) and os.path.realpath(one) == os.path.realpath(other)
+
+
+def _secret_args(module_args):
+    """The values of module arguments that are secrets, and the token from the environment."""
+    found = [value for key, value in module_args.items()
+             if isinstance(value, str) and any(word in key.lower() for word in SECRET_ARG_WORDS)]
+    if os.environ.get("TOS_API_TOKEN"):
+        found.append(os.environ["TOS_API_TOKEN"])
+    return found
+
+
+def _decode_plainly(res):
+    """The module's JSON result as a dict, or a module failure as ansible-core would make it."""
+    try:
+        result = json.loads(res["stdout"])
+    except ValueError:
+        result = None
+    if not isinstance(result, dict):
+        return {"failed": True, "rc": res["rc"], "module_stdout": res["stdout"], "module_stderr": res["stderr"],
+                "msg": "MODULE FAILURE: the module did not return JSON; see module_stdout and module_stderr."}
+    if res["rc"] and not result.get("failed"):
+        result["failed"] = True
+    return {key: value for key, value in result.items() if not key.startswith("_ansible")}
 
 
 def _as_result_dict(parsed):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .. import readings
 from ..errors import ApiError, Code, invalid, missing_one_of
 from ..model import Cluster
 from ..ops import GLOBAL_CONFIG_FIELDS
@@ -57,7 +58,9 @@ def drs_update(sim: Simulator, p: Params) -> dict[str, Any]:
             dpm["Enabled"] = dpm_in.bool("Enabled")
         for key in ("HighThreshold", "LowThreshold"):
             if dpm_in.has(key):
-                dpm[key] = dpm_in.float(key, minimum=0.0, maximum=1.0)
+                # the table: "0~100%"; the example sends 0.8/0.45. Fractions only with 'codes'
+                high = 1.0 if readings.current().has("codes") else 100.0
+                dpm[key] = dpm_in.float(key, minimum=0.0, maximum=high)
         if dpm["LowThreshold"] >= dpm["HighThreshold"]:
             raise invalid(
                 "config.DPM.LowThreshold",

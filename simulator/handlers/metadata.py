@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import ops
+from .. import ops, readings
 from ..errors import invalid
 from ..model import Cluster
 from ..params import Params
@@ -85,8 +85,10 @@ def config_inspect(sim: Simulator, p: Params) -> dict[str, Any]:
 def config_update(sim: Simulator, p: Params) -> dict[str, Any]:
     cluster = _center(sim, p)
     display = p.req_str("display_option", choices=DISPLAY_OPTIONS)
-    duration = p.int("duration", required=True, minimum=HOUR)
-    if duration % HOUR:
+    # the documents: "多久备份一次，单位为秒" (seconds, no other rule); whole hours only with 'codes'
+    strict_hours = readings.current().has("codes")
+    duration = p.int("duration", required=True, minimum=HOUR if strict_hours else 1)
+    if strict_hours and duration % HOUR:
         raise invalid("duration", "must be a whole number of hours (a multiple of 3600 seconds)", "必须是整小时数（3600 秒的整数倍）")
     cluster.snapshot_config = {"duration": duration, "MTime": int(sim.world.now()), "DisplayOption": display}
     return meta()

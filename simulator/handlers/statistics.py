@@ -7,7 +7,8 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .. import inspection
+from .. import inspection, readings
+from ..errors import missing
 from ..fixture import stable_uuid
 from ..metrics import Metrics
 from ..model import Cluster, Host
@@ -254,13 +255,19 @@ def compute_statistic_host(sim: Simulator, p: Params) -> dict[str, Any]:
 @route("GET", "/v1/cluster/chassis/list", "OVN chassis of the compute hosts")
 def chassis_list(sim: Simulator, p: Params) -> dict[str, Any]:
     w = sim.world
-    cluster = _cluster(sim, p)
+    # the table: tenant_uuid and filter_ip required (default ""), no cluster_uuid; the example sends
+    # cluster_uuid and an empty filter_ip. Both requests are answered; without cluster_uuid, every cluster.
+    if not readings.current().has("loose"):
+        for key in ("tenant_uuid", "filter_ip"):
+            if key not in p.source:
+                raise missing(key)
+    clusters = [_cluster(sim, p)] if p.has("cluster_uuid") else list(w.clusters.values())
     p.str("tenant_uuid", required=False)
     ip_filter = p.str("filter_ip", required=False) or ""
     name_filter = (p.str("filter_host_name", required=False) or p.str("filt_host_name", required=False) or "").lower()
     page_num, page_size = page_params(p)
     hosts = [
-        h for h in w.cluster_hosts(cluster)
+        h for cluster in clusters for h in w.cluster_hosts(cluster)
         if "compute" in h.type_version and ip_filter in h.ip and name_filter in h.name.lower()
     ]
     items = []

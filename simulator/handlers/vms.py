@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import ops
-from ..errors import Code, not_found
+from .. import ops, readings
+from ..errors import ApiError, Code, not_found
 from ..model import Cluster, StorageVm, Task
 from ..params import Params, check_gateway, page_params, paginate
 from ..state import World
@@ -26,6 +26,13 @@ def task_view(w: World, task: Task | None, speed: float) -> dict[str, Any]:
             "message": "", "message_cn": "",
         }
     host = w.hosts[task.host_uuid]
+    reading = readings.current()
+    if task.status == "failed" and not reading.has("fields"):
+        # documented-only: progress is all there is; how a failure shows is a reading
+        if reading.task_failure == "error":
+            raise ApiError(Code.TASK_FAILED, task.message_en or "task failed", task.message_cn or "任务失败")
+        if reading.task_failure == "reset":
+            return {"progress": 0.0}
     return {
         "progress": round(ops.task_progress(task, w.now(), speed), 4),
         "status": task.status,

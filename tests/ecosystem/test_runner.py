@@ -128,7 +128,7 @@ def tls(tmp_path_factory):
 @pytest.fixture(scope="module")
 def simulator(tls):
     """A simulator that wants the token and speaks HTTPS with the private CA's certificate."""
-    with run_simulator(speed=200, token=TOKEN, tls_cert=tls["cert"], tls_key=tls["key"]) as url:
+    with run_simulator(speed=200, extensions="all", token=TOKEN, tls_cert=tls["cert"], tls_key=tls["key"]) as url:
         yield url
 
 

@@ -31,6 +31,8 @@ TABLES = {
     "test_secrets.py": (4, "Secrets", "SMTP password and API token absent from output, diffs and runner artifacts"),
     "test_tls_auth.py": (5, "TLS and auth", "HTTPS with a private CA, validate_certs, token required"),
     "test_concurrency.py": (6, "Concurrency", "many hosts and forks against one simulator, clusters in parallel"),
+    "test_mangling.py": (7, "Mangled answers", "every API module and the inventory plugin against answers a broken "
+                         "proxy or network mangles"),
 }
 
 REPORT = relib.ROOT / "docs" / "reliability.md"
@@ -75,6 +77,17 @@ ASSERTS = {
         "hosts with forks 3 each converge one cluster (cluster, CVM, DRS/DPM, global config, snapshot policy) in "
         "parallel, then again with no change; three hosts race to create the same cluster: exactly one exists "
         "and exactly one task reports the creation."),
+    "test_mangling.py": (
+        "The simulator mangles answers as a broken proxy or network would: a body cut short, a corrupt gzip body, "
+        "a redirect loop, an answer trickled byte by byte past `timeout`, JSON nested 100,000 (or 500) levels "
+        "deep, `data` that is a string or a list, an error message that echoes the token. Every API module meets "
+        "each on one of its reads (which one drawn from the seed) and each mutating module on its first write; "
+        "ansible-inventory with `tos.cloud.hosts` meets each on every read. A cut-short or trickled read is "
+        "retried and succeeds; a write the manager applied before its answer was mangled is re-read, found and "
+        "never sent again (the request log holds no write twice); anything else fails naming the /v1 path. No "
+        "row shows `MODULE FAILURE`, a traceback, the token or the SMTP password, in the result or in the "
+        "task's `-vvv` output. A fixed seed draws the same rows every run; a rotating seed adds 12 more and is "
+        "printed in every failure (`TOS_MANGLE_SEED` repeats it)."),
 }
 
 
@@ -169,11 +182,17 @@ def write_report(rows, elapsed):
         "change does not show, the task fails saying so, and a re-run converges.",
         "- **Several `api_url` entries**: a manager that cannot be reached at all (nothing was sent) is skipped "
         "for the next one, for reads and writes alike.",
+        "- **`timeout`** bounds each request's whole answer, not each read of the network: an answer trickled "
+        "byte by byte ends at the deadline like a silent manager (a timeout).",
+        "- **Mangled answers** (a body cut short, a corrupt gzip body, JSON nested too deeply, `data` that is not "
+        "an object, a redirect, which is never followed) end in a clean failure naming the /v1 path; a write whose "
+        "answer was mangled after it reached the manager is re-read like a lost one, never sent blindly again.",
         "- **Errors** never end in a traceback: the message names the operation, the method and /v1 path, the "
         "HTTP status or the manager's code with its English and Chinese message; an authentication failure names "
         "`api_token`/`TOS_API_TOKEN`, a TLS failure names `ca_path`/`validate_certs`.",
         "- **Secrets** (the API token, the SMTP password) never appear in results, diffs, warnings, errors or "
-        "`-vvv` output. Give the token through `api_token`, `module_defaults` or the process environment "
+        "`-vvv` output, also escaped (the `repr()` of a header requests quotes) or echoed back by the manager. "
+        "Give the token through `api_token`, `module_defaults` or the process environment "
         "(`TOS_API_TOKEN`, as an AWX credential does): a task's `environment:` keyword is printed by "
         "ansible-core itself in `-vvv` output.",
         "",

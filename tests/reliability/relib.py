@@ -82,6 +82,8 @@ class Sim:
         if options.get("state_file") is True:
             options["state_file"] = str(self.dir / "state.json")
         options.setdefault("quiet", True)
+        # the suite exercises the simulator's failure reports (host task status, 2005): extended mode
+        options.setdefault("extensions", "all")
         # simulator.testing drops a port of 0 (0 == False): pass it as a string
         options["port"] = str(options.get("port", 0))
         self.options = options

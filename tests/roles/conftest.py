@@ -27,6 +27,17 @@ SPEED = 40
 ARTIFACTS = Path(os.environ.get("TOS_ARTIFACTS") or REPO_ROOT / "build" / "artifacts")
 
 
+def _plain(value: Any) -> Any:
+    """ansible-inventory may mark untrusted strings as {"__ansible_unsafe": "..."}: the strings."""
+    if isinstance(value, dict):
+        if list(value) == ["__ansible_unsafe"]:
+            return value["__ansible_unsafe"]
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 @dataclass
 class Run:
     rc: int
@@ -61,6 +72,17 @@ class Sim:
         """Hosts by name."""
         return {h["name"]: h for h in self.state()["hosts"].values()}
 
+    def inventory(self) -> dict[str, Any]:
+        """``ansible-inventory --list`` of the tos.cloud.hosts plugin against this simulator."""
+        config = self.tmp / "cloud.tos.yml"
+        config.write_text(f"plugin: tos.cloud.hosts\napi_url: {self.url}\n")
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+                   ANSIBLE_NOCOLOR="1", ANSIBLE_INVENTORY_ENABLED="tos.cloud.hosts")
+        proc = subprocess.run(["ansible-inventory", "-i", str(config), "--list"], cwd=REPO_ROOT, env=env,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return _plain(json.loads(proc.stdout))
+
     def playbook(self, playbook: str, *args: str, inventory: Path | str = DEMO_INVENTORY,
                  extra_vars: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Run:
         cmd = ["ansible-playbook", "-i", str(inventory), str(PLAYBOOKS / playbook), *args]
@@ -83,10 +105,13 @@ class Sim:
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
+def sim(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
+    """A simulator for the test module: with its additions (``--extensions all``) unless the module sets
+    ``SIM_OPTIONS`` (the demo runs documented-only, as ``make demo`` does)."""
     if not (COLLECTIONS / "ansible_collections" / "tos" / "cloud").exists():
         pytest.fail("the collection is not linked: run `make collection` (make roles-tests does)")
-    with run_simulator(speed=SPEED) as url:
+    options = getattr(request.module, "SIM_OPTIONS", {"extensions": "all"})
+    with run_simulator(speed=SPEED, **options) as url:
         yield Sim(url, tmp_path_factory.mktemp("roles"))
 
 

@@ -85,7 +85,9 @@ class Api:
 
 @pytest.fixture(scope="session")
 def sim_process() -> Iterator[SimulatorProcess]:
-    process = SimulatorProcess(speed=SPEED)
+    # these tests pin the simulator's whole behaviour, its additions included (test_documented.py:
+    # the documented-only mode and its readings)
+    process = SimulatorProcess(speed=SPEED, extensions="all")
     process.start()
     yield process
     process.stop()

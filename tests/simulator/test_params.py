@@ -25,7 +25,6 @@ def valid_requests(api: Api, cluster: str) -> dict[str, tuple[str, dict[str, Any
         "/v1/cluster/compute/service/statistic": ("GET", {"cluster_uuid": cluster}, ["cluster_uuid"]),
         "/v1/cluster/compute/service/statistic/host": ("GET", {"cluster_uuid": cluster, "machine": a1["uuid"]},
                                                        ["cluster_uuid", "machine"]),
-        "/v1/cluster/chassis/list": ("GET", {"cluster_uuid": cluster}, ["cluster_uuid"]),
         "/v1/cluster/inspection": ("POST", {"cluster_uuid": cluster, "cluster_name": "c1", "check_system": True},
                                    ["cluster_uuid", "cluster_name"]),
         "/v1/cluster/inspection/progress": ("GET", {"cluster_uuid": cluster}, ["cluster_uuid"]),

@@ -27,6 +27,7 @@ def spawn() -> Iterator[Any]:
     started: list[SimulatorProcess] = []
 
     def start(**options: Any) -> SimulatorProcess:
+        options.setdefault("extensions", "all")
         process = SimulatorProcess(**options)
         process.start()
         started.append(process)
@@ -118,7 +119,7 @@ def test_token_is_required_on_v1_only(secured: SimulatorProcess) -> None:
 
 
 def test_legacy_envelope_through_the_run_simulator_helper() -> None:
-    with run_simulator(legacy_envelope=True) as base_url:
+    with run_simulator(legacy_envelope=True, extensions="all") as base_url:
         ok = requests.get(base_url + "/v1/system/version", timeout=10).json()
         assert set(ok) == {"status_code", "message_en", "message_cn", "data"} and ok["status_code"] == 0
         error = requests.get(base_url + "/v1/cluster/get", timeout=10).json()
@@ -329,3 +330,26 @@ def test_an_unexpected_error_becomes_an_envelope_not_a_500(tmp_path: Path) -> No
         ROUTES["/v1/system/version"] = route
         loop.run_until_complete(runner.cleanup())
         loop.close()
+
+
+def test_put_state_replaces_the_state_without_a_v1_request(api: Api) -> None:
+    cluster = api.add_cluster()
+    api.control("DELETE", "/_sim/requests")
+    state = api.state()
+    state["clusters"][cluster]["drs"]["ThresholdLevel"] = 5
+    state["mail"]["smtp_server_ip"] = "198.51.100.25"
+    assert api.control("PUT", "/_sim/state", state).json() == {"ok": True}
+    drs = api.ok_get("/v1/cluster/compute/service/drsconfig/get", cluster_uuid=cluster)
+    assert drs["config"]["DRS"]["ThresholdLevel"] == 5
+    assert api.state()["mail"]["smtp_server_ip"] == "198.51.100.25"
+    logged = api.control("GET", "/_sim/requests").json()["requests"]
+    assert [r["method"] for r in logged] == ["GET"]
+
+
+def test_put_state_refuses_what_does_not_load_and_changes_nothing(api: Api) -> None:
+    api.add_cluster()
+    before = api.state()
+    refused = api.control("PUT", "/_sim/state", {"format": 1, "hosts": {}})
+    assert refused.status_code == 400 and not refused.json()["ok"]
+    after = api.state()
+    assert after["clusters"] == before["clusters"] and after["mail"] == before["mail"]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from conftest import FIXTURES, Api
 
-EXAMPLES: dict[str, Any] = json.loads((Path(__file__).parent / "doc_examples.json").read_text())["examples"]
+EXAMPLES: dict[str, Any] = json.loads((Path(__file__).parents[2] / "simulator" / "doc_examples.json").read_text())["examples"]
 DEFAULT_ENVELOPE = {"scode", "desc", "message", "message_cn", "messageCn", "stack", "data"}
 # maps whose keys are ids (etcd member ids, labels, cluster uuids, CIDRs): compare the values
 ID_KEYED = {

@@ -45,7 +45,7 @@ def main(url):
     api.call("POST", "/v1/cluster/add", json={"ip": "192.0.2.11", "name": "prod-a", "desc": "rack a"})
     api.call("POST", "/v1/cluster/add", json={"ip": "198.51.100.11", "name": "生产-集群", "desc": ""})
     clusters = {c["cluster_name"]: c["cluster_uuid"]
-                for c in api.call("GET", "/v1/cluster/list", params={"page_num": 1, "page_size": 100})["list"]}
+                for c in api.call("GET", "/v1/cluster/list", params={"page_num": 0, "page_size": 100})["list"]}
     prod = clusters["prod-a"]
     nodes = api.call("GET", "/v1/cluster/get", params={"cluster_uuid": prod})["TopoHostNode"]
     by_name = {node["name"]: node["UUID"] for node in nodes}

@@ -120,3 +120,106 @@ def test_a_crash_is_a_module_failure_with_its_traceback(monkeypatch):
     result = run_with_main(monkeypatch, main)
     assert result["failed"] and result["rc"] == 1 and result["module_stdout"] == "partial\n"
     assert "KeyError: 'boom'" in result["module_stderr"] and "tos.cloud.cluster_info" in result["msg"]
+
+
+# ---- versions, interpreters and ansible-core internals (issue 20 item 4) --------------------------------
+
+
+@pytest.mark.parametrize("version, runs", [("2.19.14", True), ("2.20.3", True), ("2.21.0", True), ("2.22.0", False),
+                                           ("2.18.9", False)])
+def test_only_the_tested_ansible_core_lines_run_in_process(monkeypatch, version, runs):
+    monkeypatch.setattr(in_process, "ANSIBLE_CORE_VERSION", version)
+    name, why_not = action()._in_process_module({})
+    assert (name == "cluster") is runs
+    if not runs:
+        assert why_not == "the in-process path was tested with ansible-core 2.19, 2.20, 2.21, not %s" % version
+
+
+def test_another_python_for_localhost_starts_a_module_process(tmp_path):
+    other = tmp_path / "venv" / "bin" / "python"
+    other.parent.mkdir(parents=True)
+    other.symlink_to(sys.executable)
+    assert action()._in_process_module({"ansible_python_interpreter": str(other)}) == (
+        None, "ansible_python_interpreter (%s) is not the controller's Python (%s)" % (other, sys.executable))
+    assert action()._in_process_module({"ansible_python_interpreter": "python3"})[0] is None
+
+
+@pytest.mark.parametrize("interpreter", [sys.executable, "auto", "auto_silent", None])
+def test_the_controllers_python_or_discovery_runs_in_process(interpreter):
+    task_vars = {} if interpreter is None else {"ansible_python_interpreter": interpreter}
+    assert action()._in_process_module(task_vars) == ("cluster", None)
+
+
+def test_a_changed_internal_signature_starts_a_module_process():
+    plugin = action()
+    plugin._parse_returned_data = lambda result: result
+    name, why_not = plugin._in_process_module({})
+    assert name is None and why_not == "ansible-core's _parse_returned_data takes (result), not (res, profile)"
+
+
+def test_a_changed_internal_that_fails_before_the_module_runs_falls_back(monkeypatch):
+    ran = []
+    monkeypatch.setattr(in_process, "importlib", SimpleNamespace(import_module=lambda name: SimpleNamespace(
+        main=lambda: ran.append(1))))
+    monkeypatch.setattr(in_process, "patch_module_args", lambda args, extra: None)  # a new required argument
+    plugin = object.__new__(Decoding)
+    plugin._task = SimpleNamespace(args={})
+    with pytest.raises(in_process._FallBack, match="internals changed"):
+        plugin._run_in_process("cluster_info", {})
+    assert ran == []
+
+
+def test_a_changed_result_decoding_after_the_module_ran_decodes_its_json(monkeypatch):
+    class OldDecoding(Decoding):
+        def _parse_returned_data(self, res, profile):
+            raise TypeError("unexpected keyword")
+
+    monkeypatch.setattr(in_process, "importlib", SimpleNamespace(import_module=lambda name: SimpleNamespace(
+        main=lambda: (print('{"changed": true, "_ansible_no_log": false}'), sys.exit(0)))))
+    plugin = object.__new__(OldDecoding)
+    plugin._task = SimpleNamespace(args={})
+    assert plugin._run_in_process("cluster_info", {}) == {"changed": True}
+
+
+def test_sys_exit_text_reaches_stderr_as_in_a_module_process(monkeypatch):
+    def main():
+        sys.exit("the module gave up: reason")
+
+    monkeypatch.setattr(in_process, "importlib", SimpleNamespace(import_module=lambda name: SimpleNamespace(main=main)))
+    monkeypatch.setattr(in_process, "_as_result_dict", lambda parsed: parsed)
+
+    class Keep(Decoding):
+        def _parse_returned_data(self, res, profile):
+            return res
+
+    plugin = object.__new__(Keep)
+    plugin._task = SimpleNamespace(args={})
+    res = plugin._run_in_process("cluster_info", {})
+    assert res["rc"] == 1 and res["stderr"] == "the module gave up: reason\n"
+
+
+def test_a_crash_traceback_holds_no_secret(monkeypatch):
+    token = "tok-INPROC-7c6b5a"
+
+    def main():
+        raise ValueError("Invalid header value %r" % ("Bearer %s\n" % token))
+
+    monkeypatch.setattr(in_process, "importlib", SimpleNamespace(import_module=lambda name: SimpleNamespace(main=main)))
+    plugin = object.__new__(Decoding)
+    plugin._task = SimpleNamespace(args={"api_token": token + "\n"})
+    result = plugin._run_in_process("cluster_info", {})
+    assert result["failed"] and "ValueError" in result["module_stderr"]
+    assert token not in json.dumps(result)
+
+
+def test_a_linked_venv_directory_is_the_same_python(tmp_path):
+    venv = tmp_path / "real-venv" / "bin"
+    venv.mkdir(parents=True)
+    (venv / "python").symlink_to(sys.executable)
+    (venv / "python3").symlink_to(sys.executable)
+    (tmp_path / "link").symlink_to(tmp_path / "real-venv")
+    assert in_process._same_python(str(tmp_path / "link" / "bin" / "python"), str(venv / "python3"))
+    other = tmp_path / "other-venv" / "bin"
+    other.mkdir(parents=True)
+    (other / "python").symlink_to(sys.executable)
+    assert not in_process._same_python(str(other / "python"), str(venv / "python3"))

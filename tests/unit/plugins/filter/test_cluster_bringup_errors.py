@@ -51,7 +51,7 @@ def test_gateway_outside_the_network():
 def test_settings_are_checked_like_the_modules_do():
     errors = cluster_bringup_errors(with_(drs={"threshold_level": 7, "max_step": 0},
                                           dpm={"low_threshold": 0.9, "high_threshold": 0.1},
-                                          global_config={"cpu": 0}, snapshot_policy={"interval": "90m"}),
+                                          global_config={"cpu": 0}, snapshot_policy={"interval": "0h"}),
                                     {"smtp_port": 99999, "sender_mail": "nobody"})
     assert [e.split(":")[0] for e in errors] == [
         "cluster_bringup_clusters[0].drs.threshold_level",
@@ -83,3 +83,38 @@ def test_system_settings_are_checked_by_the_module_s_own_rules():
     assert [e.split(":")[0] for e in errors] == ["cluster_bringup_system_settings.login_policy.login_fail_retry_times",
                                                  "cluster_bringup_system_settings.access_control.ip_ranges[1]"]
     assert cluster_bringup_errors([], None, {"password_policy": {"minimum_length": 10}}) == []
+
+
+OTHER = {"name": "demo-b", "seed_ip": "198.51.100.11",
+         "cvms": [{"host": "tos-b1", "address": "198.51.100.101/24", "gateway": "198.51.100.1"}]}
+
+
+def test_the_same_seed_twice_is_refused():
+    errors = cluster_bringup_errors([GOOD, dict(OTHER, seed_ip="192.0.2.11")])
+    assert errors == ["cluster_bringup_clusters[1].seed_ip: 192.0.2.11 is also the seed of cluster_bringup_clusters[0] "
+                      "(a host joins one cluster: the platform refuses the second)"]
+
+
+def test_a_host_in_two_clusters_is_refused():
+    by_name = cluster_bringup_errors([GOOD, dict(OTHER, cvms=[dict(OTHER["cvms"][0], host="tos-a1")])])
+    assert by_name == ["cluster_bringup_clusters[1].cvms[0].host: tos-a1 is also a host of another cluster, at "
+                       "cluster_bringup_clusters[0].cvms[0].host (a host belongs to one cluster)"]
+    seed_of_other = cluster_bringup_errors([GOOD, dict(OTHER, cvms=[dict(OTHER["cvms"][0], host="192.0.2.11")])])
+    assert seed_of_other == ["cluster_bringup_clusters[1].cvms[0].host: 192.0.2.11 is also a host of another "
+                             "cluster, at cluster_bringup_clusters[0].seed_ip (a host belongs to one cluster)"]
+
+
+def test_a_vm_address_equal_to_a_hosts_is_refused():
+    seed = cluster_bringup_errors(with_(cvms=[{"host": "tos-a1", "address": "192.0.2.11/24", "gateway": "192.0.2.1"}]))
+    assert seed == ["cluster_bringup_clusters[0].cvms[0].address: 192.0.2.11 is the address of the host given as "
+                    "cluster_bringup_clusters[0].seed_ip"]
+    other = cluster_bringup_errors([GOOD, dict(OTHER, cvms=[dict(OTHER["cvms"][0], host="198.51.100.12",
+                                                                  address="198.51.100.12/24")])])
+    assert other == ["cluster_bringup_clusters[1].cvms[0].address: 198.51.100.12 is the address of the host given as "
+                     "cluster_bringup_clusters[1].cvms[0].host"]
+
+
+def test_a_storage_address_used_twice_is_refused():
+    errors = cluster_bringup_errors(with_(storage_vms=[dict(GOOD["storage_vms"][0], storage_cidr="192.0.2.101/24")]))
+    assert errors == ["cluster_bringup_clusters[0].storage_vms[0].storage_cidr: 192.0.2.101 is also given to "
+                      "cluster_bringup_clusters[0].cvms[0].address"]

@@ -631,3 +631,25 @@ def test_threads_do_not_share_a_session(sim):
     finally:
         RecordedClient._once = real_once
     assert all(len(threads) == 1 for threads in seen.values())
+
+
+SECRET_TOKEN = "tok-INVENTORY-3e2d1c0b"
+
+
+def test_a_manager_echoing_the_token_never_shows_it_in_warnings(sim):
+    key = "GET /v1/cluster/get?cluster_uuid=%s" % cluster_uuid(sim.answers, "prod-a")
+    message = "GET /v1/cluster/get was refused (code 1401): token %s is not valid (%r)" % (
+        SECRET_TOKEN, SECRET_TOKEN + "\n")
+    sim.answers[key] = {"_error": {"kind": "api", "message": message}}
+    sim.load(api_token=SECRET_TOKEN)
+    warned = [w for w in sim.warnings if "skipping cluster 'prod-a'" in w]
+    assert warned and "********" in warned[0]
+    assert not any(SECRET_TOKEN in w for w in sim.warnings)
+
+
+def test_a_manager_echoing_the_token_never_shows_it_in_the_error(sim):
+    sim.answers["GET /v1/cluster/list"] = {"_error": {
+        "kind": "auth", "http_status": 401, "message": "token %s is not valid" % json.dumps(SECRET_TOKEN + "\t")}}
+    with pytest.raises(AnsibleParserError) as info:
+        sim.load(api_token=SECRET_TOKEN)
+    assert SECRET_TOKEN not in str(info.value) and "********" in str(info.value)

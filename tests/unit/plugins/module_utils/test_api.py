@@ -18,6 +18,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._api import (
     TosApiError,
     TosClient,
     backoff_delay,
+    inner_status,
     normalize_urls,
     parse_envelope,
     parse_retry_after,
@@ -125,6 +126,25 @@ def test_inner_status_failure_is_an_error(httpserver):
     client, dummy = make_client(httpserver.url_for(""))
     with pytest.raises(TosApiError, match="not a center node / 不是中心节点"):
         client.get("/v1/cluster/data/snapshot/list", {"cluster_uuid": "x", "ip": "192.0.2.1"})
+
+
+@pytest.mark.parametrize("payload, code, en", [
+    ({"scode": None, "message": "success", "data": {}}, -1, "success"),          # null is not 0
+    ({"status_code": None, "message_en": "", "data": {}}, -1, ""),
+    ({"scode": "7", "message": "refused", "desc": "the reason", "data": None}, 7, "refused - the reason"),
+    ({"scode": 7, "message": "same", "desc": "same", "data": None}, 7, "same"),
+    ({"scode": True, "data": None}, -1, ""),
+])
+def test_envelope_codes_and_texts(payload, code, en):
+    got = parse_envelope(payload)
+    assert (got[0], got[1]) == (code, en)
+    assert isinstance(got[0], int)
+
+
+def test_inner_status_code_is_an_int():
+    assert inner_status({"status": {"code": "12", "message": "m", "desc": "d"}}) == (12, "m - d", "")
+    assert inner_status({"status": {"code": "0"}}) is None
+    assert inner_status({"meta_data": {"status": {"code": 0, "message": ""}}}) is None
 
 
 def test_non_envelope_answer_is_a_protocol_error(httpserver):
@@ -367,26 +387,71 @@ def test_normalize_urls_accepts_comma_lists():
 
 
 def test_bad_url_scheme_is_refused():
-    with pytest.raises(TosApiError, match="not an http"):
+    with pytest.raises(TosApiError, match="must start with http:"):
         TosClient("ftp://192.0.2.1")
 
 
 # -- pagination ----------------------------------------------------------------------------
 
 
-def test_paginate_yields_every_item(httpserver):
-    items = [{"cluster_uuid": str(i), "cluster_name": "c%d" % i} for i in range(7)]
-
+def _paged_server(httpserver, items, base=1, zero="empty", cap=None, total=True, ignore_page=False):
+    """A list endpoint under one reading of the paging parameters: pages counted from ``base``;
+    a page number below the base read as the first page (``zero="first"``) or answered empty;
+    ``cap`` the largest page it hands out; ``total`` whether it sends ``total_count``."""
     def page(request):
         num, size = int(request.args["page_num"]), int(request.args["page_size"])
-        chunk = items[(num - 1) * size: num * size]
-        body = dict(NEW_OK, data={"list": chunk, "total_count": len(items)})
+        size = min(size, cap) if cap else size
+        if ignore_page:
+            num = base
+        if num < base:
+            num = base if zero == "first" else None
+        chunk = [] if num is None else items[(num - base) * size: (num - base + 1) * size]
+        data = {"list": chunk}
+        if total:
+            data["total_count"] = len(items)
+        return Response(json.dumps(dict(NEW_OK, data=data)), content_type="application/json")
+
+    httpserver.expect_request("/v1/cluster/list").respond_with_handler(page)
+
+
+@pytest.mark.parametrize("reading, requests_at_most", [
+    (dict(base=0), 3),
+    (dict(base=1, zero="first"), 4),
+    (dict(base=1, zero="empty"), 4),
+    (dict(base=0, total=False), 3),
+    (dict(base=1, zero="first", total=False), 4),
+    (dict(base=0, cap=2), 4),
+    (dict(base=1, zero="first", cap=2), 5),
+    (dict(base=1, ignore_page=True, total=False), 3),
+])
+def test_paginate_yields_every_item_once_under_every_reading(httpserver, reading, requests_at_most):
+    items = [{"cluster_uuid": str(i), "cluster_name": "c%d" % i} for i in range(7)]
+    _paged_server(httpserver, items, **reading)
+    client, dummy = make_client(httpserver.url_for(""))
+    got = [i["cluster_uuid"] for i in client.paginate("/v1/cluster/list", page_size=3,
+                                                      key=lambda i: i["cluster_uuid"])]
+    expected = [str(i) for i in range(3 if reading.get("ignore_page") else 7)]
+    assert got == expected
+    assert [int(r.args["page_num"]) for r, _ in httpserver.log][0] == 0  # the documented first page
+    assert len(httpserver.log) <= requests_at_most
+
+
+@pytest.mark.parametrize("total", [0, None])
+def test_paginate_empty_list_costs_at_most_two_requests(httpserver, total):
+    _paged_server(httpserver, [], base=0, total=total is not None)
+    client, dummy = make_client(httpserver.url_for(""))
+    assert list(client.paginate("/v1/cluster/list")) == []
+    assert len(httpserver.log) == (1 if total == 0 else 2)
+
+
+def test_paginate_never_loops_on_a_server_that_repeats_itself(httpserver):
+    def page(request):
+        body = dict(NEW_OK, data={"list": [{"n": 1}, {"n": 2}], "total_count": 99})
         return Response(json.dumps(body), content_type="application/json")
 
     httpserver.expect_request("/v1/cluster/list").respond_with_handler(page)
     client, dummy = make_client(httpserver.url_for(""))
-    assert [i["cluster_uuid"] for i in client.paginate("/v1/cluster/list", page_size=3)] == \
-        [str(i) for i in range(7)]
+    assert list(client.paginate("/v1/cluster/list", page_size=2)) == [{"n": 1}, {"n": 2}]
     assert len(httpserver.log) == 3
 
 

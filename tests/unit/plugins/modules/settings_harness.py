@@ -44,7 +44,7 @@ class FakeManager(FakeClient):
     def post(self, path, body=None):
         return self._call("POST", path, body)
 
-    def paginate(self, path, params=None, page_size=100, items_key="list", total_key="total_count"):
+    def paginate(self, path, params=None, page_size=100, items_key="list", total_key="total_count", **_ignored):
         yield from (self.get(path, params) or {}).get(items_key) or []
 
     @property

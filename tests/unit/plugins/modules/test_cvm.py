@@ -222,3 +222,32 @@ def test_address_mismatch_compares_cidr_when_known_else_ip():
     assert cvm.address_mismatch({"address": "192.0.2.101/24", "ip": "192.0.2.101"}, "192.0.2.101/25")
     assert not cvm.address_mismatch({"address": None, "ip": "192.0.2.101"}, "192.0.2.101/25")
     assert cvm.address_mismatch({"address": None, "ip": "192.0.2.101"}, "192.0.2.109/24")
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+@pytest.mark.parametrize("wait", [True, False])
+def test_a_running_deploy_at_another_address_fails_as_it_would_afterwards(capsys, check_mode, wait):
+    platform, uuid = platform_with_cluster()
+    platform.add_cvm(uuid, "h-a2", "192.0.2.105/24", deploying=True)
+    result = run(platform, capsys, host="tos-a2", address="192.0.2.109/24", gateway="192.0.2.1",
+                 check_mode=check_mode, wait=wait)
+    assert result["failed"] and platform.mutations() == []
+    assert "already runs the cloud-management VM 192.0.2.105/24, not 192.0.2.109/24" in result["msg"]
+    assert result["started_by"] == "another_run"
+
+
+def test_a_running_deploy_joined_says_another_run_started_it(capsys):
+    platform, uuid = platform_with_cluster()
+    platform.add_cvm(uuid, "h-a2", "192.0.2.102/24", deploying=True)
+    result = run(platform, capsys, host="tos-a2", address="192.0.2.102/24", gateway="192.0.2.1")
+    assert result["started_by"] == "another_run" and not result["changed"]
+    mine = run(platform, capsys, host="tos-a3", address="192.0.2.103/24", gateway="192.0.2.1")
+    assert mine["started_by"] == "this_run" and mine["changed"]
+
+
+def test_check_mode_predicts_leadership_of_the_first_cvm(capsys):
+    platform, dummy = platform_with_cluster(center=False)
+    for check_mode in (True, False):
+        result = run(platform, capsys, host="tos-a2", address="192.0.2.102/24", gateway="192.0.2.1",
+                     check_mode=check_mode)
+        assert result["changed"] and result["cvm"]["is_leader"] is True, check_mode

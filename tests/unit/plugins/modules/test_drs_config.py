@@ -77,7 +77,7 @@ def test_float32_noise_is_not_a_change(manager, capsys):
     ({"drs": {"threshold_level": 9}}, "drs.threshold_level"),
     ({"drs": {"min_benefit_level": "reckless"}}, "drs.min_benefit_level"),
     ({"drs": {"max_step": 0}}, "drs.max_step"),
-    ({"dpm": {"high_threshold": 80.0}}, "dpm.high_threshold"),
+    ({"dpm": {"high_threshold": 180.0}}, "dpm.high_threshold"),
     ({"dpm": {"low_threshold": -0.1}}, "dpm.low_threshold"),
 ])
 def test_bad_input_fails_before_any_request(manager, capsys, args, option):

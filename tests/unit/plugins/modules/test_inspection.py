@@ -166,8 +166,14 @@ def test_stop_a_running_inspection(capsys):
     assert result["inspection"]["state_name"] == "stopped"
 
 
+def test_no_checks_sends_the_documented_defaults(capsys):
+    fake = FakeInspections()
+    run_module(inspection.main, {"cluster": "demo", "checks": [], "wait": False}, fake, capsys)
+    body = next(b for p, b in fake.posts if p == "/v1/cluster/inspection")
+    assert (body["check_system"], body["check_network"], body["check_hardware"]) == (False, False, False)
+
+
 @pytest.mark.parametrize("args, fragment", [
-    ({"cluster": "demo", "checks": []}, "checks"),
     ({"cluster": "demo", "wait_timeout": 0}, "wait_timeout"),
     ({"cluster": "nope"}, "cluster"),
 ])

@@ -90,7 +90,10 @@ def test_a_failed_test_fails_with_the_reason_and_without_the_password(manager, c
 
     manager.routes[("POST", TEST)] = refuse
     result, out = run(manager, capsys, smtp_port=2525, test_recipient="ops@example.com")
-    assert result["failed"] and result["changed"]
+    # tested before saving: the settings that cannot send are not stored, and nothing changed
+    assert result["failed"] and not result["changed"]
+    assert [path for path, _body in manager.posts] == [TEST]
+    assert manager.posts[0][1]["smtp_server_port"] == 2525
     assert "Could not send a test mail to ops@example.com" in result["msg"]
     assert "authentication failed" in result["msg"]
     assert OLD not in out

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
 from ansible_collections.tos.cloud.plugins.modules import metadata_snapshot
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import lost_answer, run_module
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.settings_harness import CLUSTER, FakeManager
@@ -142,3 +143,43 @@ def test_a_snapshot_that_did_not_land_is_sent_again(manager, capsys):
     assert result["created"] == "snapshot4000.db"
     assert [p for p, _b in manager.posts] == [SAVE, SAVE]
     assert len(manager.state["names"]) == 4
+
+
+def test_the_snapshot_named_by_the_save_answer_is_created_and_never_pruned(manager, capsys):
+    # the manager's clock is behind: the new snapshot ranks oldest by the number in its name
+    def save(body):
+        manager.state["names"].append("snapshot500.db")
+        return dict(meta(), file_name="snapshot500.db")
+
+    manager.routes[("POST", SAVE)] = save
+    result = run(manager, capsys, retain=1)
+    assert result["created"] == "snapshot500.db" and "snapshot500.db" not in result["deleted"]
+    assert "snapshot500.db" in manager.state["names"]
+    assert [b["file_name"] for p, b in manager.posts if p == DELETE] == result["deleted"]
+
+
+def test_a_snapshot_another_run_takes_at_the_same_time_is_neither_claimed_nor_pruned(manager, capsys):
+    def save(body):  # another run's save lands just before this one
+        manager.state["names"] += ["snapshot4000.db", "snapshot4001.db"]
+        return dict(meta(), file_name="snapshot4001.db")
+
+    manager.routes[("POST", SAVE)] = save
+    result = run(manager, capsys, retain=1)
+    assert result["created"] == "snapshot4001.db"
+    assert not {"snapshot4000.db", "snapshot4001.db"} & set(result["deleted"])
+    assert {"snapshot4000.db", "snapshot4001.db"} <= set(manager.state["names"])
+
+
+def test_without_a_name_in_the_answer_several_new_snapshots_leave_created_unknown(manager, capsys, monkeypatch):
+    def save(body):
+        manager.state["names"] += ["snapshot4000.db", "snapshot4001.db"]
+        return meta()
+
+    # recorded at TosModule: once the in-process action's tests have run in this process, ansible-core
+    # shows module warnings on the controller's display instead of returning them in the result
+    warned = []
+    monkeypatch.setattr(TosModule, "warn", lambda self, message: warned.append(message))
+    manager.routes[("POST", SAVE)] = save
+    result = run(manager, capsys, retain=1)
+    assert result["created"] is None and any("created is not known" in w for w in warned)
+    assert not {"snapshot4000.db", "snapshot4001.db"} & set(result["deleted"])

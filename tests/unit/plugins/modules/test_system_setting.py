@@ -50,14 +50,14 @@ def run(manager, capsys, check_mode=False, **kwargs):
     return run_module_output(system_setting.main, kwargs, manager, capsys, check_mode=check_mode, diff=True)
 
 
-def test_partial_input_sends_the_three_policies_whole(manager, capsys):
+def test_partial_input_sends_the_two_example_policies_whole(manager, capsys):
     result, out = run(manager, capsys, login_policy={"login_fail_retry_times": 3})
     assert result["changed"]
     ((path, body),) = manager.posts
     assert path == UPDATE and body["cluster_uuid"] == CLUSTER["uuid"]
     assert body["login_policy"] == dict(SETTINGS["login_policy"], login_fail_retry_times=3)
     assert body["password_complexity_policy"] == SETTINGS["password_complexity_policy"]
-    assert body["access_control_policy"] == SETTINGS["access_control_policy"]
+    assert "access_control_policy" not in body  # not in the request example: only when access_control is set
     assert "mail_setting" not in body
     assert result["diff"]["before"]["login_policy"]["login_fail_retry_times"] == 5
     assert "mail-Secret-99" not in out

@@ -144,3 +144,34 @@ def test_upgrade_info_without_a_package(capsys):
     result = run_module(upgrade_info.main, {"cluster": "demo", "gather_backups": False}, fake, capsys)
     assert result["current_package"] is None
     assert all(h["up_to_date"] and "backups" not in h for h in result["hosts"])
+
+
+def test_a_running_upgrade_is_joined_in_check_mode_and_in_the_real_run(capsys):
+    fake = platform(running={"u1": ["compute", "storage"]}, step=0.2)
+    check = run_module(upgrade.main, {"cluster": "demo", "hosts": ["h11", "h12"]}, fake, capsys, check_mode=True)
+    assert check["changed"] is True and fake.posts == []
+    assert [(h["host"], h["status"], h["started_by"]) for h in check["hosts"]] == [
+        ("h11", "running", "another_run"), ("h12", "pending", None)]
+    real = run_module(upgrade.main, {"cluster": "demo", "hosts": ["h11", "h12"]}, fake, capsys)
+    assert real["changed"] is True and fake.posts == ["192.0.2.12"]  # h11 joined, never sent again
+    assert [(h["host"], h["status"], h["started_by"]) for h in real["hosts"]] == [
+        ("h11", "upgraded", "another_run"), ("h12", "upgraded", "this_run")]
+
+
+def test_a_running_upgrade_with_wait_false_is_reported_running_and_nothing_is_sent(capsys):
+    fake = platform(running={"u1": ["compute", "storage"]}, step=0.1)
+    args = {"cluster": "demo", "hosts": ["h11", "h12"], "wait": False}
+    check = run_module(upgrade.main, args, fake, capsys, check_mode=True)
+    real = run_module(upgrade.main, args, fake, capsys)
+    for result in (check, real):
+        assert result["changed"] is False and result["hosts"][0]["status"] == "running"
+        assert result["hosts"][0]["started_by"] == "another_run"
+    assert fake.posts == []
+
+
+def test_a_joined_wait_that_times_out_fails_without_sending(capsys):
+    fake = platform(running={"u1": ["compute", "storage"]}, step=0.0)
+    result = run_module(upgrade.main, {"cluster": "demo", "hosts": ["h11", "h12"], "wait_timeout": 1}, fake, capsys)
+    assert result["failed"] is True and fake.posts == []
+    assert "started by another run" in result["msg"] and "nothing was sent" in result["msg"]
+    assert [h["status"] for h in result["hosts"]] == ["failed", "not_started"]

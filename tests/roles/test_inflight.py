@@ -1,0 +1,197 @@
+"""Operations in flight (issue 19): a running deploy, upgrade or inspection is joined, never restarted; a wait
+that times out sends nothing; check mode tells the same story as the real run; role input the platform would
+refuse half-way is refused before any request.
+
+Every scenario runs with the operation actually in flight (the simulator's per-operation durations, at
+--speed 40) and asserts on the simulator's request log; the role scenarios run --check first, then twice for
+real, and compare the check-mode recap with the real run's."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Run, Sim
+
+INSPECTION = "/v1/cluster/inspection"
+UPGRADE = "/v1/system/compute/version/upgrade"
+DEPLOY_CVM = "/v1/cluster/deploy/cvm"
+READ_ONLY_POSTS = {"/v1/cluster/all_cluster/topology"}
+CLUSTERS = [{"name": "fly-a", "seed_ip": "192.0.2.11"},
+            {"name": "fly-b", "seed_ip": "198.51.100.11",
+             "cvms": [{"host": "tos-b1", "address": "198.51.100.101/24", "gateway": "198.51.100.1"}]}]
+_RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+def changed(run: Run) -> dict[str, int]:
+    """changed= of each host of the play recap."""
+    return {host: int(count) for host, _ok, count, _unreachable, _failed in _RECAP.findall(run.out)}
+
+
+def clear(sim: Sim) -> None:
+    sim.control("DELETE", "requests")
+
+
+def log(sim: Sim) -> list[dict[str, Any]]:
+    return sim.control("GET", "requests")["requests"]
+
+
+def mutations(sim: Sim) -> list[str]:
+    return [e["path"] for e in log(sim) if e["method"] != "GET" and e["path"] not in READ_ONLY_POSTS]
+
+
+def play(sim: Sim, name: str, tasks: list[dict[str, Any]], *args: str) -> Run:
+    """A one-play playbook of ``tasks`` on localhost (module_defaults to the simulator), run with ``args``."""
+    path = sim.tmp / ("%s.yml" % name)
+    path.write_text(json.dumps([{
+        "name": name, "hosts": "tos_api", "gather_facts": False,
+        "module_defaults": {"group/tos.cloud.api": {"api_url": sim.url}}, "tasks": tasks}]))
+    return sim.playbook(str(path), *args)
+
+
+@pytest.fixture(scope="module")
+def clusters(sim: Sim) -> list[str]:
+    sim.reset()
+    run = sim.playbook("bringup.yml", extra_vars={
+        "cluster_bringup_clusters": CLUSTERS, "cluster_bringup_mail": {}, "cluster_bringup_system_settings": {}})
+    assert run.rc == 0, run
+    return [c["name"] for c in CLUSTERS]
+
+
+@pytest.fixture()
+def durations(sim: Sim) -> Any:
+    """Set operation durations (seconds at speed 1) for one test; restored afterwards."""
+    before = sim.control("POST", "durations", {})["durations"]
+    yield lambda **kinds: sim.control("POST", "durations", kinds)
+    sim.control("POST", "durations", before)
+
+
+# ---- role input refused before any request ----------------------------------------------------------------
+
+@pytest.mark.parametrize("description, fragment", [
+    ([{"name": "dup-1", "seed_ip": "203.0.113.11"}, {"name": "dup-2", "seed_ip": "203.0.113.11"}],
+     "cluster_bringup_clusters[1].seed_ip: 203.0.113.11 is also the seed of cluster_bringup_clusters[0]"),
+    ([{"name": "dup-1", "seed_ip": "203.0.113.11",
+       "cvms": [{"host": "203.0.113.12", "address": "203.0.113.101/24", "gateway": "203.0.113.1"}]},
+      {"name": "dup-2", "seed_ip": "203.0.113.12"}],
+     "cluster_bringup_clusters[1].seed_ip"),
+    ([{"name": "dup-1", "seed_ip": "203.0.113.11",
+       "cvms": [{"host": "tos-c1", "address": "203.0.113.11/24", "gateway": "203.0.113.1"}]}],
+     "is the address of the host given as cluster_bringup_clusters[0].seed_ip"),
+])
+def test_bringup_refuses_conflicts_before_any_request(sim: Sim, description: list[dict[str, Any]],
+                                                      fragment: str) -> None:
+    clear(sim)
+    run = sim.playbook("bringup.yml", extra_vars={
+        "cluster_bringup_clusters": description, "cluster_bringup_mail": {}, "cluster_bringup_system_settings": {}})
+    assert run.rc != 0 and "Invalid input, nothing was changed" in run.out, run
+    assert fragment in run.out, run
+    assert log(sim) == [], "a request was sent before the input was refused"
+
+
+# ---- inspection_report: one inspection per cluster, attached to, and a report re-run that changes nothing ----
+
+def test_inspection_report_joins_its_inspections_and_a_rerun_without_news_changes_nothing(
+        sim: Sim, clusters: list[str], durations: Any) -> None:
+    # the second cluster's inspection ends while the role still waits on the first one
+    durations(inspection=60)
+    report = sim.tmp / "report"
+    extra = {"inspection_report_clusters": clusters, "inspection_report_dir": str(report),
+             "inspection_report_versions": False, "inspection_report_formats": ["json"]}
+    recaps = []
+    for args in (("--check",), ()):
+        clear(sim)
+        run = sim.playbook("inspect.yml", *args, extra_vars=extra)
+        assert run.rc == 0, run
+        recaps.append(changed(run))
+        if args:
+            assert mutations(sim) == [], "check mode sent a change"
+        else:  # one inspection per cluster, joined by the wait: never a second one
+            starts = [e["body"]["cluster_name"] for e in log(sim) if e["path"] == INSPECTION]
+            assert sorted(starts) == sorted(clusters) and mutations(sim) == [INSPECTION, INSPECTION], starts
+    assert recaps[0] == recaps[1] and sum(recaps[1].values()) > 0, recaps
+    written = (report / "report.json").read_text()
+    # the same report again, from the inspections already done: nothing new, so nothing changes
+    extra["inspection_report_inspect"] = False
+    for args in (("--check",), ()):
+        clear(sim)
+        again = sim.playbook("inspect.yml", *args, extra_vars=extra)
+        assert again.rc == 0, again
+        assert sum(changed(again).values()) == 0, again
+        assert mutations(sim) == []
+    assert (report / "report.json").read_text() == written, "the unchanged report was rewritten"
+
+
+# ---- the upgrade module with an upgrade in flight ------------------------------------------------------------
+
+def test_a_running_upgrade_is_joined_and_a_timed_out_wait_sends_nothing(sim: Sim, clusters: list[str],
+                                                                        durations: Any) -> None:
+    durations(upgrade=2400)  # 60 s at speed 40: still running through the next steps
+    start = {"tos.cloud.upgrade": {"cluster": "fly-a", "hosts": ["tos-a2", "tos-a4"], "wait": False},
+             "register": "started"}
+    clear(sim)
+    run = play(sim, "start", [start])
+    assert run.rc == 0 and changed(run) == {"localhost": 1}, run
+    assert mutations(sim) == [UPGRADE]
+    joined = {"tos.cloud.upgrade": {"cluster": "fly-a", "hosts": ["tos-a2", "tos-a4"], "wait_timeout": 3},
+              "register": "joined", "ignore_errors": True}
+    check = play(sim, "check", [joined, {"ansible.builtin.assert": {"that": [
+        "joined.hosts[0].status == 'running'", "joined.hosts[0].started_by == 'another_run'",
+        "joined.hosts[1].status == 'pending'", "joined is changed"]}}], "--check")
+    assert check.rc == 0, check
+    real = play(sim, "join", [joined, {"ansible.builtin.assert": {"that": [
+        "joined is failed", "joined is not changed", "'started by another run' in joined.msg",
+        "'nothing was sent' in joined.msg", "joined.hosts[0].started_by == 'another_run'",
+        "joined.hosts[1].status == 'not_started'"]}}])
+    assert real.rc == 0, real
+    assert mutations(sim) == [UPGRADE], "a second upgrade was sent to a host still upgrading"
+    # the same task with wait: false joins without waiting, in check mode and for real: no change, no request
+    again = dict(start, register="again")
+    for args in (("--check",), ()):
+        run = play(sim, "again", [again, {"ansible.builtin.assert": {"that": [
+            "again is not changed", "again.hosts[0].status == 'running'"]}}], *args)
+        assert run.rc == 0, run
+    assert mutations(sim) == [UPGRADE]
+
+
+# ---- the cvm module with a deploy in flight ---------------------------------------------------------------
+
+def test_a_running_deploy_at_another_address_fails_in_check_mode_as_for_real(sim: Sim, clusters: list[str],
+                                                                             durations: Any) -> None:
+    durations(deploy_cvm=160)  # 4 s at speed 40
+    # fly-a has no CVM yet: this one will be its first, and so its leader
+    deploy = {"tos.cloud.cvm": {"cluster": "fly-a", "host": "tos-a3", "address": "192.0.2.105/24",
+                                "gateway": "192.0.2.1", "wait": False}, "register": "deployed"}
+    clear(sim)
+    run = play(sim, "deploy", [deploy, {"ansible.builtin.assert": {"that": [
+        "deployed is changed", "deployed.started_by == 'this_run'", "deployed.cvm.is_leader"]}}])
+    assert run.rc == 0, run
+    other = {"tos.cloud.cvm": {"cluster": "fly-a", "host": "tos-a3", "address": "192.0.2.109/24",
+                               "gateway": "192.0.2.1", "wait": False}, "register": "other", "ignore_errors": True}
+    verdict = {"ansible.builtin.assert": {"that": [
+        "other is failed", "other is not changed",
+        "'already runs the cloud-management VM 192.0.2.105/24, not 192.0.2.109/24' in other.msg"]}}
+    for args in (("--check",), ()):
+        run = play(sim, "other", [other, verdict], *args)
+        assert run.rc == 0, run
+    assert mutations(sim) == [DEPLOY_CVM], "the deploy was sent again"
+    after = play(sim, "after", [other, verdict])  # the deploy is over now: the same failure
+    assert after.rc == 0, after
+    assert mutations(sim) == [DEPLOY_CVM]
+
+
+def test_rolling_upgrade_check_recap_equals_the_real_run(sim: Sim, clusters: list[str], tmp_path: Path) -> None:
+    inventory = tmp_path / "cloud.tos.yml"
+    inventory.write_text(f"plugin: tos.cloud.hosts\napi_url: {sim.url}\n")
+    extra = {"rolling_upgrade_cluster": "fly-b", "rolling_upgrade_hosts": ["tos-b3"]}
+    clear(sim)
+    check = sim.playbook("rolling_upgrade.yml", "--check", inventory=inventory, extra_vars=extra)
+    assert check.rc == 0, check
+    assert mutations(sim) == []
+    real = sim.playbook("rolling_upgrade.yml", inventory=inventory, extra_vars=extra)
+    assert real.rc == 0, real
+    # the snapshot and the one batch: the same two changes announced by --check
+    assert changed(check) == changed(real) and sum(changed(real).values()) == 2, (check.out[-3000:], real.out[-2000:])
+    assert mutations(sim) == ["/v1/cluster/data/snapshot/save", UPGRADE]
