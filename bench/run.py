@@ -22,7 +22,7 @@ from typing import Any
 from .common import BENCH, Ansible, BenchError, Budget, machine
 
 RESULTS = BENCH / "results"
-ALL = (1, 2, 3, 4, 5, 6, 7)
+ALL = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 
 
 def log(msg: str) -> None:
@@ -147,6 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     if 7 in only:
         from .scenarios import simload
         phase("scenario 7 (simulator)", lambda: simload.run(workdir, iterations, raw, log, budget.phase(0.05)))
+    if 8 in only:
+        from .scenarios import events
+        phase("scenario 8 (EDA events)", lambda: events.run(workdir, iterations, log, budget.phase(0.05)))
+    if 9 in only:
+        from .scenarios import drift
+        phase("scenario 9 (drift report, lookups)", lambda: drift.run(ansible, workdir, iterations, log, budget.phase(0.10)))
 
     rows.sort(key=lambda r: r["scenario"])
     elapsed = time.monotonic() - started

@@ -26,7 +26,7 @@ $(EDA_VENV)/.stamp: requirements-eda.txt
 eda-venv: $(EDA_VENV)/.stamp
 
 # two workers: the rulebook tests mostly wait on the engine and the simulator
-eda-test: collection eda-java eda-venv
-	cd $(ROOT) && python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile tests/eda
+eda-test: collection eda-java eda-venv test-state
+	cd $(ROOT) && $(GUARD) python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile tests/eda
 
 TEST_SUITES += eda-test

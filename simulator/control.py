@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import ops
+from . import ops, readings
 from .core import Simulator
 from .errors import ApiError
 from .faults import FaultSpecError
@@ -201,7 +201,10 @@ def add_routes(app: web.Application, key: web.AppKey[Simulator]) -> None:
 
     async def health(request: web.Request) -> web.Response:
         sim = sim_of(request)
-        return _ok(now=sim.world.now(), speed=sim.speed, hosts=len(sim.world.hosts), clusters=len(sim.world.clusters))
+        reading = readings.current()
+        return _ok(now=sim.world.now(), speed=sim.speed, hosts=len(sim.world.hosts), clusters=len(sim.world.clusters),
+                   readings={"extensions": sorted(reading.extensions), "page_base": reading.page_base,
+                             "page_size_zero": reading.page_size_zero, "task_failure": reading.task_failure})
 
     app.middlewares.append(_errors)
     r = app.router

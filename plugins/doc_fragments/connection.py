@@ -26,6 +26,7 @@ options:
       - Whitespace around the token (such as the newline that C(echo token | ansible-vault encrypt_string) keeps) is
         removed; a token with spaces, control or non-ASCII characters inside is refused.
       - Never shown in results, diffs, warnings or error messages.
+      - Sending it over plain V(http://) to an address other than the loopback warns.
     type: str
   validate_certs:
     description:
@@ -41,7 +42,8 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for each HTTP request, from 1 to 3600.
+      - Seconds each HTTP request may take (1 to 3600), from sending it to the last byte of its answer (a
+        deadline for the whole answer, not for each read of the network).
       - Reads that time out are retried with exponential backoff; writes are never repeated blindly.
       - If not set, the value of the E(TOS_TIMEOUT) environment variable is used.
     type: int
@@ -53,6 +55,10 @@ notes:
     C(module_defaults) and C(group/tos.cloud.api).
   - "API modules talk to the manager from where they run: use C(delegate_to: localhost) or run the play
     against C(localhost)."
+  - In diff mode, C(diff.before) and C(diff.after) are JSON text, so that C(--diff) shows Chinese names as they are;
+    a playbook reads them with C(result.diff.after | from_json).
+  - Every option is checked before the first request; a wrong value fails the task with a message naming the option
+    and nothing is sent.
 """
 
     INVENTORY = r"""
@@ -89,7 +95,8 @@ options:
       - name: TOS_CA_PATH
   timeout:
     description:
-      - Seconds to wait for each HTTP request, from 1 to 3600.
+      - Seconds each HTTP request may take (1 to 3600), from sending it to the last byte of its answer (a
+        deadline for the whole answer, not for each read of the network).
     type: int
     default: 30
     env:

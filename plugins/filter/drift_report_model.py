@@ -15,6 +15,7 @@ Secrets never reach the model: a secret field that differs reads "differs" on bo
 
 from __future__ import annotations
 
+import json
 import re
 
 # check statuses, worst first; "missing" and "drift" are both drift (a JUnit failure)
@@ -41,6 +42,21 @@ MASK = "********"
 DIFFERS = "differs"
 MISSING = "(missing)"
 NOT_SET = "(not set)"
+
+
+def _sides(diff):
+    """A module's diff as data: ``before``/``after`` come as JSON text (so that ``--diff`` shows Chinese
+    readably, plugins/module_utils/_module.py diff_text) or, from a module that returns data, as dicts."""
+    sides = []
+    for side in ("before", "after"):
+        value = (diff or {}).get(side) if isinstance(diff, dict) else None
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else None
+            except ValueError:
+                value = None
+        sides.append(value)
+    return sides[0], sides[1]
 
 
 def is_secret(key, *values):
@@ -139,8 +155,7 @@ def _check(cluster, setting, subject, declared, result, missing_message=None, sk
     if status == "error":
         check.update(status="error", message=message)
         return check
-    diff = result.get("diff") or {}
-    before, after = diff.get("before"), diff.get("after")
+    before, after = _sides(result.get("diff"))
     if status == "drift" and not before and missing_message:
         check.update(status="missing", message=missing_message,
                      differences=[{"key": "state", "declared": "present", "actual": MISSING, "secret": False}])
@@ -201,9 +216,9 @@ def cluster_checks(cluster, results, loop_var, vm_var):
             continue
         part = dict(drs) if isinstance(drs, dict) else drs
         if isinstance(part, dict) and isinstance(part.get("diff"), dict):
-            diff = part["diff"]
-            part["diff"] = {"before": (diff.get("before") or {}).get(section) or {},
-                            "after": (diff.get("after") or {}).get(section) or {}}
+            before, after = _sides(part["diff"])
+            part["diff"] = {"before": (before or {}).get(section) or {},
+                            "after": (after or {}).get(section) or {}}
             # the module's changed covers DRS and DPM together: each section drifts by its own fields
             part["changed"] = bool(differences(part["diff"]["before"], part["diff"]["after"]))
         checks.append(_check(name, section, "", cluster[section], part, skip=skip))
@@ -266,9 +281,9 @@ def drift_report_model(results, clusters=None, mail=None, system_settings=None, 
         part = system
         skip = None
         if isinstance(system, dict) and isinstance(system.get("diff"), dict):
-            diff = system["diff"]
-            before = (diff.get("before") or {}).get(section) or {}
-            after = (diff.get("after") or {}).get(section) or {}
+            before, after = _sides(system["diff"])
+            before = (before or {}).get(section) or {}
+            after = (after or {}).get(section) or {}
             part = dict(system, diff={"before": before, "after": after},
                         changed=bool(differences(before, after)))
         elif not isinstance(system, dict) or system.get("skipped"):

@@ -139,6 +139,7 @@ EXAMPLES = r"""
 # inventory.tos.yml: every host of every cluster; the manager from TOS_API_URL / TOS_API_TOKEN
 plugin: tos.cloud.hosts
 
+---
 # Two clusters only, hosts named by host name, versions as variables, cached for an hour
 plugin: tos.cloud.hosts
 api_url: https://192.0.2.10:9990
@@ -150,11 +151,13 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/tos-inventory
 cache_timeout: 3600
 
+---
 # Also the per-network details and the services of every host (tos_networks, tos_services)
 plugin: tos.cloud.hosts
 want_networks: true
 want_services: true
 
+---
 # Constructed groups and variables
 plugin: tos.cloud.hosts
 keyed_groups:

@@ -16,7 +16,7 @@ description:
     (roles), whether it is in maintenance, and the installed version of each service type.
   - Looks through the clusters in the manager's order; only hosts that belong to a cluster are known to the
     API. Each C(cluster/list), C(cluster/get) and C(upgrade_package/list) is asked at most once per play,
-    shared with M(tos.cloud.cluster#lookup) (see O(cache)).
+    shared with P(tos.cloud.cluster#lookup) (see O(cache)).
 options:
   _terms:
     description: Host names, management or storage addresses, or UUIDs.

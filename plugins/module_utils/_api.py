@@ -295,7 +295,8 @@ def token_problem(token):
 
 def timeout_problem(timeout):
     """Why ``timeout`` is not a usable number of seconds, or None."""
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout != timeout:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+            or (isinstance(timeout, float) and math.isnan(timeout)):
         return "timeout (TOS_TIMEOUT): %r is not a number of seconds" % (timeout,)
     if not 0 < timeout <= TIMEOUT_MAX:
         return "timeout (TOS_TIMEOUT): %s is not a number of seconds from 1 to %s" % (timeout, TIMEOUT_MAX)
@@ -486,7 +487,7 @@ class TosClient:
                         and tried_urls < len(self.urls) - 1:
                     # Nothing reached this manager: the next URL is safe for any method.
                     tried_urls += 1
-                    self._unanswered.append((self.base_url, exc.message))
+                    self._unanswered.append((self.base_url, exc.message.split(". Check ", 1)[0]))
                     self._current = (self._current + 1) % len(self.urls)
                     continue
                 if not exc.retryable or attempt >= self.retries:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import json
 import os
 import time
 import traceback
@@ -297,8 +298,10 @@ class TosModule:
         return changed
 
     def diff(self):
+        """``before``/``after`` as text: the JSON ansible-core's callbacks would print for a dict, but with
+        Chinese (any non-ASCII) text as it is instead of ``\\u5317``-escapes."""
         after = masked(self.after, self.secrets, reference=self.before)
-        return dict(before=masked(self.before, self.secrets), after=after)
+        return dict(before=diff_text(masked(self.before, self.secrets)), after=diff_text(after))
 
     def exit(self, **result):
         result.setdefault("changed", self.changed)
@@ -352,12 +355,19 @@ class TosModule:
 
 
 def _blank(spec, params):
-    """``cluster`` (which names a cluster wherever it appears) given as an empty or blank string: refused here,
-    before a request would look for a cluster named '' (or, where it is optional, pick the first cluster)."""
-    value = params.get("cluster")
-    if "cluster" in spec and isinstance(value, str) and not value.strip():
-        yield "cluster: must not be empty (give a cluster's name or UUID%s)" % (
-            "" if spec["cluster"].get("required") else ", or leave the option out")
+    """An option that names a cluster or a host (``cluster``, ``host``, the entries of ``hosts``) given as an empty or
+    blank string: refused here, before a request would look for an object named '' (or, where ``cluster`` is
+    optional, pick the first cluster)."""
+    for name, what in (("cluster", "a cluster's name or UUID"), ("host", "a host's name, management IP or UUID"),
+                       ("hosts", "hosts' names, management IPs or UUIDs")):
+        value = params.get(name)
+        if name not in spec or value is None:
+            continue
+        if isinstance(value, str) and not value.strip():
+            yield "%s: must not be empty (give %s%s)" % (
+                name, what, "" if spec[name].get("required") else ", or leave the option out")
+        elif isinstance(value, list) and any(isinstance(item, str) and not item.strip() for item in value):
+            yield "%s: must not hold an empty entry (give %s)" % (name, what)
 
 
 def _given(raw, option, name):
@@ -381,6 +391,11 @@ def wait_for(probe, timeout, interval=2.0, what="the operation", on_timeout=None
             return None
         sleep(delay)
         delay = min(interval, delay * 2)
+
+
+def diff_text(value):
+    """``value`` laid out as ansible-core lays out a dict in a diff (sorted keys, indent 4), non-ASCII kept."""
+    return json.dumps(value, sort_keys=True, indent=4, separators=(",", ": "), ensure_ascii=False, default=str) + "\n"
 
 
 def merge(current, desired):

@@ -51,8 +51,8 @@ except ImportError:  # ansible-core before 2.19: no in-process path (requires_an
 
 # Imported once in the controller (the strategy loads this class before forking the task's worker), so
 # that each worker finds requests, AnsibleModule and the client already loaded.
-from ansible_collections.tos.cloud.plugins.module_utils import (
-    _module,  # noqa: F401  pylint: disable=unused-import
+from ansible_collections.tos.cloud.plugins.module_utils import (  # pylint: disable=unused-import
+    _module,  # noqa: F401
     _progress,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._api import HAS_REQUESTS
@@ -96,6 +96,8 @@ class ActionModule(NormalAction):
         result = super(NormalAction, self).run(tmp, task_vars)  # ActionBase.run: check mode/async support checks
         try:
             outcome = self._run_in_process(name, task_vars)
+            display.vvv("%s.%s: running the module in the worker process (connection local; %s=false for a module "
+                        "process)" % (COLLECTION, name, OPT_OUT_VAR), host=self._play_context.remote_addr)
         except _FallBack as exc:
             display.vvv("%s runs as a module process: %s" % (self._task.action, exc))
             return super().run(tmp, task_vars)

@@ -95,6 +95,12 @@ class RunCache:
         if os.path.isdir(self.directory):
             return
         os.makedirs(self.root, mode=0o700, exist_ok=True)
+        info = os.stat(self.root)
+        if info.st_uid != os.getuid() or info.st_mode & 0o022:
+            # in a shared temporary directory someone else may have made it first: never use such a directory
+            raise AnsibleLookupError(
+                "The lookup cache directory %s is not private to this user (owner uid %d, mode %o, writable by "
+                "others): remove it, or set TOS_LOOKUP_CACHE_DIR." % (self.root, info.st_uid, info.st_mode & 0o777))
         try:
             os.mkdir(self.directory, 0o700)
         except FileExistsError:
@@ -199,8 +205,9 @@ class CachedReader:
         question = {"connection": self.identity, "scope": self.scope, "path": path, "params": params or {}}
         return self.cache.fetch(question, lambda: self.client.get(path, params), refresh=self.refresh)
 
-    def paginate(self, path, params=None, page_size=100, items_key="list", total_key="total_count"):
-        return TosClient.paginate(self, path, params, page_size=page_size, items_key=items_key, total_key=total_key)
+    def paginate(self, path, params=None, **kwargs):
+        """``TosClient.paginate`` over the cached ``get``: each page is a question of its own."""
+        return TosClient.paginate(self, path, params, **kwargs)
 
 
 def reader(plugin, variables, **kwargs):

@@ -63,8 +63,8 @@ def test_progress_lines_stream_before_the_task_ends(sim_factory, tmp_path):
     inspection_done = arrival(lambda t: t.startswith("TASK [Results]"))[0]
     assert len(inspection_lines) >= 2 and inspection_done - inspection_lines[0] >= 2, output
 
-    results = json.loads(next(t for _s, t in seen if "RESULTS " in t).split("RESULTS ", 1)[1].rstrip('"'). \
-        replace('\\"', '"'))
+    raw = next(t for _s, t in seen if "RESULTS " in t).split("RESULTS ", 1)[1].rstrip('"')
+    results = json.loads(raw.replace('\\"', '"'))
     (host,) = results["upgrade"]
     assert host["status"] == "finished" and host["progress"] == 1.0 and "192.0.2.12" in host["key"]
     assert host["readings"] >= 3 and host["elapsed"] >= 3 and host["lines"] >= 3

@@ -23,3 +23,15 @@ _AnsibleCollectionFinder(paths=[_PATH])._install()  # pylint: disable=protected-
 def pytest_addoption(parser):
     parser.addoption("--property-seed", type=int, default=None,
                      help="the rotating seed of the property tests (default: from the clock, printed on failure)")
+
+
+def pytest_configure(config):
+    import time
+
+    if config.getoption("--property-seed") is None:
+        config.option.property_seed = int(time.time()) % 100000
+
+
+def pytest_report_header(config):
+    return "property tests: fixed seed and rotating seed %s (replay: --property-seed %s, or make properties "\
+           "PROPERTY_SEED=%s)" % ((config.getoption("--property-seed"),) * 3)

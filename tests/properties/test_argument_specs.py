@@ -21,7 +21,6 @@ import json
 import math
 import os
 import sys
-import time
 import traceback
 from pathlib import Path
 from unittest import mock
@@ -77,10 +76,22 @@ INTS_OUTSIDE = {
     "drs.max_concurrent_migration": st.one_of(st.integers(max_value=0), st.integers(min_value=INT32_MAX + 1)),
     "drs.max_host_concurrent_migration": st.one_of(st.integers(max_value=0), st.integers(min_value=INT32_MAX + 1)),
     "smtp_port": st.one_of(st.integers(max_value=0), st.integers(min_value=65536)),
+    # the modules' own ranges (cluster/top count: a number of rankings; upgrade batches; snapshots kept)
+    "top_count": st.one_of(st.integers(max_value=0), st.integers(min_value=10001)),
+    "batch_size": st.one_of(st.integers(max_value=0), st.integers(min_value=1001)),
+    "stall_timeout": st.integers(max_value=-1),
+    "retain": st.integers(max_value=-1),
+    "login_policy.login_fail_retry_times": st.integers(max_value=-1),
+    "login_policy.login_fail_punish_seconds": st.integers(max_value=-1),
+    "login_policy.token_expire_seconds": st.integers(max_value=59),
+    "password_policy.minimum_length": st.integers(max_value=0),
+    "password_policy.max_expired_age": st.integers(max_value=-1),
+    "password_policy.expired_warn_age": st.integers(max_value=-1),
 }
 BAD_FLOATS = st.one_of(st.sampled_from([math.inf, -math.inf, math.nan]), st.floats(max_value=-1e-9))
-# DPM thresholds: fractions 0-1 (docs/api-notes.md); over-allocation thresholds: (0, 100]
-FRACTION_OUTSIDE = st.one_of(BAD_FLOATS, st.floats(min_value=1.000001, allow_infinity=False))
+# DPM thresholds: 0-100 (a fraction or a percentage, docs/api-notes.md register entry 15);
+# over-allocation thresholds: (0, 100]
+FRACTION_OUTSIDE = st.one_of(BAD_FLOATS, st.floats(min_value=100.001, allow_infinity=False))
 THRESHOLD_OUTSIDE = st.one_of(BAD_FLOATS, st.just(0.0), st.floats(min_value=100.001, allow_infinity=False))
 FLOATS_OUTSIDE = {
     "dpm.high_threshold": FRACTION_OUTSIDE,
@@ -104,6 +115,8 @@ SEMANTIC = {
     "api_token": st.tuples(SECRET, st.sampled_from(" \t\n\x00\u5317\u00e9"), SECRET).map("".join),
     "ca_path": st.text("abcdefgh", min_size=1, max_size=12).map(lambda name: "/nonexistent/%s.pem" % name),
     "cluster": st.sampled_from(["", " ", "\t", "  \n"]),
+    "host": st.sampled_from(["", " ", "\t"]),
+    "hosts": st.lists(st.sampled_from(["", " ", "\t"]), min_size=1, max_size=2).map(lambda blank: ["tos-a1"] + blank),
     "ip": NOT_AN_IP, "address": NOT_AN_IP, "gateway": NOT_AN_IP, "center_ip": NOT_AN_IP,
     "manage_address": NOT_AN_IP, "storage_address": NOT_AN_IP,
     "access_control.ip_ranges": st.lists(st.sampled_from(["2001:db8::1-2001:db8::9", "2001:db8::/64", "::1",
@@ -251,7 +264,7 @@ def sim():
 
 
 def _rotating_seed(config):
-    return config.getoption("--property-seed") or int(time.time()) % 100000
+    return config.getoption("--property-seed")  # set from the clock by conftest.py unless given
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -182,11 +182,17 @@ def write_report(rows, elapsed):
         "change does not show, the task fails saying so, and a re-run converges.",
         "- **Several `api_url` entries**: a manager that cannot be reached at all (nothing was sent) is skipped "
         "for the next one, for reads and writes alike.",
+        "- **`timeout`** bounds each request's whole answer, not each read of the network: an answer trickled "
+        "byte by byte ends at the deadline like a silent manager (a timeout).",
+        "- **Mangled answers** (a body cut short, a corrupt gzip body, JSON nested too deeply, `data` that is not "
+        "an object, a redirect, which is never followed) end in a clean failure naming the /v1 path; a write whose "
+        "answer was mangled after it reached the manager is re-read like a lost one, never sent blindly again.",
         "- **Errors** never end in a traceback: the message names the operation, the method and /v1 path, the "
         "HTTP status or the manager's code with its English and Chinese message; an authentication failure names "
         "`api_token`/`TOS_API_TOKEN`, a TLS failure names `ca_path`/`validate_certs`.",
         "- **Secrets** (the API token, the SMTP password) never appear in results, diffs, warnings, errors or "
-        "`-vvv` output. Give the token through `api_token`, `module_defaults` or the process environment "
+        "`-vvv` output, also escaped (the `repr()` of a header requests quotes) or echoed back by the manager. "
+        "Give the token through `api_token`, `module_defaults` or the process environment "
         "(`TOS_API_TOKEN`, as an AWX credential does): a task's `environment:` keyword is printed by "
         "ansible-core itself in `-vvv` output.",
         "",

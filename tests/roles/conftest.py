@@ -27,6 +27,17 @@ SPEED = 40
 ARTIFACTS = Path(os.environ.get("TOS_ARTIFACTS") or REPO_ROOT / "build" / "artifacts")
 
 
+def _plain(value: Any) -> Any:
+    """ansible-inventory may mark untrusted strings as {"__ansible_unsafe": "..."}: the strings."""
+    if isinstance(value, dict):
+        if list(value) == ["__ansible_unsafe"]:
+            return value["__ansible_unsafe"]
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 @dataclass
 class Run:
     rc: int
@@ -70,7 +81,7 @@ class Sim:
         proc = subprocess.run(["ansible-inventory", "-i", str(config), "--list"], cwd=REPO_ROOT, env=env,
                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300, check=False)
         assert proc.returncode == 0, proc.stdout + proc.stderr
-        return json.loads(proc.stdout)
+        return _plain(json.loads(proc.stdout))
 
     def playbook(self, playbook: str, *args: str, inventory: Path | str = DEMO_INVENTORY,
                  extra_vars: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Run:

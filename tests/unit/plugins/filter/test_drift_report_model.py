@@ -204,3 +204,31 @@ def test_manager_secrets_and_described_secrets_never_reach_the_model():
     assert "api_token" not in report["manager"]
     assert report["declared"]["mail"]["smtp_password"] == "********"
     assert "test_recipient" not in report["declared"]["mail"]
+
+
+def as_module_text(value):
+    """``value`` with every ``diff`` laid out as the modules return it: before/after as JSON text (diff_text)."""
+    from ansible_collections.tos.cloud.plugins.module_utils._module import diff_text
+
+    if isinstance(value, dict):
+        out = {key: as_module_text(item) for key, item in value.items()}
+        if isinstance(value.get("diff"), dict):
+            out["diff"] = {side: diff_text(text) for side, text in value["diff"].items()}
+        return out
+    if isinstance(value, list):
+        return [as_module_text(item) for item in value]
+    return value
+
+
+def test_diffs_as_the_modules_return_them_json_text_give_the_same_report():
+    results = in_sync_results()
+    results["drs"] = loop("drift_report_cluster",
+                          (CLUSTERS[0], changed({"drs": dict(DRS, threshold_level=5), "dpm": DPM}, {"drs": DRS, "dpm": DPM})),
+                          (CLUSTERS[1], same({"drs": dict(DRS, enabled=False), "dpm": DPM})))
+    results["system"] = changed({"login_policy": {"login_fail_retry_times": 3}, "password_policy": {"minimum_length": 10}},
+                                {"login_policy": {"login_fail_retry_times": 5}, "password_policy": {"minimum_length": 10}})
+    text = as_module_text(results)
+    assert isinstance(text["system"]["diff"]["before"], str)
+    report = model(text)
+    assert report == model(results)
+    assert report["drifted"] == ["alpha/drs", "manager/login_policy"]

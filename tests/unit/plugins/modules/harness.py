@@ -42,7 +42,18 @@ def run_module_output(main, args, client, capsys, check_mode=False, diff=False):
         with pytest.raises(SystemExit):
             main()
     out = capsys.readouterr().out
-    return json.loads(out), out
+    return structured_diff(json.loads(out)), out
+
+
+def structured_diff(result):
+    """The result with ``diff.before``/``after`` (JSON text, so that ``--diff`` shows Chinese readably) read
+    back as data, which is what the tests compare."""
+    diff = result.get("diff")
+    if isinstance(diff, dict):
+        for side in ("before", "after"):
+            if isinstance(diff.get(side), str):
+                diff[side] = json.loads(diff[side])
+    return result
 
 
 def run_module(main, args, client, capsys, check_mode=False, diff=False):

@@ -55,7 +55,7 @@ def ask_in_a_worker(root, run, counter, question):
 def test_forks_asking_the_same_question_at_once_send_one_request(tmp_path):
     ctx = multiprocessing.get_context("fork")
     counter = ctx.Value("i", 0)
-    workers = [ctx.Process(target=ask_in_a_worker, args=(str(tmp_path), "run-1", counter, ["q"])) for _ in range(4)]
+    workers = [ctx.Process(target=ask_in_a_worker, args=(str(tmp_path), "run-1", counter, ["q"])) for _worker in range(4)]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -84,8 +84,12 @@ def test_refresh_asks_again_and_keeps_the_new_answer(tmp_path):
 
 def test_a_failed_question_is_not_cached(tmp_path):
     cache = RunCache(str(tmp_path), "run-1")
+
+    def down():
+        raise TosApiError("down", kind="connection")
+
     with pytest.raises(TosApiError):
-        cache.fetch(["q"], lambda: (_ for _ in ()).throw(TosApiError("down", kind="connection")))
+        cache.fetch(["q"], down)
     assert cache.fetch(["q"], lambda: "up") == "up"
 
 
@@ -145,3 +149,11 @@ def test_everything_returned_is_unsafe():
     value = unsafe([{"desc": trust_as_template("{{ 6 * 7 }}"), "hosts": [{"name": trust_as_template("{{ a }}")}]}])
     for text in (value[0]["desc"], value[0]["hosts"][0]["name"]):
         assert not is_trusted_as_template(text) if is_trusted_as_template else isinstance(text, AnsibleUnsafe)
+
+
+def test_a_cache_directory_others_can_write_to_is_refused(tmp_path):
+    root = tmp_path / "shared"
+    root.mkdir(mode=0o777)
+    os.chmod(root, 0o777)
+    with pytest.raises(AnsibleLookupError, match="not private"):
+        RunCache(str(root), "run-1").fetch(["q"], lambda: 1)
