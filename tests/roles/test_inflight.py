@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -195,3 +196,23 @@ def test_rolling_upgrade_check_recap_equals_the_real_run(sim: Sim, clusters: lis
     # the snapshot and the one batch: the same two changes announced by --check
     assert changed(check) == changed(real) and sum(changed(real).values()) == 2, (check.out[-3000:], real.out[-2000:])
     assert mutations(sim) == ["/v1/cluster/data/snapshot/save", UPGRADE]
+
+
+# ---- metadata_snapshot: two runs at once ----------------------------------------------------------------------
+
+def test_two_snapshot_runs_at_once_each_report_their_own_and_never_prune_it(sim: Sim, clusters: list[str]) -> None:
+    tasks = [{"tos.cloud.metadata_snapshot": {"cluster": "fly-b", "retain": 1}, "register": "snap"},
+             {"ansible.builtin.copy": {"content": "{{ snap | to_json }}", "dest": "{{ out }}", "mode": "0644"}}]
+    clear(sim)
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda i: play(sim, "snap%d" % i, tasks, "-e", "out=%s" % (sim.tmp / ("snap%d.json" % i))),
+                             range(2)))
+    assert all(run.rc == 0 for run in runs), runs
+    results = [json.loads((sim.tmp / ("snap%d.json" % i)).read_text()) for i in range(2)]
+    saves = [e for e in log(sim) if e["path"] == "/v1/cluster/data/snapshot/save"]
+    created = {r["created"] for r in results}
+    assert len(saves) == 2 and len(created) == 2 and None not in created, results  # each its own, none unknown
+    assert all(r["created"] not in r["deleted"] for r in results), results  # never prunes what it took
+    # a snapshot a run sees only once it has taken its own is another run's, just taken: kept too
+    left = set(sim.cluster("fly-b")["snapshots"])
+    assert any(r["created"] in left for r in results) and len(left) <= 2, (left, results)
