@@ -308,3 +308,12 @@ def test_bad_settings_fail_before_any_request(events):
     settings = settings_from({"state_file": "/tmp/x.json"}, environ=env)
     assert settings["api_url"] == ["http://127.0.0.1:1", "http://127.0.0.1:2"]
     assert (settings["timeout"], settings["validate_certs"], settings["api_token"]) == (7, False, "t")
+
+
+def test_the_plugin_documents_every_setting(events):
+    import yaml
+
+    doc = yaml.safe_load(events["DOCUMENTATION"])
+    yaml.safe_load(events["EXAMPLES"])
+    settings = events["settings_from"]({"api_url": "http://127.0.0.1:1", "state_file": "/tmp/x.json"}, environ={})
+    assert set(doc["options"]) == set(settings)
