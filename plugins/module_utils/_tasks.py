@@ -79,8 +79,8 @@ def host_task_state(data, previous=None):
     if status:
         failed = status in FAILED_STATES
         running = status in RUNNING_STATES
-        finished = status in ("finished", "success", "succeeded", "done") or (not running and not failed
-                                                                               and progress >= 1.0)
+        finished = status in ("finished", "success", "succeeded", "done") or (
+            not running and not failed and progress >= 1.0)
         if failed:
             reason = " / ".join(str(p) for p in (data.get("message") or data.get("message_en") or "task failed",
                                                  data.get("message_cn") or data.get("messageCn")) if p)
