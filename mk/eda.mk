@@ -25,8 +25,8 @@ $(EDA_VENV)/.stamp: requirements-eda.txt
 
 eda-venv: $(EDA_VENV)/.stamp
 
-# two workers: the rulebook tests mostly wait on the engine and the simulator
+# two workers, tests spread one by one: the rulebook tests mostly wait on the engine and the simulator
 eda-test: collection eda-java eda-venv test-state
-	cd $(ROOT) && $(GUARD) python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile tests/eda
+	cd $(ROOT) && $(GUARD) python -m pytest -q -p no:cacheprovider -n 2 --dist load tests/eda
 
 TEST_SUITES += eda-test

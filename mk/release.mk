@@ -3,7 +3,8 @@
 #   make changelog-release  fold the fragments present now into the release section of the galaxy.yml version
 #                           (antsibull-changelog release --update-existing: a release already written is
 #                           updated, so fragments merged after it was first written are not lost)
-#   make release            changelog-release, every gate (make test), the tarball ./tos-cloud-<version>.tar.gz,
+#   make release            changelog-release, every gate (make test, then the documentation site: make docs
+#                           and make docs-test), the tarball ./tos-cloud-<version>.tar.gz,
 #                           installed with ansible-galaxy into an empty collections path, and the demo run from
 #                           that installed copy. RELEASE_SKIP_TEST=1 skips the make test step (for working on
 #                           the release steps themselves; a real release never sets it).
@@ -20,11 +21,12 @@ RELEASE_SKIP_TEST ?=
 version-check:
 	@$(PYTHON) tools/version.py check && echo "version-check: every place names $(VERSION)"
 
-# ansible-doc (run by antsibull-changelog to list new plugins and roles) finds the collection through
+# ansible-doc (run by antsibull-changelog to list new plugins and roles; --reload-plugins, as plugins merged
+# after the section was first written are not in its cache) finds the collection through
 # build/collections; a fragment left over afterwards would be a fragment that failed to fold in.
 changelog-release: collection
 	cd $(ROOT) && antsibull-changelog lint
-	cd $(ROOT) && antsibull-changelog release --version $(VERSION) --date $(RELEASE_DATE) --update-existing
+	cd $(ROOT) && antsibull-changelog release --version $(VERSION) --date $(RELEASE_DATE) --update-existing --reload-plugins
 	@left=$$(ls changelogs/fragments | grep -v '^\.' || true); \
 	  if [ -n "$$left" ]; then echo "fragments not folded into $(VERSION): $$left"; exit 1; fi
 	@grep -q '^v$(subst .,\.,$(VERSION))$$' CHANGELOG.rst || { echo "CHANGELOG.rst has no v$(VERSION) section"; exit 1; }
@@ -36,6 +38,8 @@ ifeq ($(RELEASE_SKIP_TEST),)
 else
 	@echo "release: RELEASE_SKIP_TEST is set, make test NOT run (this is not a release)"
 endif
+	@$(MAKE) --no-print-directory docs
+	@$(MAKE) --no-print-directory docs-test
 
 release-build: collection
 	@rm -f $(RELEASE_TARBALL)
@@ -55,7 +59,7 @@ release-install: release-build
 # the demo (make demo) from the installed copy's playbooks, with only the installed copy visible to ansible
 release-demo: release-install
 	@rm -f $(RELEASE_SIM)/state.json
-	@tools/simctl start $(RELEASE_SIM) --speed $(SIM_SPEED) --state-file $(RELEASE_SIM)/state.json >/dev/null
+	@tools/simctl start $(RELEASE_SIM) --speed $(SIM_SPEED) --state-file $(RELEASE_SIM)/state.json $(DEMO_SIM_OPTS) >/dev/null
 	@trap '$(ROOT)/tools/simctl stop $(RELEASE_SIM)' EXIT; \
 	  cd $(RELEASE_DIR)/collections/ansible_collections/tos/cloud && \
 	  env -u PYTHONPATH ANSIBLE_COLLECTIONS_PATH=$(RELEASE_DIR)/collections TOS_API_URL=$$(cat $(RELEASE_SIM)/sim.url) \

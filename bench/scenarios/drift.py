@@ -1,4 +1,4 @@
-"""Scenario 8: playbooks/drift.yml (the drift_report role) over the three demo clusters and over the 50 clusters of
+"""Scenario 9: playbooks/drift.yml (the drift_report role) over the three demo clusters and over the 50 clusters of
 the large fixture: wall time and requests, every run checked (the report in sync, nothing mutating). And the
 lookups: requests of a play that asks four questions from 20 hosts, against the same play without the cache."""
 from __future__ import annotations

@@ -42,7 +42,7 @@ options:
     type: path
   timeout:
     description:
-      - Seconds each HTTP request may take, from 1 to 3600, from sending it to the last byte of its answer (a
+      - Seconds each HTTP request may take (1 to 3600), from sending it to the last byte of its answer (a
         deadline for the whole answer, not for each read of the network).
       - Reads that time out are retried with exponential backoff; writes are never repeated blindly.
       - If not set, the value of the E(TOS_TIMEOUT) environment variable is used.
@@ -95,7 +95,7 @@ options:
       - name: TOS_CA_PATH
   timeout:
     description:
-      - Seconds each HTTP request may take, from 1 to 3600, from sending it to the last byte of its answer (a
+      - Seconds each HTTP request may take (1 to 3600), from sending it to the last byte of its answer (a
         deadline for the whole answer, not for each read of the network).
     type: int
     default: 30

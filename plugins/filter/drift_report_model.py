@@ -44,7 +44,6 @@ MISSING = "(missing)"
 NOT_SET = "(not set)"
 
 
-
 def _sides(diff):
     """A module's diff as data: ``before``/``after`` come as JSON text (so that ``--diff`` shows Chinese
     readably, plugins/module_utils/_module.py diff_text) or, from a module that returns data, as dicts."""
@@ -58,6 +57,7 @@ def _sides(diff):
                 value = None
         sides.append(value)
     return sides[0], sides[1]
+
 
 def is_secret(key, *values):
     """A secret field: by its name, or because a module masked one of its values."""

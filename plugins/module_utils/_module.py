@@ -355,12 +355,19 @@ class TosModule:
 
 
 def _blank(spec, params):
-    """``cluster`` (which names a cluster wherever it appears) given as an empty or blank string: refused here,
-    before a request would look for a cluster named '' (or, where it is optional, pick the first cluster)."""
-    value = params.get("cluster")
-    if "cluster" in spec and isinstance(value, str) and not value.strip():
-        yield "cluster: must not be empty (give a cluster's name or UUID%s)" % (
-            "" if spec["cluster"].get("required") else ", or leave the option out")
+    """An option that names a cluster or a host (``cluster``, ``host``, the entries of ``hosts``) given as an empty or
+    blank string: refused here, before a request would look for an object named '' (or, where ``cluster`` is
+    optional, pick the first cluster)."""
+    for name, what in (("cluster", "a cluster's name or UUID"), ("host", "a host's name, management IP or UUID"),
+                       ("hosts", "hosts' names, management IPs or UUIDs")):
+        value = params.get(name)
+        if name not in spec or value is None:
+            continue
+        if isinstance(value, str) and not value.strip():
+            yield "%s: must not be empty (give %s%s)" % (
+                name, what, "" if spec[name].get("required") else ", or leave the option out")
+        elif isinstance(value, list) and any(isinstance(item, str) and not item.strip() for item in value):
+            yield "%s: must not hold an empty entry (give %s)" % (name, what)
 
 
 def _given(raw, option, name):

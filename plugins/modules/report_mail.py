@@ -227,7 +227,8 @@ def main():
         module.fail_json(msg="Could not build the mail: %s" % to_native(exc), **result)
     result["message_id"] = msg["Message-ID"]
     if module.check_mode:
-        module.exit_json(**dict(result, changed=True))
+        result["changed"] = True
+        module.exit_json(**result)
     where = "%s:%s" % (params["smtp_host"], params["smtp_port"])
     try:
         refused = send(params, msg)
@@ -240,7 +241,8 @@ def main():
     if refused:
         module.warn("The SMTP server refused some recipients: %s" % ", ".join(sorted(refused)))
         result["recipients"] = [r for r in params["to"] if r not in refused]
-    module.exit_json(**dict(result, changed=True))
+    result["changed"] = True
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

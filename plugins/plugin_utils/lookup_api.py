@@ -95,6 +95,12 @@ class RunCache:
         if os.path.isdir(self.directory):
             return
         os.makedirs(self.root, mode=0o700, exist_ok=True)
+        info = os.stat(self.root)
+        if info.st_uid != os.getuid() or info.st_mode & 0o022:
+            # in a shared temporary directory someone else may have made it first: never use such a directory
+            raise AnsibleLookupError(
+                "The lookup cache directory %s is not private to this user (owner uid %d, mode %o, writable by "
+                "others): remove it, or set TOS_LOOKUP_CACHE_DIR." % (self.root, info.st_uid, info.st_mode & 0o777))
         try:
             os.mkdir(self.directory, 0o700)
         except FileExistsError:

@@ -207,6 +207,33 @@ def test_host_tasks_started_finished_failed(events, sim_factory, tmp_path):
     assert changed["before"]["compute"] == "3.2.4" and changed["after"]["compute"] == "3.2.5.rc2"
 
 
+def test_host_tasks_from_progress_alone_in_documented_only_mode(events, sim_factory, tmp_path):
+    """The documents give only progress: with a simulator that sends nothing else (a failed task's progress
+    just stops), started and finished come from the progress, and failed from the stall timeout."""
+    a = sim_factory("tasks-doc", fixture=str(relib.write_fixture(tmp_path / "f.yml", clusters=[C1])),
+                    extensions="").start()
+    args = {"api_url": a.url, "state_file": str(tmp_path / "cursor.json"), "initial_events": False, "interval": 0.2,
+            "task_stall_timeout": 1.5}
+    assert run_source(events, args) == []
+    uuid = cluster_uuid(a)
+    probe = a.api("GET", "/v1/cluster/host/task/progress", params={"cluster_uuid": uuid, "host_uuid": next(
+        n["UUID"] for n in a.api("GET", "/v1/cluster/get", params={"cluster_uuid": uuid})["TopoHostNode"])})
+    assert set(probe) == {"progress"}, probe
+    a.ctl("POST", "/_sim/durations", {"upgrade": 100})
+    a.ctl("POST", "/_sim/upgrade_failure", {"host": "192.0.2.12", "at": 0.5})
+    a.api("POST", "/v1/system/compute/version/upgrade", {"cluster_uuid": uuid, "list": [
+        {"host_ip": "192.0.2.11", "service_type": "compute"}, {"host_ip": "192.0.2.12", "service_type": "compute"}]})
+    delivered = run_source(events, args, polls=25)
+    no_duplicates(delivered)
+    assert sorted(kinds(delivered)) == sorted([
+        ("host_task_started", "c1", "192.0.2.11"), ("host_task_finished", "c1", "192.0.2.11"),
+        ("host_version_changed", "c1", "192.0.2.11"),
+        ("host_task_started", "c1", "192.0.2.12"), ("host_task_failed", "c1", "192.0.2.12"),
+    ])
+    failed = next(e for e in delivered if e["type"] == "host_task_failed")
+    assert "no progress for" in failed["reason"] and failed["after"] == pytest.approx(0.5, abs=0.01)
+
+
 def test_stale_snapshot_then_fresh(events, sim_factory, tmp_path):
     a = sim_factory("snap", fixture=str(relib.write_fixture(tmp_path / "f.yml", clusters=[C1]))).start()
     args = {"api_url": a.url, "state_file": str(tmp_path / "cursor.json"), "snapshot_max_age": "3s",
@@ -281,3 +308,12 @@ def test_bad_settings_fail_before_any_request(events):
     settings = settings_from({"state_file": "/tmp/x.json"}, environ=env)
     assert settings["api_url"] == ["http://127.0.0.1:1", "http://127.0.0.1:2"]
     assert (settings["timeout"], settings["validate_certs"], settings["api_token"]) == (7, False, "t")
+
+
+def test_the_plugin_documents_every_setting(events):
+    import yaml
+
+    doc = yaml.safe_load(events["DOCUMENTATION"])
+    yaml.safe_load(events["EXAMPLES"])
+    settings = events["settings_from"]({"api_url": "http://127.0.0.1:1", "state_file": "/tmp/x.json"}, environ={})
+    assert set(doc["options"]) == set(settings)

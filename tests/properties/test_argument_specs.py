@@ -115,6 +115,8 @@ SEMANTIC = {
     "api_token": st.tuples(SECRET, st.sampled_from(" \t\n\x00\u5317\u00e9"), SECRET).map("".join),
     "ca_path": st.text("abcdefgh", min_size=1, max_size=12).map(lambda name: "/nonexistent/%s.pem" % name),
     "cluster": st.sampled_from(["", " ", "\t", "  \n"]),
+    "host": st.sampled_from(["", " ", "\t"]),
+    "hosts": st.lists(st.sampled_from(["", " ", "\t"]), min_size=1, max_size=2).map(lambda blank: ["tos-a1"] + blank),
     "ip": NOT_AN_IP, "address": NOT_AN_IP, "gateway": NOT_AN_IP, "center_ip": NOT_AN_IP,
     "manage_address": NOT_AN_IP, "storage_address": NOT_AN_IP,
     "access_control.ip_ranges": st.lists(st.sampled_from(["2001:db8::1-2001:db8::9", "2001:db8::/64", "::1",

@@ -159,8 +159,8 @@ def mangling_run(msim, fixture_a):
     def get(part):
         if part not in _RUNS:
             defaults = relib.module_defaults(msim.url, api_token=TOKEN)
-            _RUNS[part] = build_batch(part, msim, fixture_a).run(relib.workdir("mangling-%d" % part),
-                                                                  module_defaults_=defaults, args=["-vvv"])
+            batch = build_batch(part, msim, fixture_a)
+            _RUNS[part] = batch.run(relib.workdir("mangling-%d" % part), module_defaults_=defaults, args=["-vvv"])
         return _RUNS[part]
     return get
 
@@ -183,8 +183,8 @@ def sections(stdout):
 
 def check_row(batch, cid):
     _cid, module, fault, phase, skip = CASE[cid]
-    seed = "(fixed seed %d, rotating seed %d: TOS_MANGLE_SEED=%d repeats it)" % (FIXED_SEED, ROTATING_SEED,
-                                                                                   ROTATING_SEED)
+    seed = "(fixed seed %d, rotating seed %d: TOS_MANGLE_SEED=%d repeats it)" % (
+        FIXED_SEED, ROTATING_SEED, ROTATING_SEED)
     result = batch.result(cid)
     end = batch.end(cid)
     shown = json.dumps(result)

@@ -67,6 +67,21 @@ def test_fault_on_the_second_host_stops_the_run_naming_it(sim: Sim, cluster: Pat
     assert len(sim.cluster("upgrade-a")["snapshots"]) == 1
 
 
+def test_the_halt_file_stops_the_run_before_a_batch_starts(sim: Sim, cluster: Path) -> None:
+    """What the rulebook tos.cloud.upgrade_failed writes when a host task fails: no batch starts while it exists."""
+    halt = sim.tmp / "upgrade.halt"
+    halt.write_text("{}")
+    sim.control("DELETE", "requests")
+    run = sim.playbook("rolling_upgrade.yml", inventory=cluster, extra_vars={
+        "rolling_upgrade_cluster": "upgrade-a", "rolling_upgrade_halt_file": str(halt)})
+    halt.unlink()
+    assert run.rc != 0, run
+    assert "Batch 1 of 3: tos-a3; done: none yet" in run.out, run
+    assert "The rolling upgrade is halted: %s exists" % halt in run.out, run
+    sent = [r["path"] for r in sim.control("GET", "requests")["requests"]]
+    assert "/v1/system/compute/version/upgrade" not in sent
+
+
 def test_rerun_after_the_fault_is_cleared_resumes_and_skips_the_first_host(sim: Sim, cluster: Path) -> None:
     sim.control("DELETE", "upgrade_failure")
     sim.control("DELETE", "requests")

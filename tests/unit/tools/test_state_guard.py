@@ -29,7 +29,7 @@ def run_guard(home: Path, script: str, *watch: Path) -> subprocess.CompletedProc
     for path in watch:
         args += ["--watch", str(path)]
     args += ["--", sys.executable, "-c", script]
-    return subprocess.run(args, capture_output=True, text=True, timeout=60)
+    return subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_a_key_created_during_the_parallel_phase_fails_it(tmp_path):

@@ -649,15 +649,26 @@ class EventSource:
             ca_path=settings["ca_path"], timeout=settings["timeout"], retries=1, backoff=0.2)
         self.state = load_state(settings["state_file"]) or new_state()
         self.requests_last_poll = 0
+        self.requests_sent = 0
         self.polls = 0
+        self._count_requests()
 
     # the one synchronous step run in a thread
     def _poll_sync(self, now):
-        counter = _CountingClient(self.client)
+        before = self.requests_sent
         try:
-            return observe(counter, self.settings, self.state["observed"], now), None, counter.count
+            return observe(self.client, self.settings, self.state["observed"], now), None, self.requests_sent - before
         except _api.TosApiError as exc:
-            return None, exc, counter.count
+            return None, exc, self.requests_sent - before
+
+    def _count_requests(self):
+        """Count every GET the client sends (paginate goes through get too); retries and fail-overs count once."""
+        get = self.client.get
+
+        def counting_get(path, params=None):
+            self.requests_sent += 1
+            return get(path, params)
+        self.client.get = counting_get
 
     def commit(self, changes, observed=None, reachable=None, now=None):
         """Assign sequence numbers and keys, put the events in the outbox and write the cursor."""
@@ -730,39 +741,6 @@ class EventSource:
             if self.settings["max_polls"] is not None and self.polls >= self.settings["max_polls"]:
                 break
             await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
-
-
-class _CountingClient:
-    """The client, counting the requests one poll sends (retries and fail-overs count as one)."""
-
-    def __init__(self, client):
-        self._client = client
-        self.count = 0
-
-    def get(self, path, params=None):
-        self.count += 1
-        return self._client.get(path, params)
-
-    def paginate(self, path, params=None, **kwargs):
-        yield from _paged(self, path, params, **kwargs)
-
-    @property
-    def base_url(self):
-        return self._client.base_url
-
-
-def _paged(counter, path, params, page_size=100, items_key="list", total_key="total_count"):
-    params = dict(params or {})
-    page, seen = 1, 0
-    while True:
-        data = counter.get(path, dict(params, page_num=page, page_size=page_size)) or {}
-        items = data.get(items_key) or []
-        yield from items
-        seen += len(items)
-        total = data.get(total_key)
-        if not items or len(items) < page_size or (isinstance(total, int) and seen >= total):
-            return
-        page += 1
 
 
 def _scrub(text, settings):

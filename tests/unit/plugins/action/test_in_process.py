@@ -174,8 +174,11 @@ def test_a_changed_result_decoding_after_the_module_ran_decodes_its_json(monkeyp
         def _parse_returned_data(self, res, profile):
             raise TypeError("unexpected keyword")
 
-    monkeypatch.setattr(in_process, "importlib", SimpleNamespace(import_module=lambda name: SimpleNamespace(
-        main=lambda: (print('{"changed": true, "_ansible_no_log": false}'), sys.exit(0)))))
+    def main():
+        print('{"changed": true, "_ansible_no_log": false}')
+        sys.exit(0)
+
+    monkeypatch.setattr(in_process, "importlib", SimpleNamespace(import_module=lambda name: SimpleNamespace(main=main)))
     plugin = object.__new__(OldDecoding)
     plugin._task = SimpleNamespace(args={})
     assert plugin._run_in_process("cluster_info", {}) == {"changed": True}

@@ -109,7 +109,7 @@ def test_a_vm_address_equal_to_a_hosts_is_refused():
     assert seed == ["cluster_bringup_clusters[0].cvms[0].address: 192.0.2.11 is the address of the host given as "
                     "cluster_bringup_clusters[0].seed_ip"]
     other = cluster_bringup_errors([GOOD, dict(OTHER, cvms=[dict(OTHER["cvms"][0], host="198.51.100.12",
-                                                                  address="198.51.100.12/24")])])
+                                                                 address="198.51.100.12/24")])])
     assert other == ["cluster_bringup_clusters[1].cvms[0].address: 198.51.100.12 is the address of the host given as "
                      "cluster_bringup_clusters[1].cvms[0].host"]
 

@@ -6,6 +6,8 @@ shown with the plugin's display (the real client, a local HTTP server or no requ
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from ansible.errors import AnsibleParserError
@@ -55,7 +57,15 @@ def test_failover_is_a_warning_naming_both_urls(tmp_path, warnings, httpserver):
     httpserver.expect_request("/v1/cluster/list").respond_with_json(
         {"status_code": 0, "message_en": "success", "message_cn": "成功", "data": {"list": [], "total_count": 0}})
     alive = httpserver.url_for("/").rstrip("/")
-    parse(tmp_path, "api_url: ['http://127.0.0.1:9', '%s/v1']\n" % alive)
+    dead = "http://127.0.0.1:%d" % free_port()  # nothing listens there
+    parse(tmp_path, "api_url: ['%s', '%s/v1']\n" % (dead, alive))
     failovers = [w for w in warnings if "failed over" in w]
     assert len(failovers) == 1, warnings
-    assert "http://127.0.0.1:9" in failovers[0] and alive in failovers[0]
+    assert dead in failovers[0] and alive in failovers[0]
+
+
+def free_port():
+    """A port of 127.0.0.1 that nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

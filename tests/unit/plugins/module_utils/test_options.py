@@ -6,6 +6,8 @@ _module.shape_problems) and the fail-over warning of the client."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError, TosClient, connection_problems
@@ -131,7 +133,7 @@ def test_a_wrong_shape_of_a_secret_never_shows_the_value():
 
 def test_failover_warns_once_which_url_answered_and_why_the_first_did_not(httpserver):
     httpserver.expect_request("/v1/system/version").respond_with_json({"status_code": 0, "data": {"version": "1"}})
-    dead = "http://127.0.0.1:9"  # discard port: nothing listens on it here
+    dead = "http://127.0.0.1:%d" % free_port()  # nothing listens there
     warnings = []
     client = TosClient([dead, httpserver.url_for("/")], sleep=lambda s: None)
     client.warn = warnings.append
@@ -149,3 +151,10 @@ def test_no_failover_no_warning(httpserver):
     client.warn = warnings.append
     client.get("/v1/system/version")
     assert warnings == []
+
+
+def free_port():
+    """A port of 127.0.0.1 that nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -16,6 +16,7 @@ import requests
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 from ansible_collections.tos.cloud.plugins.modules import (
     cluster,
+    cvm,
     drs_config,
     global_config,
     mail_setting,
@@ -23,6 +24,7 @@ from ansible_collections.tos.cloud.plugins.modules import (
     storage_service_vm,
     system_info,
     system_setting,
+    upgrade_info,
 )
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import lost_answer, run_module, run_module_output
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.settings_harness import FakeManager
@@ -210,3 +212,12 @@ def test_a_check_that_fails_after_reading_changed_nothing(capsys):
     result, _out = run_module_output(drs_config.main, {"cluster": "prod", "drs": {"max_host_concurrent_migration": 9}},
                                      manager, capsys)
     assert result["failed"] and result["changed"] is False and manager.posts == []
+
+
+@pytest.mark.parametrize("module, args, says", [
+    (cvm, {"cluster": "prod", "host": " ", "address": "192.0.2.201/24", "gateway": "192.0.2.1"}, "host: must not be empty"),
+    (upgrade_info, {"cluster": "prod", "hosts": ["tos-a1", ""]}, "hosts: must not hold an empty entry"),
+])
+def test_an_empty_host_name_is_refused_before_any_request(capsys, module, args, says):
+    result, _out = run_real(module.main, dict(args, api_url=URL), capsys)
+    assert result["failed"] and says in result["msg"], result["msg"]

@@ -181,3 +181,23 @@ def test_bad_input_fails_naming_the_option_without_posting(capsys, args, fragmen
     fake = FakeInspections()
     result = run_module(inspection.main, args, fake, capsys)
     assert result["failed"] and fragment in result["msg"] and fake.posts == []
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_joined_waits_for_the_running_inspection_and_never_starts_one(capsys, check_mode):
+    fake = FakeInspections(running=True, step=30)
+    result = run_module(inspection.main, {"cluster": "demo", "state": "joined"}, fake, capsys, check_mode=check_mode)
+    assert result["changed"] is False and result["attached"] and result["started_by"] == "another_run"
+    assert fake.runs == 1 and not [c for c in fake.calls if c[0] == "POST"]
+    if not check_mode:
+        assert result["inspection"]["state_name"] == "finished"
+    # once it has ended: the last result, and still nothing started
+    again = run_module(inspection.main, {"cluster": "demo", "state": "joined"}, fake, capsys, check_mode=check_mode)
+    assert again["changed"] is False and again["started_by"] is None
+    assert fake.runs == 1 and not [c for c in fake.calls if c[0] == "POST"]
+
+
+def test_started_says_this_run_started_it(capsys):
+    fake = FakeInspections()
+    result = run_module(inspection.main, {"cluster": "demo"}, fake, capsys)
+    assert result["changed"] and result["started_by"] == "this_run" and fake.runs == 1

@@ -4,6 +4,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import socket
+from unittest import mock
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+
+from ansible_collections.tos.cloud.plugins.modules import report_mail
 from ansible_collections.tos.cloud.plugins.modules.report_mail import build_message
 
 
@@ -35,3 +46,30 @@ def test_html_body_is_the_preferred_alternative_and_files_are_attached(tmp_path)
     assert sorted(parts) == ["index.html", "report.json"]
     assert parts["report.json"].get_content_type() == "application/json"
     assert parts["index.html"].get_content().strip() == "<html><body>85</body></html>"
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_module(args, capsys, check_mode=False):
+    """report_mail.main() with ``args`` (no API client: it talks SMTP); the parsed result."""
+    payload = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=check_mode)}))
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(mock.patch.object(basic, "_ANSIBLE_ARGS", payload))
+        if hasattr(basic, "_ANSIBLE_PROFILE"):  # ansible-core 2.19+
+            stack.enter_context(mock.patch.object(basic, "_ANSIBLE_PROFILE", "legacy"))
+        with pytest.raises(SystemExit):
+            report_mail.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def test_a_failed_send_is_not_a_change(capsys):
+    args = dict(params(), smtp_host="127.0.0.1", smtp_port=_free_port(), timeout=5)
+    result = run_module(args, capsys)
+    assert result["failed"] and result["changed"] is False
+    assert "Could not send the mail through 127.0.0.1" in result["msg"]
+    check = run_module(args, capsys, check_mode=True)
+    assert not check.get("failed") and check["changed"] is True

@@ -149,3 +149,11 @@ def test_everything_returned_is_unsafe():
     value = unsafe([{"desc": trust_as_template("{{ 6 * 7 }}"), "hosts": [{"name": trust_as_template("{{ a }}")}]}])
     for text in (value[0]["desc"], value[0]["hosts"][0]["name"]):
         assert not is_trusted_as_template(text) if is_trusted_as_template else isinstance(text, AnsibleUnsafe)
+
+
+def test_a_cache_directory_others_can_write_to_is_refused(tmp_path):
+    root = tmp_path / "shared"
+    root.mkdir(mode=0o777)
+    os.chmod(root, 0o777)
+    with pytest.raises(AnsibleLookupError, match="not private"):
+        RunCache(str(root), "run-1").fetch(["q"], lambda: 1)
