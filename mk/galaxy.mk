@@ -7,7 +7,7 @@
 GALAXY_CHECK_DIR := $(BUILD)/galaxy-check
 GALAXY_CHECK_SIM := $(SIMDIR)/galaxy-check
 # what must never be in the artifact (paths inside the tarball)
-GALAXY_FORBIDDEN := ^(simulator|bench|\.venv|build|tests/output|\.git|\.ci|report|artifacts)(/|$$)
+GALAXY_FORBIDDEN := ^(simulator|bench|\.venv|build|tests/output|\.git|\.ci|report|artifacts|\.hypothesis|\.pytest_cache|\.ruff_cache)(/|$$)
 
 .PHONY: galaxy-check ecosystem
 
