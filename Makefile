@@ -23,6 +23,9 @@ SIM_OPTS   ?=
 # the demo's reading (pages from 0, page_size 0 = a default page, a failed task answers an error)
 DEMO_SIM_OPTS ?= --page-base 0 --page-size-zero default --task-failure error
 GET_PIP_CACHE := $(HOME)/.ansible/test/cache
+# Debian packages some suites need (chromium, Java): one apt-get at a time, since make test builds installs
+# while the lanes run (dpkg allows one), waiting for another dpkg user too
+APT_GET = flock $(or $(TMPDIR),/tmp)/tos-cloud-apt.lock apt-get -o DPkg::Lock::Timeout=300
 # pyenv's Pythons (python3.X for ansible-test, the compat venvs) stay reachable when a suite runs
 # with another HOME (see STATE_HOME)
 export PYENV_ROOT ?= $(HOME)/.pyenv
@@ -46,7 +49,7 @@ export ANSIBLE_NOCOLOR := 1
 TEST_SUITES :=
 -include mk/*.mk
 
-.PHONY: help venv collection test-state demo test units simtests sanity integration integration-all integration-extended lint \
+.PHONY: help venv collection test-state demo test test-lanes units simtests sanity integration integration-all integration-extended lint \
         molecule clean \
         sim-start sim-stop build-collection
 
@@ -84,8 +87,10 @@ collection: venv $(PYBIN)/.stamp
 	  ln -sfn ../../../.. $(COLL_LINK).$$$$ && mv -T $(COLL_LINK).$$$$ $(COLL_LINK); }
 
 # an empty HOME with the state the parallel suites share (ansible-test's SSH key and get-pip stand-ins)
+# STATE_READY=1 (make test's lanes): already made for this run; making it again would empty the HOME
+# under suites that run
 test-state: collection
-	@tools/state-guard prepare $(STATE_HOME)
+	@if [ "$(STATE_READY)" != 1 ]; then tools/state-guard prepare $(STATE_HOME); fi
 
 # ---- the simulator -----------------------------------------------------------------------
 
@@ -108,8 +113,51 @@ demo: collection
 
 # ---- tests -------------------------------------------------------------------------------
 
-test: units simtests sanity integration-all $(TEST_SUITES)
-	@echo "make test: all suites passed"
+# ---- make test: two lanes ------------------------------------------------------------------
+# Every suite runs in one of two lanes, and the lanes run at once: on 2 cores, one lane of suites that keep
+# the CPU busy (units, sanity, lint, the matrix...) beside one of suites that mostly wait on the simulator's
+# clock, on browsers and on network round trips (integration, reliability, molecule...). Within a lane the
+# suites run one after the other. What the suites share (the venv, the collection link, the state HOME of
+# the guard) is made once, first; what only some need (chromium, Java, the EDA and matrix venvs, molecule)
+# is a prerequisite of that suite's step, so make builds it once, in a free job slot, while the lanes run
+# (TEST_JOBS slots: the two lanes and one for installs). Each suite's output goes to build/logs/<suite>.log
+# and is printed whole when the suite ends (tools/run-suite). `make test TEST_JOBS=1` runs it all serially.
+# A suite added by an mk/*.mk file (TEST_SUITES += x) joins the waiting lane unless listed in TEST_LANE_CPU.
+TEST_ALL       := units simtests sanity integration-all $(TEST_SUITES)
+TEST_LANE_CPU  ?= units simtests sanity lint matrix properties bench-quick galaxy-check
+TEST_LANE_WAIT ?= $(filter-out $(TEST_LANE_CPU),$(TEST_ALL))
+TEST_JOBS      ?= 3
+TEST_LOGS      := $(BUILD)/logs
+# the installs a suite needs before it starts (each defined in its mk/*.mk)
+TEST_NEEDS_eda-test   = eda-java eda-venv
+TEST_NEEDS_roles-tests = chromium
+TEST_NEEDS_molecule   = $(VENV)/.molecule-stamp
+TEST_NEEDS_matrix     = $(foreach v,$(MATRIX_VERSIONS),$(BUILD)/venv-$(v)/.stamp)
+TEST_NEEDS_sanity     = $(GET_PIP_CACHE)/.stamp
+
+test: collection test-state
+	@rm -rf $(TEST_LOGS); mkdir -p $(TEST_LOGS); start=$$(date +%s); \
+	  echo "make test: lane 1: $(filter $(TEST_ALL),$(TEST_LANE_CPU)); lane 2: $(TEST_LANE_WAIT)"; \
+	  status=0; $(MAKE) --no-print-directory -j$(TEST_JOBS) STATE_READY=1 test-lanes || status=$$?; \
+	  echo "== time per suite (s):"; sort -k2 -n -r $(TEST_LOGS)/times 2>/dev/null | \
+	    awk '{printf "   %-16s %5d%s\n", $$1, $$2, ($$3 == 0 ? "" : "  FAILED")}'; \
+	  echo "== make test: $$(( $$(date +%s) - start )) s"; \
+	  if [ $$status -ne 0 ]; then echo "make test: FAILED"; exit $$status; fi; \
+	  missing=$$(for s in $(TEST_ALL); do grep -q "^$$s " $(TEST_LOGS)/times || echo $$s; done); \
+	  if [ -n "$$missing" ]; then echo "make test: these suites did not run: $$missing"; exit 1; fi; \
+	  echo "make test: all suites passed"
+
+# each lane is a chain: a step waits (order-only) for the one before it in its lane
+lane_chain = $(if $(word 2,$(1)),$(eval test-step-$(word 2,$(1)): | test-step-$(firstword $(1)))$(call lane_chain,$(wordlist 2,$(words $(1)),$(1))))
+$(call lane_chain,$(filter $(TEST_ALL),$(TEST_LANE_CPU)))
+$(call lane_chain,$(TEST_LANE_WAIT))
+$(foreach s,$(TEST_ALL),$(eval test-step-$(s): $$(TEST_NEEDS_$(s))))
+
+test-lanes: $(addprefix test-step-,$(TEST_ALL))
+
+# not .PHONY: a phony target would not get this pattern's recipe (no file is ever made)
+test-step-%:
+	@MAKE="$(MAKE)" tools/run-suite $(TEST_LOGS) $*
 
 units: collection
 	cd $(ROOT) && python -m pytest -q -p no:cacheprovider tests/unit

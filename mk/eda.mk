@@ -14,7 +14,7 @@ EDA_PYTHON ?= $(PYTHON)
 eda-java:
 	@command -v java >/dev/null 2>&1 || { \
 	  echo "installing openjdk-17-jre-headless (Debian) for ansible-rulebook"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+	  $(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq openjdk-17-jre-headless >/dev/null; }
 	@java -version 2>&1 | head -1
 
 $(EDA_VENV)/.stamp: requirements-eda.txt

@@ -40,9 +40,9 @@ $(addprefix molecule-,$(ROLES)): molecule-%: collection $(VENV)/.molecule-stamp
 chromium:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
 	  echo "installing chromium (Debian package) for the report's browser test"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; }
+	  $(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq chromium fonts-wqy-zenhei >/dev/null; }
 	@fc-list 2>/dev/null | grep -qi -e wqy -e 'noto sans cjk' || { \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null 2>&1 || \
+	  DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq fonts-wqy-zenhei >/dev/null 2>&1 || \
 	  echo "no CJK font: the screenshot shows the Chinese messages as boxes"; }
 
 roles-tests: collection chromium test-state
