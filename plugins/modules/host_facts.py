@@ -233,11 +233,18 @@ ansible_facts:
           returned: when O(gather) has V(rates) and O(sample_seconds) is more than 0
 """
 
+import copy
+import sys
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tos.cloud.plugins.module_utils._facts import SECTIONS, gather
+from ansible_collections.tos.cloud.plugins.module_utils._facts import (
+    ARGUMENT_SPEC,
+    MISSING_PSUTIL,
+    check_params,
+    gather,
+)
 
 try:
     import psutil
@@ -251,23 +258,14 @@ except ImportError:
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            gather=dict(type="list", elements="str", choices=list(SECTIONS), default=list(SECTIONS)),
-            sample_seconds=dict(type="float", default=0.5),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=copy.deepcopy(ARGUMENT_SPEC), supports_check_mode=True)
+    problem = check_params(module.params)
+    if problem:
+        module.fail_json(msg=problem)
     if not HAS_PSUTIL:
-        module.fail_json(msg=missing_required_lib("psutil"), exception=PSUTIL_IMPORT_ERROR)
-    sample = module.params["sample_seconds"]
-    if sample < 0 or sample > 60:
-        module.fail_json(msg="Invalid input: sample_seconds: %s is outside the allowed range [0, 60]." % sample)
-    sections = set(module.params["gather"] or [])
-    if not sections:
-        module.fail_json(msg="Invalid input: gather: choose at least one of %s." % ", ".join(SECTIONS))
+        module.fail_json(msg=MISSING_PSUTIL % sys.executable, exception=PSUTIL_IMPORT_ERROR)
     try:
-        facts = gather(psutil, sections, sample)
+        facts = gather(psutil, set(module.params["gather"]), module.params["sample_seconds"])
     except OSError as exc:
         module.fail_json(msg="Could not read the host's facts: %s" % exc, exception=traceback.format_exc())
     module.exit_json(changed=False, ansible_facts={"tos_host": facts})
