@@ -89,11 +89,9 @@ class ActionModule(NormalAction):
         cmd = self._connection._shell.build_module_command(self._compute_environment_string(), "#!" + interpreter, "")
         display.vvv("%s: piping the collector to %s (no AnsiballZ; %s=false for the module)" % (
             MODULE, interpreter, OPT_OUT_VAR), host=self._play_context.remote_addr)
+        self._used_interpreter = "#!" + interpreter  # names a missing interpreter in the decoding's failure
         res = self._low_level_execute_command(cmd, sudoable=True, in_data=collector_script(params).encode("utf-8"))
         data = self._parse_returned_data(res, PROFILE)
-        if data.get("failed") and "MODULE FAILURE" in str(data.get("msg", "")) and res.get("rc") in (126, 127):
-            data["msg"] = "%s: the Python %s could not be started on the host (rc %s); set ansible_python_interpreter" % (
-                MODULE, interpreter, res.get("rc"))
         if self._discovered_interpreter_key:
             data.setdefault("ansible_facts", {})[self._discovered_interpreter_key] = self._discovered_interpreter
         if not data.get("failed"):
