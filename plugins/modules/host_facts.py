@@ -15,7 +15,15 @@ description:
     C(/v1/cluster/top)), plus CPU and memory usage, load, disks, network interfaces and disk and network
     rates.
   - Uses the Python library psutil and reads C(/etc/os-release), C(/proc) and C(/sys) directly; it starts
-    no other program, so it is about as cheap as C(ansible.builtin.setup) with C(gather_subset=min).
+    no other program.
+  - Runs without AnsiballZ. Its action validates the options on the controller, then pipes a self-contained
+    collector (standard library and psutil, no Ansible code) to the host's Python in one command through the
+    connection, with the task's C(become), C(environment) and interpreter (C(ansible_python_interpreter) or
+    interpreter discovery). It costs less than half of C(ansible.builtin.setup) with C(gather_subset=min) in
+    CPU (docs/performance.md, scenario 5); the facts are those the module returns.
+  - The module itself runs, the usual way, with C(async), on a connection that cannot pipe a script to a
+    command, with a C(become_method) that cannot either (C(su)), with C(ANSIBLE_KEEP_REMOTE_FILES), or when
+    C(tos_cloud_in_process) is V(false) (a host, group, play or extra variable). The facts are the same.
 author:
   - tos.cloud maintainers (@tos-cloud)
 extends_documentation_fragment:
@@ -35,7 +43,9 @@ attributes:
     support: full
     platforms: posix
 requirements:
-  - psutil >= 5.8 (on the managed host)
+  - Python 3.8 or later on the managed host (every managed-host Python of ansible-core 2.19, 3.8 to 3.13)
+  - psutil >= 5.8 on the managed host (C(python3-psutil) or C(pip install psutil)); without it the task fails
+    with one line saying so
 options:
   gather:
     description:
