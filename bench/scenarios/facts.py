@@ -184,8 +184,8 @@ def connection_case(workdir: Path, label: str, inv: Path, hosts: int, forks: int
     for name in names:
         if name == "empty":
             continue
-        out["net"][name] = summary([(r["cpu"] - e["cpu"]) / tasks for r, e in zip(runs[name], runs["empty"])])
-        out["net_host"][name] = summary([(r["host_cpu"] - e["host_cpu"]) / tasks for r, e in zip(runs[name], runs["empty"])])
+        out["net"][name] = summary([(r["cpu"] - e["cpu"]) / tasks for r, e in zip(runs[name], runs["empty"], strict=True)])
+        out["net_host"][name] = summary([(r["host_cpu"] - e["host_cpu"]) / tasks for r, e in zip(runs[name], runs["empty"], strict=True)])
     out["empty_per_task"] = statistics.median(r["cpu"] for r in runs["empty"]) / tasks
     log("  host facts, %s: CPU per host-task net of the empty task: %s" % (
         label, ", ".join("%s %.3f" % (k, v["median"]) for k, v in out["net"].items())))
