@@ -91,7 +91,7 @@ class ActionModule(NormalAction):
             MODULE, interpreter, OPT_OUT_VAR), host=self._play_context.remote_addr)
         self._used_interpreter = "#!" + interpreter  # names a missing interpreter in the decoding's failure
         res = self._low_level_execute_command(cmd, sudoable=True, in_data=collector_script(params).encode("utf-8"))
-        data = self._parse_returned_data(res, PROFILE)
+        data = _result_dict(self._parse_returned_data(res, PROFILE))
         if self._discovered_interpreter_key:
             data.setdefault("ansible_facts", {})[self._discovered_interpreter_key] = self._discovered_interpreter
         if not data.get("failed"):
@@ -156,6 +156,18 @@ class ActionModule(NormalAction):
         if not interpreter or not shebang:
             raise _FallBack("no Python interpreter for the host")
         return interpreter
+
+
+def _result_dict(parsed):
+    """The decoded result as ``_execute_module`` returns it: ansible-core 2.19 decodes to a dict, 2.21 to a result
+    object; internal keys removed either way."""
+    if isinstance(parsed, dict):
+        from ansible.vars.clean import remove_internal_keys  # ansible-core 2.19 (gone in 2.21)
+
+        remove_internal_keys(parsed)
+        return parsed
+    parsed.remove_internal_keys()
+    return parsed.as_result_dict(for_round_trip=True)
 
 
 def _parameters(function):
