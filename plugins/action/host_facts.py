@@ -175,4 +175,3 @@ def _parameters(function):
         return inspect.signature(function).parameters
     except (TypeError, ValueError):
         return ()
-

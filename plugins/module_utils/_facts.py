@@ -43,6 +43,7 @@ def check_params(params):
         return "Invalid input: gather: choose at least one of %s." % ", ".join(SECTIONS)
     return None
 
+
 # gopsutil's platform families (the platform's agent is written in Go and uses it).
 _FAMILIES = {
     "debian": ("debian", "ubuntu", "linuxmint", "raspbian", "kylin", "uos", "deepin"),

@@ -114,8 +114,8 @@ def test_the_collector_runs_on_each_target_python(version, tmp_path):
     (tmp_path / "psutil.py").write_text(FAKE_PSUTIL)
     env = dict(os.environ, PYTHONPATH=str(tmp_path))
     has_psutil = subprocess.run([python, "-I", "-c", "import psutil"], capture_output=True, check=False).returncode == 0
-    rc, out, err = run_script(python, action_mod.collector_script({"gather": list(_facts.SECTIONS),
-                                                                    "sample_seconds": 0.01}), env)
+    script = action_mod.collector_script({"gather": list(_facts.SECTIONS), "sample_seconds": 0.01})
+    rc, out, err = run_script(python, script, env)
     assert rc == 0, err
     facts = json.loads(out)["ansible_facts"]["tos_host"]
     assert set(facts) == {"hostname", "uptime", "boot_time", "procs", "os", "platform", "platform_family",
