@@ -386,14 +386,15 @@ def rows(data: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
     if an.get("host_facts") and an.get("setup") and an.get("ping"):
         hf, st, pg = an["host_facts"], an["setup"], an["ping"]
         out.append({
-            "scenario": 5, "title": "One process alone (AnsiballZ run directly): host_facts vs setup(min)",
+            "scenario": 5, "title": "One process alone (AnsiballZ run directly): host_facts as a module vs setup(min)",
             "measure": "CPU s (host_facts)",
             "ours": {"median": hf["cpu_median"], "min": hf["cpu_min"], "max": None, "n": anatomy.REPS},
             "reference": {"median": st["cpu_median"], "n": anatomy.REPS}, "reference_label": "setup min",
             "ratio": hf["cpu_median"] / st["cpu_median"], "ratio_label": "host_facts / setup(min), CPU",
-            "goal": "<= 0.5x", "met": hf["cpu_median"] / st["cpu_median"] <= 0.5,
-            "note": "the floor, ping (the smallest module process): %.3f s CPU = %.2fx setup(min); host_facts (sample_seconds "
-                    "0) is %.3f s above it; wall medians: host_facts %.2f, setup(min) %.2f, ping %.2f s" % (
+            # the goal row is scenario 5's own (bench/scenarios/facts.py): host_facts runs without AnsiballZ
+            "goal": "(diagnostic)", "met": None,
+            "note": "the module path (tos_cloud_in_process false); the floor, ping (the smallest module process): %.3f s "
+                    "CPU = %.2fx setup(min); host_facts (sample_seconds 0) is %.3f s above it; wall medians: host_facts %.2f, setup(min) %.2f, ping %.2f s" % (
                         pg["cpu_median"], pg["cpu_median"] / st["cpu_median"], hf["cpu_median"] - pg["cpu_median"],
                         hf["wall_median"], st["wall_median"], pg["wall_median"]),
         })

@@ -8,6 +8,12 @@ Pure helpers (parsing /etc/os-release, the platform family, virtualization detec
 rates from two counter readings) plus ``gather`` which reads the host with psutil and a few files
 under /proc and /sys.  Nothing here starts a subprocess: the module must stay as cheap as
 ``setup gather_subset=min``.
+
+This file is also the collector that the ``tos.cloud.host_facts`` action runs on the managed host
+without AnsiballZ (plugins/action/host_facts.py): its source plus one call of ``collect`` is piped to
+the host's Python.  So it imports nothing but the standard library (psutil inside ``collect``), and
+its syntax stays that of Python 3.8, the oldest managed-host Python of ansible-core 2.19
+(tests/unit/plugins/modules/test_host_facts_action.py parses it with ``feature_version=(3, 8)``).
 """
 
 from __future__ import annotations
@@ -18,6 +24,25 @@ import sys
 import time
 
 SECTIONS = ("host", "cpu", "memory", "disks", "nics", "rates")
+# The module's options, for AnsibleModule and for the action's validation (the same validator, the same messages).
+ARGUMENT_SPEC = {
+    "gather": {"type": "list", "elements": "str", "choices": list(SECTIONS), "default": list(SECTIONS)},
+    "sample_seconds": {"type": "float", "default": 0.5},
+}
+# The one line a host without psutil answers, on either path.
+MISSING_PSUTIL = ("host_facts needs the Python package psutil on the managed host (for %s): "
+                  "install python3-psutil or pip install psutil")
+
+
+def check_params(params):
+    """What is wrong with validated ``params`` beyond the argument spec (a message), or None."""
+    sample = params["sample_seconds"]
+    if sample < 0 or sample > 60:
+        return "Invalid input: sample_seconds: %s is outside the allowed range [0, 60]." % sample
+    if not params["gather"]:
+        return "Invalid input: gather: choose at least one of %s." % ", ".join(SECTIONS)
+    return None
+
 
 # gopsutil's platform families (the platform's agent is written in Go and uses it).
 _FAMILIES = {
@@ -383,3 +408,24 @@ def gather(psutil, sections, sample_seconds, read=read_text, exists=os.path.exis
     if "rates" in sections and counters0 is not None:
         facts["rates"] = rates(counters0, _counters(psutil), elapsed)
     return facts
+
+
+def collect(params, out=None):
+    """The collector's entry point on the managed host (the action appends ``collect({...})`` to this file's
+    source): prints the module's result as JSON, ``failed`` with one line when psutil is missing or the host
+    cannot be read."""
+    import json
+
+    out = out or sys.stdout
+    try:
+        import psutil  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        result = {"failed": True, "msg": MISSING_PSUTIL % sys.executable}
+    else:
+        try:
+            result = {"changed": False,
+                      "ansible_facts": {"tos_host": gather(psutil, set(params["gather"]), params["sample_seconds"])}}
+        except OSError as exc:
+            result = {"failed": True, "msg": "Could not read the host's facts: %s" % exc}
+    out.write(json.dumps(result))
+    out.write("\n")
