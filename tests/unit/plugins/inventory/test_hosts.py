@@ -7,18 +7,24 @@ one test that proves an unreachable URL is named)."""
 from __future__ import annotations
 
 import copy
+import io
 import json
 import os
 import socket
+import sys
 import threading
 
 import pytest
 import yaml
 
+from ansible import context
+from ansible.cli.inventory import InventoryCLI
 from ansible.errors import AnsibleParserError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
+from ansible.parsing.vault import VaultSecretsContext
 from ansible.template import Templar
+from ansible.utils.context_objects import GlobalCLIArgs
 from ansible.utils.collection_loader import AnsibleCollectionConfig
 
 try:  # ansible-core 2.19+: a template given as a plain str is not trusted, so not templated
@@ -653,3 +659,83 @@ def test_a_manager_echoing_the_token_never_shows_it_in_the_error(sim):
     with pytest.raises(AnsibleParserError) as info:
         sim.load(api_token=SECRET_TOKEN)
     assert SECRET_TOKEN not in str(info.value) and "********" in str(info.value)
+
+
+# -- the whole ansible-inventory --list output, unchanged since release 1.0.0 ----------------------------------------
+# The whole ``ansible-inventory --list`` output of tos.cloud.hosts, unchanged by the 10,000-host work (issue 23).
+#
+# ``fixtures/golden_list.json`` is what the plugin of release 1.0.0 printed (``ansible-inventory --list``, run in
+# this process by ``InventoryCLI`` with the recorded answers of ``fixtures/*.json`` instead of HTTP), for every
+# configuration of ``CASES``, cold and then from the cache. Any change of a host variable, of its type or of its
+# unsafe marking, of a group, of a group's members or of their order shows as a difference here.
+# Regenerate (only for a deliberate change, and say so in the changelog):
+# ``TOS_WRITE_GOLDEN=1 python -m pytest tests/unit/plugins/inventory/test_hosts.py -k release_1_0_0``.
+GOLDEN = os.path.join(HERE, "fixtures", "golden_list.json")
+
+CONSTRUCTED = {
+    "keyed_groups": [{"key": "tos_cluster_name", "prefix": "cluster"},
+                     {"key": "tos_versions.storage | default('none')", "prefix": "storage_version"},
+                     {"key": "tos_roles", "prefix": "role"}],
+    "groups": {"upgrade_last": "tos_center_leader", "rack_a": "tos_name.startswith('tos-a')"},
+    "compose": {"ansible_user": "'root'", "tos_rack": "tos_name[4]"},
+}
+CASES = {
+    "default": (RECORDED, {}),
+    "everything": (RECORDED, dict(want_versions=True, want_networks=True, want_services=True, **CONSTRUCTED)),
+    "names": (RECORDED, {"hostname_key": "name", "cluster_group_key": "uuid", "cluster_group_prefix": "c-",
+                         "role_group_prefix": "role_", "want_leader": False}),
+    "uuids": (RECORDED, {"hostname_key": "uuid", "clusters": ["prod-a"], "want_services": True}),
+    "documented": (DOCUMENTED, {"want_services": True, "want_networks": True}),
+}
+
+
+def run_cli(path, *extra):
+    """``ansible-inventory -i PATH --list`` in this process: its stdout as JSON."""
+    # what the CLI sets once per process (GlobalCLIArgs is a singleton: a second CLI would get the first's arguments)
+    saved = context.CLIARGS, VaultSecretsContext._current, GlobalCLIArgs._Singleton__instance
+    VaultSecretsContext._current = GlobalCLIArgs._Singleton__instance = None
+    out = io.StringIO()
+    real, sys.stdout = sys.stdout, out
+    try:
+        cli = InventoryCLI(["ansible-inventory", "-i", str(path), "--list", *extra])
+        cli.parse()
+        with pytest.raises(SystemExit) as done:
+            cli.run()
+        assert done.value.code == 0
+    finally:
+        sys.stdout = real
+        context.CLIARGS, VaultSecretsContext._current, GlobalCLIArgs._Singleton__instance = saved
+    return json.loads(out.getvalue())
+
+
+def listing(tmp_path, monkeypatch, name):
+    recording, options = CASES[name]
+    harness = Harness(tmp_path, monkeypatch, load_recording(recording))
+    config = dict(plugin="tos.cloud.hosts", api_url="http://192.0.2.10:9990", fetch_workers=1, cache=True,
+                  cache_plugin="ansible.builtin.jsonfile", cache_connection=str(tmp_path / "cache"),
+                  cache_timeout=3600, **options)
+    path = tmp_path / ("%s.tos.yml" % name)
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    cold = run_cli(path)
+    requests = len(harness.log)
+    cached = run_cli(path)
+    assert len(harness.log) == requests, "the run from the cache sent a request"
+    assert cached == cold
+    return {"list": cold, "requests": requests, "warnings": harness.warnings}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_list_output_is_what_release_1_0_0_printed(tmp_path, monkeypatch, name):
+    got = listing(tmp_path, monkeypatch, name)
+    if os.environ.get("TOS_WRITE_GOLDEN"):
+        golden = {}
+        if os.path.exists(GOLDEN):
+            with open(GOLDEN, encoding="utf-8") as handle:
+                golden = json.load(handle)
+        golden[name] = got
+        with open(GOLDEN, "w", encoding="utf-8") as handle:
+            json.dump(golden, handle, indent=1, sort_keys=True, ensure_ascii=False)
+            handle.write("\n")
+    with open(GOLDEN, encoding="utf-8") as handle:
+        expected = json.load(handle)[name]
+    assert got == expected
