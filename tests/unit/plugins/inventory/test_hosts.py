@@ -24,8 +24,8 @@ from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 from ansible.parsing.vault import VaultSecretsContext
 from ansible.template import Templar
-from ansible.utils.context_objects import GlobalCLIArgs
 from ansible.utils.collection_loader import AnsibleCollectionConfig
+from ansible.utils.context_objects import GlobalCLIArgs
 
 try:  # ansible-core 2.19+: a template given as a plain str is not trusted, so not templated
     from ansible.template import trust_as_template
