@@ -668,6 +668,7 @@ def test_a_manager_echoing_the_token_never_shows_it_in_the_error(sim):
 # this process by ``InventoryCLI`` with the recorded answers of ``fixtures/*.json`` instead of HTTP), for every
 # configuration of ``CASES``, cold and then from the cache. Any change of a host variable, of its type or of its
 # unsafe marking, of a group, of a group's members or of their order shows as a difference here.
+# It was written with release 1.0.0's collection first on PYTHONPATH and ANSIBLE_COLLECTIONS_PATH.
 # Regenerate (only for a deliberate change, and say so in the changelog):
 # ``TOS_WRITE_GOLDEN=1 python -m pytest tests/unit/plugins/inventory/test_hosts.py -k release_1_0_0``.
 GOLDEN = os.path.join(HERE, "fixtures", "golden_list.json")
@@ -686,6 +687,7 @@ CASES = {
                          "role_group_prefix": "role_", "want_leader": False}),
     "uuids": (RECORDED, {"hostname_key": "uuid", "clusters": ["prod-a"], "want_services": True}),
     "documented": (DOCUMENTED, {"want_services": True, "want_networks": True}),
+    "warned": (RECORDED, {"clusters": ["no-such-cluster", "生产-集群"], "fetch_workers": 4, "want_versions": True}),
 }
 
 
@@ -713,7 +715,8 @@ def listing(tmp_path, monkeypatch, name):
     harness = Harness(tmp_path, monkeypatch, load_recording(recording))
     config = dict(plugin="tos.cloud.hosts", api_url="http://192.0.2.10:9990", fetch_workers=1, cache=True,
                   cache_plugin="ansible.builtin.jsonfile", cache_connection=str(tmp_path / "cache"),
-                  cache_timeout=3600, **options)
+                  cache_timeout=3600)
+    config.update(options)
     path = tmp_path / ("%s.tos.yml" % name)
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     cold = run_cli(path)
