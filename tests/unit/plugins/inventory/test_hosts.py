@@ -568,6 +568,29 @@ def test_want_networks_and_want_services_use_the_same_cache(sim):
     assert hv["tos_services"]["hyper"]["enabled"] is True
 
 
+def test_a_cache_of_another_format_or_unreadable_is_read_again_from_the_manager(sim):
+    cache = {"cache": True, "cache_plugin": "ansible.builtin.jsonfile",
+             "cache_connection": str(sim.tmp_path / "cache"), "cache_timeout": 600}
+    current, plugin_module.CACHE_FORMAT = plugin_module.CACHE_FORMAT, 2  # as tos.cloud 1.0.0 wrote it
+    try:
+        sim.load(**cache)
+    finally:
+        plugin_module.CACHE_FORMAT = current
+    del sim.log[:]
+    inventory = sim.load(**cache)
+    assert sim.log and len(inventory.hosts) == 8
+    # an entry whose data is not JSON (edited by hand, truncated): read again, not an error
+    (entry,) = (sim.tmp_path / "cache").iterdir()
+    stored = json.loads(entry.read_text(encoding="utf-8"))
+    payload = json.loads(stored["__payload__"])
+    assert isinstance(payload["data"], str)
+    stored["__payload__"] = json.dumps(dict(payload, data="{not json"))
+    entry.write_text(json.dumps(stored), encoding="utf-8")
+    del sim.log[:]
+    inventory = sim.load(**cache)
+    assert sim.log and len(inventory.hosts) == 8
+
+
 def test_the_http_client_is_loaded_only_to_read_the_api(tmp_path):
     """The plugin imports requests (through the API client) only when it reads the API: a run from the cache never."""
     import subprocess
