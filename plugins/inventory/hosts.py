@@ -170,6 +170,7 @@ compose:
 """
 
 import concurrent.futures
+import json
 import threading
 
 from ansible.errors import AnsibleParserError
@@ -193,7 +194,8 @@ UPGRADE_PACKAGES = "/v1/system/upgrade_package/list"
 STORAGE_VM_LIST = "/v1/cluster/storage_service/vm/list"
 
 # What the cache holds; a different number means the cached data is ignored.
-CACHE_FORMAT = 2
+# 3: the API data as one JSON string, topology nodes cut to the fields the variables use (see _cache_form).
+CACHE_FORMAT = 3
 
 # The API's service names (keys of a topology node's "services") -> role group names.
 SERVICE_ROLES = {
@@ -231,20 +233,29 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         fingerprint = self._fingerprint()
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option("cache")
-        data = None
-        if use_cache and cache:
-            try:
-                cached = self._cache[cache_key]
-            except KeyError:
-                cached = None
-            if isinstance(cached, dict) and cached.get("fingerprint") == fingerprint:
-                data = cached
+        data = self._cached(cache_key, fingerprint) if use_cache and cache else None
         if data is None:
             data = self.fetch()
-            data["fingerprint"] = fingerprint
             if use_cache:
-                self._cache[cache_key] = data
+                self._cache[cache_key] = {"fingerprint": fingerprint, "data": json.dumps(_cache_form(data))}
         self.populate(data)
+
+    def _cached(self, cache_key: str, fingerprint: dict) -> dict | None:
+        """The data of the cache entry ``cache_key`` when it was written with ``fingerprint``, else None.
+
+        The entry holds the API data as one JSON string: ansible-core's cache codec then sees one value instead of
+        every value of 10,000 hosts (it tags and checks each), and ``json.loads`` reads the string in C."""
+        try:
+            cached = self._cache[cache_key]
+        except KeyError:
+            return None
+        if not isinstance(cached, dict) or cached.get("fingerprint") != fingerprint:
+            return None
+        try:
+            data = json.loads(cached["data"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
 
     # -- reading the API ----------------------------------------------------------------------
 
@@ -368,45 +379,66 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     # -- building the inventory ---------------------------------------------------------------
 
-    def populate(self, data):
-        strict = self.get_option("strict")
-        compose = self.get_option("compose")
-        groups = self.get_option("groups")
-        keyed_groups = self.get_option("keyed_groups")
-        constructed = bool(compose or groups or keyed_groups)
-        role_prefix = self.get_option("role_group_prefix") or ""
+    def populate(self, data: dict) -> None:
         want = {"networks": bool(self.get_option("want_networks")), "services": bool(self.get_option("want_services"))}
-        inventory = self.inventory
-        role_groups = {}  # role name -> its group, made once (a cluster has a handful of roles, 1,000 hosts use them)
-        cluster_groups = {}
+        constructed = self._constructed_options()
+        role_group = self._role_groups()
+        cluster_groups: dict = {}
         for cluster in data.get("clusters") or []:
             group = self._cluster_group(cluster, cluster_groups)
             for hostvars in cluster_hosts(cluster, **want):
                 name = self._host_name(hostvars)
-                if inventory.get_host(name) is not None:
+                if self.inventory.get_host(name) is not None:
                     display.warning("tos.cloud.hosts: two hosts are named '%s' (hostname_key=%s); keeping the first, "
                                     "skipping the one in cluster '%s'." % (
                                         name, self.get_option("hostname_key"), cluster["name"]))
                     continue
-                inventory.add_host(name, group=group)
-                roles = hostvars["tos_roles"]
-                if hostvars["tos_center_leader"]:
-                    roles = roles + ["center_leader"]
-                for role in roles:
-                    role_group = role_groups.get(role)
-                    if role_group is None:
-                        role_group = role_groups[role] = inventory.add_group(safe_group_name(role_prefix + role))
-                    inventory.add_host(name, group=role_group)
-                for key, value in hostvars.items():
-                    inventory.set_variable(name, key, make_unsafe(value))
+                self._add_host(name, group, hostvars, role_group)
                 if constructed:
-                    variables = inventory.get_host(name).get_vars()
-                    self._set_composite_vars(compose, variables, name, strict=strict)
-                    # the host's variables with the composed ones: read once, given to both (the default would read
-                    # them again for every entry of groups and keyed_groups)
-                    variables = inventory.get_host(name).get_vars()
-                    self._add_host_to_composed_groups(groups, variables, name, strict=strict, fetch_hostvars=False)
-                    self._add_host_to_keyed_groups(keyed_groups, variables, name, strict=strict, fetch_hostvars=False)
+                    self._construct(name, *constructed)
+
+    def _add_host(self, name: str, group: str, hostvars: dict, role_group) -> None:
+        """Add one host to its cluster group and its role groups, with its variables (every value made unsafe)."""
+        inventory = self.inventory
+        inventory.add_host(name, group=group)
+        roles = hostvars["tos_roles"]
+        if hostvars["tos_center_leader"]:
+            roles = roles + ["center_leader"]
+        for role in roles:
+            inventory.add_host(name, group=role_group(role))
+        set_variable = inventory.set_variable
+        for key, value in hostvars.items():
+            set_variable(name, key, make_unsafe(value))
+
+    def _role_groups(self):
+        """``group_of(role)``: the name of the role's group, added on first use (a cluster has a handful of roles,
+        thousands of hosts use them)."""
+        prefix = self.get_option("role_group_prefix") or ""
+        made: dict = {}
+
+        def group_of(role: str) -> str:
+            group = made.get(role)
+            if group is None:
+                group = made[role] = self.inventory.add_group(safe_group_name(prefix + role))
+            return group
+
+        return group_of
+
+    def _constructed_options(self) -> tuple | None:
+        """``(compose, groups, keyed_groups, strict)`` when any of the first three is set, else None."""
+        compose, groups, keyed = self.get_option("compose"), self.get_option("groups"), self.get_option("keyed_groups")
+        if not (compose or groups or keyed):
+            return None
+        return compose, groups, keyed, self.get_option("strict")
+
+    def _construct(self, name: str, compose, groups, keyed_groups, strict: bool) -> None:
+        variables = self.inventory.get_host(name).get_vars()
+        self._set_composite_vars(compose, variables, name, strict=strict)
+        # the host's variables with the composed ones: read once, given to both (the default would read them again
+        # for every entry of groups and keyed_groups)
+        variables = self.inventory.get_host(name).get_vars()
+        self._add_host_to_composed_groups(groups, variables, name, strict=strict, fetch_hostvars=False)
+        self._add_host_to_keyed_groups(keyed_groups, variables, name, strict=strict, fetch_hostvars=False)
 
     def _cluster_group(self, cluster, taken):
         """Add the cluster's group; ``taken`` maps group names made so far to their cluster."""
@@ -461,6 +493,32 @@ def make_unsafe(value):
 def safe_group_name(name):
     """A valid group name: characters other than letters (any script), digits and ``_`` become ``_``."""
     return to_safe_group_name(make_unsafe(name), force=True, silent=True)
+
+
+# What the host variables read of a topology node (cluster_hosts and the helpers it calls): all the cache keeps.
+NODE_FIELDS = ("UUID", "uuid", "name", "IsSystemService", "MachineUUID", "machine_uuid", "services")
+NET_FIELDS = ("Name", "Addrs", "MTU")
+
+
+def _cache_form(data: dict) -> dict:
+    """``data`` (what ``fetch`` returns) with each cluster's detail cut to its topology, and each node to the fields
+    the variables use: a 10,000-host cache is then about half as large, and as quick to read again."""
+    clusters = []
+    for cluster in data.get("clusters") or []:
+        nodes = [_node_form(node) for node in topology(cluster.get("detail") or {})]
+        clusters.append(dict(cluster, detail={"TopoHostNode": nodes}))
+    return dict(data, clusters=clusters)
+
+
+def _node_form(node):
+    if not isinstance(node, dict):
+        return node
+    out = {key: node[key] for key in NODE_FIELDS if key in node}
+    for _name, key in NETWORKS:
+        if key in node:
+            net = node[key]
+            out[key] = {field: net[field] for field in NET_FIELDS if field in net} if isinstance(net, dict) else net
+    return out
 
 
 def _has_center(detail):
@@ -556,17 +614,36 @@ def _leaders(cloud_manage):
     return index
 
 
-def cluster_hosts(cluster, networks=False, services=False):
+def cluster_hosts(cluster: dict, networks: bool = False, services: bool = False) -> list[dict]:
     """The host variables of every physical host of one cluster entry (as ``fetch`` stores it).
 
     ``networks`` and ``services`` add ``tos_networks`` and ``tos_services`` (the options ``want_networks`` and
     ``want_services``).
     """
-    nodes = topology(cluster.get("detail") or {})
-    system_vms = cluster.get("system_vms") or {}
+    physical, on_host = _placement(topology(cluster.get("detail") or {}), cluster.get("system_vms") or {})
+    cloud_manage = cluster.get("cloud_manage")
+    leaders = _leaders(cloud_manage)
+    versions = _versions(cluster.get("versions"))
+    hosts = []
+    for node in physical:
+        hostvars = _host_vars(cluster, node, on_host.get(_node_uuid(node), ()), cloud_manage, leaders)
+        if networks:
+            hostvars["tos_networks"] = _networks(node)
+        if services:
+            hostvars["tos_services"] = _services(node)
+        if versions is not None:
+            hostvars["tos_versions"] = versions.get(hostvars["tos_management_ip"], {})
+        if hostvars["ansible_host"] is None:
+            del hostvars["ansible_host"]
+        hosts.append(hostvars)
+    return hosts
+
+
+def _placement(nodes: list, system_vms: dict) -> tuple[list, dict]:
+    """``(hosts, vms)``: the nodes that are inventory hosts, and ``{host uuid: [system-service nodes on it]}``."""
     physical = [n for n in nodes if not _machine(n, system_vms)]
     known = {_node_uuid(n) for n in physical}
-    on_host = {}
+    on_host: dict = {}
     for node in nodes:
         machine = _machine(node, system_vms)
         if machine in known:
@@ -574,77 +651,77 @@ def cluster_hosts(cluster, networks=False, services=False):
         elif machine:
             # a system VM on a host this topology does not show: keep it visible as a host of its own
             physical.append(node)
-    cloud_manage = cluster.get("cloud_manage")
-    leaders = _leaders(cloud_manage)
+    return physical, on_host
+
+
+def _versions(items: list | None) -> dict | None:
+    """``{host ip: {service type: version}}`` from ``upgrade_package/list``; None when not read."""
+    if items is None:
+        return None
     versions = {}
-    for item in cluster.get("versions") or []:
+    for item in items:
         if isinstance(item, dict) and item.get("host_ip"):
             versions[item["host_ip"]] = dict(item.get("type_version") or {})
+    return versions
 
-    hosts = []
-    for node in physical:
-        addresses = host_addresses(node)
-        node_services = _services(node)
-        roles = _roles(node_services)
-        cvm = None
-        storage_vms = []
-        for vm in on_host.get(_node_uuid(node), []):
-            vm_services = _services(vm)
-            vm_addresses = host_addresses(vm)
-            if "center" in vm_services:
-                cvm = {
-                    "uuid": _node_uuid(vm),
-                    "name": vm.get("name"),
-                    "ip": vm_addresses["management"],
-                    "status": vm_services["center"]["status"],
-                    "leader": None,
-                }
-            else:
-                storage_vms.append({"uuid": _node_uuid(vm), "name": vm.get("name"),
-                                    "management_ip": vm_addresses["management"],
-                                    "storage_ip": vm_addresses["storage"], "services": vm_services})
-            for role in _roles(vm_services):
-                if role not in roles:
-                    roles.append(role)
-        center = cvm is not None or "center" in roles
-        leader = False
-        if center:
-            leader = None
-            if cloud_manage is not None:
-                # by the CVM's identity, else by the host's (cloud/manage may name either)
-                keys = [_node_uuid(node), addresses["management"]]
-                if cvm is not None:
-                    keys[:0] = [cvm["uuid"], cvm["ip"]]
-                info = next((leaders[k] for k in keys if k in leaders), None)
-                leader = bool(info and info.get("is_leader"))
-            if cvm is not None:
-                cvm["leader"] = leader
-        services_meta = node.get("services") or {}
-        hostvars = {
-            "ansible_host": addresses["management"],
-            "tos_cluster_name": cluster.get("name"),
-            "tos_cluster_uuid": cluster.get("uuid"),
-            "tos_uuid": _node_uuid(node),
-            "tos_name": node.get("name"),
-            "tos_management_ip": addresses["management"],
-            "tos_storage_ip": addresses["storage"],
-            "tos_backup_ip": addresses["backup"],
-            "tos_compute_ip": addresses["compute"],
-            "tos_roles": roles,
-            "tos_agent_status": services_meta.get("agentStatus"),
-            "tos_host_mode": services_meta.get("hostMode"),
-            "tos_center": center,
-            "tos_center_leader": leader,
-            "tos_cvm": cvm,
-            "tos_storage_vms": storage_vms,
-        }
-        if networks:
-            hostvars["tos_networks"] = _networks(node)
-        if services:
-            hostvars["tos_services"] = node_services
-        if cluster.get("versions") is not None:
-            hostvars["tos_versions"] = versions.get(addresses["management"], {})
-        if hostvars["ansible_host"] is None:
-            del hostvars["ansible_host"]
-        hosts.append(hostvars)
-    return hosts
+
+def _host_vars(cluster: dict, node: dict, vms, cloud_manage: list | None, leaders: dict) -> dict:
+    """The variables of one host that every configuration has (see ``cluster_hosts`` for the optional ones)."""
+    addresses = host_addresses(node)
+    roles = _roles(_services(node))
+    cvm, storage_vms = _system_vms(vms, roles)
+    center = cvm is not None or "center" in roles
+    leader = _leader(node, addresses, cvm, cloud_manage, leaders) if center else False
+    if cvm is not None:
+        cvm["leader"] = leader
+    services_meta = node.get("services") or {}
+    return {
+        "ansible_host": addresses["management"],
+        "tos_cluster_name": cluster.get("name"),
+        "tos_cluster_uuid": cluster.get("uuid"),
+        "tos_uuid": _node_uuid(node),
+        "tos_name": node.get("name"),
+        "tos_management_ip": addresses["management"],
+        "tos_storage_ip": addresses["storage"],
+        "tos_backup_ip": addresses["backup"],
+        "tos_compute_ip": addresses["compute"],
+        "tos_roles": roles,
+        "tos_agent_status": services_meta.get("agentStatus"),
+        "tos_host_mode": services_meta.get("hostMode"),
+        "tos_center": center,
+        "tos_center_leader": leader,
+        "tos_cvm": cvm,
+        "tos_storage_vms": storage_vms,
+    }
+
+
+def _system_vms(vms, roles: list) -> tuple[dict | None, list]:
+    """``(cvm, storage_vms)`` of a host from the system-service nodes on it; their roles are added to ``roles``."""
+    cvm = None
+    storage_vms = []
+    for vm in vms:
+        vm_services = _services(vm)
+        vm_addresses = host_addresses(vm)
+        if "center" in vm_services:
+            cvm = {"uuid": _node_uuid(vm), "name": vm.get("name"), "ip": vm_addresses["management"],
+                   "status": vm_services["center"]["status"], "leader": None}
+        else:
+            storage_vms.append({"uuid": _node_uuid(vm), "name": vm.get("name"),
+                                "management_ip": vm_addresses["management"],
+                                "storage_ip": vm_addresses["storage"], "services": vm_services})
+        for role in _roles(vm_services):
+            if role not in roles:
+                roles.append(role)
+    return cvm, storage_vms
+
+
+def _leader(node: dict, addresses: dict, cvm: dict | None, cloud_manage: list | None, leaders: dict) -> bool | None:
+    """Whether the CVM of a center host is the leader; None when ``cloud/manage`` was not read."""
+    if cloud_manage is None:
+        return None
+    # by the CVM's identity, else by the host's (cloud/manage may name either)
+    keys = [_node_uuid(node), addresses["management"]]
+    if cvm is not None:
+        keys[:0] = [cvm["uuid"], cvm["ip"]]
+    info = next((leaders[k] for k in keys if k in leaders), None)
+    return bool(info and info.get("is_leader"))

@@ -136,9 +136,30 @@ def sim_requests(url, expected):
         expect(api, "/v1 requests (a refresh asks the manager again)", log)
 
 
+PAGE_SIZE = 100  # the plugin's cluster/list page size
+
+
+def cold_requests(url, clusters):
+    """A cold run over ``clusters`` genfixture clusters (each with a CVM, no storage VM) sent exactly what
+    docs/inventory.md says: ``max(1, ceil(C / P))`` cluster/list pages (plus the repeated first page on a manager
+    counting pages from 1, once there is a second), one cluster/get and one cluster/cloud/manage per cluster."""
+    clusters = int(clusters)
+    base = url.rstrip("/")
+    page_base = requests.get(base + "/_sim/health", timeout=30).json()["readings"]["page_base"]
+    pages = max(1, -(-clusters // PAGE_SIZE)) + (1 if page_base == 1 and clusters > PAGE_SIZE else 0)
+    log = requests.get(base + "/_sim/requests", timeout=30).json()["requests"]
+    sent = {}
+    for entry in log:
+        if entry["path"].startswith("/v1/"):
+            sent[entry["path"]] = sent.get(entry["path"], 0) + 1
+    expected = {"/v1/cluster/list": pages, "/v1/cluster/get": clusters, "/v1/cluster/cloud/manage": clusters}
+    expect(sent == expected, "%d clusters, page base %d: %d requests" % (clusters, page_base, sum(expected.values())),
+           sent)
+
+
 def main(argv):
     checks = {"two-clusters": two_clusters, "graph": graph, "by-name": by_name, "skipped": one_cluster_skipped,
-              "large": large, "requests": sim_requests}
+              "large": large, "requests": sim_requests, "cold-requests": cold_requests}
     checks[argv[1]](*argv[2:])
     print("ok: %s" % " ".join(argv[1:2]))
 

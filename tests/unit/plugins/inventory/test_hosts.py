@@ -7,19 +7,25 @@ one test that proves an unreachable URL is named)."""
 from __future__ import annotations
 
 import copy
+import io
 import json
 import os
 import socket
+import sys
 import threading
 
 import pytest
 import yaml
 
+from ansible import context
+from ansible.cli.inventory import InventoryCLI
 from ansible.errors import AnsibleParserError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
+from ansible.parsing.vault import VaultSecretsContext
 from ansible.template import Templar
 from ansible.utils.collection_loader import AnsibleCollectionConfig
+from ansible.utils.context_objects import GlobalCLIArgs
 
 try:  # ansible-core 2.19+: a template given as a plain str is not trusted, so not templated
     from ansible.template import trust_as_template
@@ -562,6 +568,29 @@ def test_want_networks_and_want_services_use_the_same_cache(sim):
     assert hv["tos_services"]["hyper"]["enabled"] is True
 
 
+def test_a_cache_of_another_format_or_unreadable_is_read_again_from_the_manager(sim):
+    cache = {"cache": True, "cache_plugin": "ansible.builtin.jsonfile",
+             "cache_connection": str(sim.tmp_path / "cache"), "cache_timeout": 600}
+    current, plugin_module.CACHE_FORMAT = plugin_module.CACHE_FORMAT, 2  # as tos.cloud 1.0.0 wrote it
+    try:
+        sim.load(**cache)
+    finally:
+        plugin_module.CACHE_FORMAT = current
+    del sim.log[:]
+    inventory = sim.load(**cache)
+    assert sim.log and len(inventory.hosts) == 8
+    # an entry whose data is not JSON (edited by hand, truncated): read again, not an error
+    (entry,) = (sim.tmp_path / "cache").iterdir()
+    stored = json.loads(entry.read_text(encoding="utf-8"))
+    payload = json.loads(stored["__payload__"])
+    assert isinstance(payload["data"], str)
+    stored["__payload__"] = json.dumps(dict(payload, data="{not json"))
+    entry.write_text(json.dumps(stored), encoding="utf-8")
+    del sim.log[:]
+    inventory = sim.load(**cache)
+    assert sim.log and len(inventory.hosts) == 8
+
+
 def test_the_http_client_is_loaded_only_to_read_the_api(tmp_path):
     """The plugin imports requests (through the API client) only when it reads the API: a run from the cache never."""
     import subprocess
@@ -653,3 +682,86 @@ def test_a_manager_echoing_the_token_never_shows_it_in_the_error(sim):
     with pytest.raises(AnsibleParserError) as info:
         sim.load(api_token=SECRET_TOKEN)
     assert SECRET_TOKEN not in str(info.value) and "********" in str(info.value)
+
+
+# -- the whole ansible-inventory --list output, unchanged since release 1.0.0 ----------------------------------------
+# The whole ``ansible-inventory --list`` output of tos.cloud.hosts, unchanged by the 10,000-host work (issue 23).
+#
+# ``fixtures/golden_list.json`` is what the plugin of release 1.0.0 printed (``ansible-inventory --list``, run in
+# this process by ``InventoryCLI`` with the recorded answers of ``fixtures/*.json`` instead of HTTP), for every
+# configuration of ``CASES``, cold and then from the cache. Any change of a host variable, of its type or of its
+# unsafe marking, of a group, of a group's members or of their order shows as a difference here.
+# It was written with release 1.0.0's collection first on PYTHONPATH and ANSIBLE_COLLECTIONS_PATH.
+# Regenerate (only for a deliberate change, and say so in the changelog):
+# ``TOS_WRITE_GOLDEN=1 python -m pytest tests/unit/plugins/inventory/test_hosts.py -k release_1_0_0``.
+GOLDEN = os.path.join(HERE, "fixtures", "golden_list.json")
+
+CONSTRUCTED = {
+    "keyed_groups": [{"key": "tos_cluster_name", "prefix": "cluster"},
+                     {"key": "tos_versions.storage | default('none')", "prefix": "storage_version"},
+                     {"key": "tos_roles", "prefix": "role"}],
+    "groups": {"upgrade_last": "tos_center_leader", "rack_a": "tos_name.startswith('tos-a')"},
+    "compose": {"ansible_user": "'root'", "tos_rack": "tos_name[4]"},
+}
+CASES = {
+    "default": (RECORDED, {}),
+    "everything": (RECORDED, dict(want_versions=True, want_networks=True, want_services=True, **CONSTRUCTED)),
+    "names": (RECORDED, {"hostname_key": "name", "cluster_group_key": "uuid", "cluster_group_prefix": "c-",
+                         "role_group_prefix": "role_", "want_leader": False}),
+    "uuids": (RECORDED, {"hostname_key": "uuid", "clusters": ["prod-a"], "want_services": True}),
+    "documented": (DOCUMENTED, {"want_services": True, "want_networks": True}),
+    "warned": (RECORDED, {"clusters": ["no-such-cluster", "生产-集群"], "fetch_workers": 4, "want_versions": True}),
+}
+
+
+def run_cli(path, *extra):
+    """``ansible-inventory -i PATH --list`` in this process: its stdout as JSON."""
+    # what the CLI sets once per process (GlobalCLIArgs is a singleton: a second CLI would get the first's arguments)
+    saved = context.CLIARGS, VaultSecretsContext._current, GlobalCLIArgs._Singleton__instance
+    VaultSecretsContext._current = GlobalCLIArgs._Singleton__instance = None
+    out = io.StringIO()
+    real, sys.stdout = sys.stdout, out
+    try:
+        cli = InventoryCLI(["ansible-inventory", "-i", str(path), "--list", *extra])
+        cli.parse()
+        with pytest.raises(SystemExit) as done:
+            cli.run()
+        assert done.value.code == 0
+    finally:
+        sys.stdout = real
+        context.CLIARGS, VaultSecretsContext._current, GlobalCLIArgs._Singleton__instance = saved
+    return json.loads(out.getvalue())
+
+
+def listing(tmp_path, monkeypatch, name):
+    recording, options = CASES[name]
+    harness = Harness(tmp_path, monkeypatch, load_recording(recording))
+    config = dict(plugin="tos.cloud.hosts", api_url="http://192.0.2.10:9990", fetch_workers=1, cache=True,
+                  cache_plugin="ansible.builtin.jsonfile", cache_connection=str(tmp_path / "cache"),
+                  cache_timeout=3600)
+    config.update(options)
+    path = tmp_path / ("%s.tos.yml" % name)
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    cold = run_cli(path)
+    requests = len(harness.log)
+    cached = run_cli(path)
+    assert len(harness.log) == requests, "the run from the cache sent a request"
+    assert cached == cold
+    return {"list": cold, "requests": requests, "warnings": harness.warnings}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_list_output_is_what_release_1_0_0_printed(tmp_path, monkeypatch, name):
+    got = listing(tmp_path, monkeypatch, name)
+    if os.environ.get("TOS_WRITE_GOLDEN"):
+        golden = {}
+        if os.path.exists(GOLDEN):
+            with open(GOLDEN, encoding="utf-8") as handle:
+                golden = json.load(handle)
+        golden[name] = got
+        with open(GOLDEN, "w", encoding="utf-8") as handle:
+            json.dump(golden, handle, indent=1, sort_keys=True, ensure_ascii=False)
+            handle.write("\n")
+    with open(GOLDEN, encoding="utf-8") as handle:
+        expected = json.load(handle)[name]
+    assert got == expected
