@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
+from ansible_collections.tos.cloud.plugins.module_utils._tasks import read_host_task as read_task
 from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     FAILED,
     NOT_STARTED,
@@ -17,11 +18,11 @@ from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     UPGRADED,
     cluster_hosts,
     compare_versions,
+    plan_batches,
     plan_diff,
     plan_host,
     plan_upgrade,
     read_current_package,
-    plan_batches,
     read_package_list,
     run_plan,
     same_version,
@@ -29,7 +30,6 @@ from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     summarize,
     types_not_at,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._tasks import read_host_task as read_task
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.operations_harness import TARGET, FakePlatform
 
 CLUSTER = "c-uuid"
