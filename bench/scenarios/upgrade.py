@@ -1,5 +1,7 @@
 """Scenario 6: playbooks/rolling_upgrade.yml on 20 hosts whose upgrade takes a known simulated time,
-batch size 1 against 4: wall time against the simulated time (the overhead ratio)."""
+batch size 1 against 4: wall time against the simulated time (the overhead ratio), and the orchestration
+overhead per host (wall minus the simulated critical path, over the hosts; goal <= 0.15 s) beside its
+floor: an empty task times the tasks each batch runs."""
 from __future__ import annotations
 
 import math
@@ -18,6 +20,8 @@ SPEED = 30.0  # -> 1 s per host
 PER_HOST = UPGRADE_SECONDS / SPEED
 CLUSTER = "bench-000"
 PLAYBOOK = ROOT / "playbooks" / "rolling_upgrade.yml"
+OVERHEAD_GOAL = 0.15  # s per host above the simulated upgrade time (issue 23)
+EMPTY_TASKS = 20
 
 
 def fixture(workdir: Path) -> Path:
@@ -50,12 +54,51 @@ def phases(run) -> dict[str, float]:
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
+def batch_tasks(run) -> int:
+    """Tasks run by the batches: from the first batch's first task (named "Batch 1 of N: ...") to the end."""
+    names = [task["name"] for task in run.tasks]
+    first = next((i for i, name in enumerate(names) if "Batch 1 of " in name), len(names))
+    return len(names) - first
+
+
+def empty_task_seconds(ansible: Ansible, work: Path) -> float:
+    """The floor of one task: the median duration of an empty task (debug) in a playbook of such tasks."""
+    path = work / "empty_tasks.yml"
+    tasks = "".join("    - name: Empty task %d\n      ansible.builtin.debug:\n        msg: ''\n" % i
+                    for i in range(EMPTY_TASKS))
+    path.write_text("---\n- name: Empty tasks\n  hosts: localhost\n  gather_facts: false\n  tasks:\n" + tasks)
+    result = ansible.playbook(path)
+    check_playbook(result, "the empty tasks")
+    durations = [task["duration"] for task in result.tasks if task["name"].startswith("Empty task")]
+    if not durations:
+        raise BenchError("the empty-task playbook recorded no task")
+    return statistics.median(durations)
+
+
+def overhead_row(batch: int, wall: dict[str, Any], tasks: int, empty: float) -> dict[str, Any]:
+    batches = math.ceil(HOSTS / batch)
+    critical = batches * PER_HOST
+    overhead = (wall["median"] - critical) / HOSTS
+    per_batch = tasks / batches
+    floor = empty * per_batch * batches / HOSTS
+    return {
+        "scenario": 6, "title": "Rolling upgrade orchestration per host above the simulated time, batch size %d" % batch,
+        "measure": "s per host", "ours": {"median": overhead, "min": overhead, "max": overhead, "n": wall["n"]},
+        "reference": {"median": floor, "min": floor, "max": floor, "n": 1},
+        "reference_label": "floor: empty task x tasks per batch", "ratio": overhead / floor if floor else None,
+        "ratio_label": "overhead / floor", "goal": "<= %.2f s per host" % OVERHEAD_GOAL, "met": overhead <= OVERHEAD_GOAL,
+        "note": "(wall %.1f s - simulated critical path %.0f s) / %d hosts; %.1f tasks per batch x empty task %.3f s "
+                "= %.3f s per batch" % (wall["median"], critical, HOSTS, per_batch, empty, empty * per_batch),
+    }
+
+
 def run(ansible: Ansible, workdir: Path, iterations: int, log, phase: Phase) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     work = workdir / "upgrade"
     work.mkdir(parents=True, exist_ok=True)
     walls: dict[int, list[float]] = {1: [], 4: []}
     breakdown: dict[int, dict[str, float]] = {}
     tasks: dict[int, int] = {}
+    in_batches: dict[int, int] = {}
     with Sim(speed=SPEED, fixture=fixture(work)) as sim:
         wanted = min(iterations, 2)  # the most expensive scenario: two pairs of runs at most
         i = 0
@@ -71,8 +114,12 @@ def run(ansible: Ansible, workdir: Path, iterations: int, log, phase: Phase) -> 
                 walls[batch].append(result.wall)
                 breakdown[batch] = phases(result)
                 tasks[batch] = len(result.tasks)
+                in_batches[batch] = batch_tasks(result)
+        log("  the floor: %d empty tasks" % EMPTY_TASKS)
+        empty = empty_task_seconds(ansible, work)
     data: dict[str, Any] = {"walls": {str(b): summary(v) for b, v in walls.items()}, "phases": breakdown,
-                            "tasks": tasks, "per_host_seconds": PER_HOST}
+                            "tasks": tasks, "batch_tasks": in_batches, "empty_task_seconds": empty,
+                            "per_host_seconds": PER_HOST}
     rows = []
     for batch in (1, 4):
         simulated_sum = HOSTS * PER_HOST
@@ -87,6 +134,7 @@ def run(ansible: Ansible, workdir: Path, iterations: int, log, phase: Phase) -> 
                 simulated_sum, w["median"] / simulated_sum, tasks[batch],
                 ", ".join("%s %.0f" % (k, v) for k, v in list(breakdown[batch].items())[:6])),
         })
+    rows.extend(overhead_row(batch, data["walls"][str(batch)], in_batches[batch], empty) for batch in (1, 4))
     speedup = statistics.median([a / b for a, b in zip(walls[1], walls[4], strict=False)])
     rows.append({
         "scenario": 6, "title": "Rolling upgrade, batch size 4 vs 1", "measure": "wall s (batch 4)",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any, Callable, Iterable
 
 from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
@@ -25,6 +26,8 @@ from ansible_collections.tos.cloud.plugins.module_utils._tasks import (
     task_is,
     wait_host_task,
 )
+
+Entry = dict  # one host of a plan, or its outcome: {host, ip, uuid, service_types, from_versions, status...}
 
 SERVICE_TYPES = ("compute", "storage", "cloud")
 
@@ -50,7 +53,7 @@ _PRERELEASE = {"dev": 0, "alpha": 1, "a": 1, "beta": 2, "b": 2, "pre": 3, "previ
 _END = (1, 0, "")
 
 
-def version_key(version):
+def version_key(version: Any) -> tuple:
     """A sort key for platform versions such as ``3.2.5``, ``3.2.5.rc2``, ``1.4.rc2``, ``v3.3-beta1``.
 
     Numbers compare numerically; ``dev``/``alpha``/``beta``/``rc`` mark a pre-release (lower than the
@@ -74,20 +77,20 @@ def version_key(version):
     return tuple(key)
 
 
-def compare_versions(left, right):
+def compare_versions(left: Any, right: Any) -> int:
     """-1, 0 or 1 as ``left`` is older than, the same as or newer than ``right``."""
     a, b = version_key(left), version_key(right)
     return (a > b) - (a < b)
 
 
-def same_version(left, right):
+def same_version(left: Any, right: Any) -> bool:
     return compare_versions(left, right) == 0
 
 
 # -- reading the upgrade state ------------------------------------------------------------------
 
 
-def read_current_package(client, cluster_uuid, missing_ok=False):
+def read_current_package(client: Any, cluster_uuid: str, missing_ok: bool = False) -> dict | None:
     """``upgrade_package/current/inspect``: ``{name, version, md5, size, update_time}``, or None when
     no package has been uploaded (an empty answer, one without a version or, with ``missing_ok``,
     an error envelope: the simulator refuses the request when there is no package)."""
@@ -108,7 +111,7 @@ def read_current_package(client, cluster_uuid, missing_ok=False):
     }
 
 
-def read_package_list(client, cluster_uuid):
+def read_package_list(client: Any, cluster_uuid: str) -> dict:
     """``upgrade_package/list``: ``{"packages": [...], "host_list": [...], "hosts": {ip: entry}}``.
 
     Each entry is ``{"host_ip", "type_version", "upgrade_package_list"}``; the documents leave every
@@ -131,30 +134,24 @@ def read_package_list(client, cluster_uuid):
     }
 
 
-def read_backups(client, cluster_uuid, host_ip):
+def read_backups(client: Any, cluster_uuid: str, host_ip: str) -> list:
     """``compute/version/list``: the host's backup versions, oldest first as the server lists them."""
     data = client.get(BACKUP_LIST, {"cluster_uuid": cluster_uuid, "host_ip": host_ip}) or {}
     items = data.get("list") if isinstance(data, dict) else data
     return [dict(item) for item in (items or []) if isinstance(item, dict)]
 
 
-def read_task(client, cluster_uuid, host_uuid):
-    """The host's current task as ``_tasks.host_task_state`` reads it (``progress``, ``status``,
-    ``running``, ``failed``, ``reason``...)."""
-    return read_host_task(client, cluster_uuid, host_uuid)
-
-
 # -- hosts ----------------------------------------------------------------------------------------
 
 
-def host_entry(node):
+def host_entry(node: dict) -> Entry:
     """``{host, ip, uuid}`` of a topology node."""
     addrs = host_addresses(node)
     return {"host": node.get("name") or addrs["management"] or node.get("UUID"),
             "ip": addrs["management"], "uuid": node.get("UUID")}
 
 
-def cluster_hosts(cluster_detail, known_ips=None):
+def cluster_hosts(cluster_detail: dict, known_ips: Iterable[str] | None = None) -> list:
     """The hosts of a ``cluster/get`` answer as ``{host, ip, uuid}``, in topology order.
 
     The topology also lists the system-service VMs (``IsSystemService``: cloud-management and
@@ -169,13 +166,13 @@ def cluster_hosts(cluster_detail, known_ips=None):
     return hosts
 
 
-def describe(hosts):
+def describe(hosts: Iterable[Entry]) -> str:
     """``tos-a1 (192.0.2.11), tos-a2 (192.0.2.12)`` for messages."""
     return ", ".join("%s (%s)" % (h["host"], h["ip"]) if h["ip"] and h["ip"] != h["host"] else str(h["host"])
                      for h in hosts) or "none"
 
 
-def select_hosts(all_hosts, wanted):
+def select_hosts(all_hosts: list, wanted: list | None) -> tuple:
     """The hosts named in ``wanted`` (name, management IP or UUID), in the order given, without
     duplicates; returns ``(hosts, unknown_names)``.  ``wanted`` empty or None means every host."""
     if not wanted:
@@ -195,7 +192,7 @@ def select_hosts(all_hosts, wanted):
     return selected, unknown
 
 
-def require_hosts(tm, cluster, detail, known_ips, wanted):
+def require_hosts(tm: Any, cluster: dict, detail: dict, known_ips: Iterable[str], wanted: list | None) -> list:
     """The hosts of the cluster (``detail`` from get_cluster) named in ``wanted``, as select_hosts
     gives them; fails the module, naming the unknown ones and the cluster's hosts, when some are not
     in the cluster."""
@@ -208,9 +205,15 @@ def require_hosts(tm, cluster, detail, known_ips, wanted):
 
 
 # -- planning ---------------------------------------------------------------------------------------
+#
+# The one plan of a rolling upgrade: the hosts behind the target version, in the order given (else the
+# topology's), the host of the leader cloud-management VM last (upgrading it moves the leadership once,
+# at the end), cut into batches of ``batch_size`` in that order.  ``tos.cloud.upgrade`` returns it in
+# check mode; the rolling_upgrade role and playbooks/rolling_upgrade.yml run those batches as they are.
 
 
-def plan_host(host, type_version, target, service_types=None):
+def plan_host(host: Entry, type_version: dict | None, target: str,
+              service_types: list | None = None) -> Entry:
     """What to do on one host: an outcome dict with ``status`` ``pending`` or ``skipped``.
 
     ``service_types`` (None = every type the host has) limits the types considered; a type the host
@@ -221,6 +224,7 @@ def plan_host(host, type_version, target, service_types=None):
     considered = [t for t in (service_types or installed) if t in installed]
     entry = dict(host, service_types=[], from_versions={}, to_version=target, status=SKIPPED, reason="",
                  started_by=None)
+    entry.setdefault("leader_cvm", False)
     if not considered:
         wanted = ", ".join(service_types or []) or "any"
         has = ", ".join(installed) or "none reported"
@@ -228,7 +232,7 @@ def plan_host(host, type_version, target, service_types=None):
         return entry
     newer = []
     for service_type in considered:
-        current = type_version[service_type]
+        current = (type_version or {})[service_type]
         order = compare_versions(current, target)
         if order < 0:
             entry["service_types"].append(service_type)
@@ -247,21 +251,44 @@ def plan_host(host, type_version, target, service_types=None):
     return entry
 
 
-def plan_upgrade(hosts, versions, target, service_types=None):
-    """The ordered plan for ``hosts`` (``{host, ip, uuid}`` dicts, in upgrade order).
+def plan_upgrade(hosts: list, versions: dict, target: str, service_types: list | None = None,
+                 leader_hosts: Iterable[str] = ()) -> list:
+    """The ordered plan for ``hosts`` (``{host, ip, uuid}`` dicts, in the order wanted).
 
-    ``versions`` maps a management IP to the host's ``type_version``.
+    ``versions`` maps a management IP to the host's ``type_version``; ``leader_hosts`` are the UUIDs of
+    the physical hosts that run the leader cloud-management VM: they go last (``leader_cvm``), the
+    others keep their order.
     """
-    return [plan_host(h, versions.get(h["ip"]) or {}, target, service_types) for h in hosts]
+    leaders = set(leader_hosts or ())
+    plan = [plan_host(dict(h, leader_cvm=h["uuid"] in leaders), versions.get(h["ip"]) or {}, target, service_types)
+            for h in hosts]
+    return [e for e in plan if not e["leader_cvm"]] + [e for e in plan if e["leader_cvm"]]
 
 
-def mark_running(client, cluster_uuid, plan):
+def to_do(plan: list) -> list:
+    """The entries of ``plan`` that a run upgrades or joins (``pending``, ``running``), in plan order."""
+    return [entry for entry in plan if entry["status"] in (PENDING, RUNNING)]
+
+
+def plan_batches(plan: list, batch_size: int) -> list:
+    """The hosts to upgrade or join, ``batch_size`` at a time, in plan order (the leader's host last)."""
+    size = max(1, int(batch_size or 1))
+    todo = to_do(plan)
+    return [todo[first:first + size] for first in range(0, len(todo), size)]
+
+
+def leader_host_uuids(cvms: Iterable[dict]) -> list:
+    """The physical hosts (UUIDs) that run the leader cloud-management VM (``_cluster.list_cvms``)."""
+    return [cvm["host_uuid"] for cvm in cvms if cvm.get("is_leader") and cvm.get("host_uuid")]
+
+
+def mark_running(client: Any, cluster_uuid: str, plan: list) -> list:
     """Read the task of every pending host of ``plan``: a host whose upgrade is already running (started by
     another run) becomes ``running`` (joined, not started again); check mode and real runs both plan with it."""
     for entry in plan:
         if entry["status"] != PENDING:
             continue
-        task = read_task(client, cluster_uuid, entry["uuid"])
+        task = read_host_task(client, cluster_uuid, entry["uuid"])
         if task_is(task, "upgrade"):
             entry.update(status=RUNNING, started_by=ANOTHER_RUN, progress=task["progress"],
                          reason="an upgrade started by another run is running (%.0f%%): joined, not started again" % (
@@ -271,12 +298,12 @@ def mark_running(client, cluster_uuid, plan):
     return plan
 
 
-def plan_diff(plan, joined=True, first=None):
+def plan_diff(plan: list, joined: bool = True, first: int | None = None) -> tuple:
     """``(before, after)`` for ``--diff``: per host to upgrade (and, with ``joined``, per host whose running
     upgrade this run joins), its service types' versions.  ``first``: only the first that many hosts to
     upgrade or join count (``wait=false`` starts one batch per run)."""
     before, after = {}, {}
-    todo = [entry for entry in plan if entry["status"] in (PENDING, RUNNING)]
+    todo = to_do(plan)
     for entry in todo[:first] if first else todo:
         if entry["status"] != PENDING and not joined:
             continue
@@ -285,35 +312,95 @@ def plan_diff(plan, joined=True, first=None):
     return before, after
 
 
-def upgrade_body(cluster_uuid, entry):
+def upgrade_body(cluster_uuid: str, entry: Entry) -> dict:
     return {"cluster_uuid": cluster_uuid,
             "list": [{"host_ip": entry["ip"], "service_type": t} for t in entry["service_types"]]}
 
 
-def versions_reached(type_version, service_types, target):
-    """The service types (of ``service_types``) that do not run ``target`` according to ``type_version``."""
+def types_not_at(type_version: dict | None, service_types: Iterable[str], target: str) -> list:
+    """The service types of ``service_types`` that do not run ``target`` yet according to ``type_version``
+    (empty: the host is there)."""
     return [t for t in service_types if not same_version((type_version or {}).get(t), target)]
 
 
 # -- running the hosts' upgrades ----------------------------------------------------------------------
 
 
-def _label(entry):
+def _label(entry: Entry) -> str:
     ip = entry["ip"]
     return "%s (%s)" % (entry["host"], ip) if ip and ip != entry["host"] else entry["host"]
 
 
-def _host_versions(client, cluster_uuid, ip):
+def _host_versions(client: Any, cluster_uuid: str, ip: str) -> dict:
     return (read_package_list(client, cluster_uuid)["hosts"].get(ip) or {}).get("type_version") or {}
 
 
-def _failed(outcome, reason):
+def _failed(outcome: Entry, reason: Any) -> Entry:
     outcome.update(status=FAILED, reason=str(reason).rstrip(". "))
     return outcome
 
 
-def start_host(client, cluster_uuid, entry, timeout, stall_timeout=None, interval=2.0, sleep=time.sleep,
-               clock=time.monotonic, wait=True):
+def _at_target(client: Any, cluster_uuid: str, entry: Entry) -> bool:
+    return not types_not_at(_host_versions(client, cluster_uuid, entry["ip"]), entry["service_types"],
+                            entry["to_version"])
+
+
+def _join_running(client: Any, cluster_uuid: str, outcome: Entry, baseline: dict, timeout: float,
+                  wait: bool, **kwargs: Any) -> Entry | None:
+    """A task found running on the host before the upgrade is sent: joined (``_tasks`` rule), never sent
+    again.  Returns the host's final outcome (``running`` with ``wait=false``, ``upgraded`` when the task
+    brought the host to the target, ``failed`` when it did not finish), or None: the host still needs
+    the upgrade, to be sent now."""
+    what = "upgrade" if task_is(baseline, "upgrade") else "%s task" % baseline["kind"]
+    outcome["started_by"] = ANOTHER_RUN
+    if not wait:
+        outcome.update(status=RUNNING, reason="the %s started by another run is running (%.0f%%): joined, "
+                       "not waited for (wait=false)" % (what, baseline["progress"] * 100))
+        return outcome
+    try:
+        join_host_task(client, cluster_uuid, outcome["uuid"], _label(outcome), timeout, **kwargs)
+    except HostTaskFailed as exc:
+        return _failed(outcome, "the %s already running on the host (started by another run) did not finish: "
+                       "%s; nothing was sent" % (what, exc.reason))
+    if _at_target(client, cluster_uuid, outcome):
+        outcome.update(status=UPGRADED, reason="joined the %s already running on the host (started by "
+                       "another run)" % what)
+        return outcome
+    return None
+
+
+def _joined_outcome(client: Any, cluster_uuid: str, outcome: Entry, baseline: dict) -> Entry | None:
+    """For a host planned as ``running`` (another run's upgrade): its outcome when that upgrade already
+    ended between the plan and now (``upgraded`` or ``failed``), else None."""
+    if outcome["status"] != RUNNING:
+        return None
+    if baseline["failed"]:
+        return _failed(outcome, "the upgrade started by another run failed: %s; nothing was sent" % baseline["reason"])
+    if not baseline["running"] and _at_target(client, cluster_uuid, outcome):
+        outcome.update(status=UPGRADED, reason="joined the upgrade already running on the host (started by "
+                       "another run)")
+        return outcome
+    return None
+
+
+def _send_upgrade(client: Any, cluster_uuid: str, outcome: Entry, baseline: dict) -> None:
+    """POST the upgrade through ``post_verified``: an answer lost on the way is followed by a re-read of the
+    host's versions and task before anything is sent again."""
+    def landed() -> dict | None:
+        if _at_target(client, cluster_uuid, outcome):
+            return {"landed": "finished"}
+        now = read_host_task(client, cluster_uuid, outcome["uuid"])
+        if now["running"] or (now["status"] is None and now["progress"] != baseline["progress"]):
+            return {"landed": "running"}
+        return None
+
+    outcome["started_by"] = THIS_RUN
+    client.post_verified(UPGRADE, upgrade_body(cluster_uuid, outcome), landed)
+
+
+def start_host(client: Any, cluster_uuid: str, entry: Entry, timeout: float, stall_timeout: float | None = None,
+               interval: float = 2.0, sleep: Callable = time.sleep, clock: Callable = time.monotonic,
+               wait: bool = True) -> tuple:
     """Start the upgrade of one planned host; return ``(outcome, started)``.
 
     The outcome's status is ``started`` (the upgrade was sent; ``started`` is the ``clock()`` reading
@@ -324,55 +411,20 @@ def start_host(client, cluster_uuid, entry, timeout, stall_timeout=None, interva
     - A task already running on the host (an earlier run that timed out, another run) is joined
       (``_tasks`` rule): waited for, never started again; if it brought the host to the target version,
       nothing is sent.  When that wait times out or the task fails, the host fails and nothing is sent.
-    - The POST goes through ``post_verified``: an answer lost on the way is followed by a re-read of
-      the host's versions and task before anything is sent again.
+    - The POST goes through ``post_verified`` (``_send_upgrade``).
     """
     outcome = dict(entry)
-    ip, types, target = entry["ip"], entry["service_types"], entry["to_version"]
+    wait_args = dict(interval=interval, stall_timeout=stall_timeout, clock=clock, sleep=sleep)
     try:
-        baseline = read_task(client, cluster_uuid, entry["uuid"])
-        if entry["status"] == RUNNING and not baseline["running"] and not baseline["failed"] \
-                and not versions_reached(_host_versions(client, cluster_uuid, ip), types, target):
-            # the joined upgrade ended between the plan and now
-            outcome.update(status=UPGRADED, reason="joined the upgrade already running on the host (started by "
-                           "another run)")
-            return outcome, None
-        if entry["status"] == RUNNING and baseline["failed"]:
-            return _failed(outcome, "the upgrade started by another run failed: %s; nothing was sent" % (
-                baseline["reason"])), None
-        if baseline["running"]:
-            what = "upgrade" if task_is(baseline, "upgrade") else "%s task" % baseline["kind"]
-            outcome["started_by"] = ANOTHER_RUN
-            if not wait:
-                outcome.update(status=RUNNING, reason="the %s started by another run is running (%.0f%%): joined, "
-                               "not waited for (wait=false)" % (what, baseline["progress"] * 100))
-                return outcome, None
-            failure = None
-            try:
-                join_host_task(client, cluster_uuid, entry["uuid"], _label(entry), timeout, interval=interval,
-                               stall_timeout=stall_timeout, clock=clock, sleep=sleep)
-            except HostTaskFailed as exc:
-                failure = exc
-            if failure is not None:
-                return _failed(outcome, "the %s already running on the host (started by another run) did not finish: "
-                               "%s; nothing was sent" % (what, failure.reason)), None
-            if not versions_reached(_host_versions(client, cluster_uuid, ip), types, target):
-                outcome.update(status=UPGRADED, reason="joined the %s already running on the host (started by "
-                               "another run)" % what)
-                return outcome, None
-            baseline = read_task(client, cluster_uuid, entry["uuid"])
-
-        def landed():
-            if not versions_reached(_host_versions(client, cluster_uuid, ip), types, target):
-                return {"landed": "finished"}
-            now = read_task(client, cluster_uuid, entry["uuid"])
-            if now["running"] or (now["status"] is None and now["progress"] != baseline["progress"]):
-                return {"landed": "running"}
-            return None
-
+        baseline = read_host_task(client, cluster_uuid, entry["uuid"])
+        done = _joined_outcome(client, cluster_uuid, outcome, baseline)
+        if done is None and baseline["running"]:
+            done = _join_running(client, cluster_uuid, outcome, baseline, timeout, wait, **wait_args)
+            baseline = read_host_task(client, cluster_uuid, entry["uuid"]) if done is None else baseline
+        if done is not None:
+            return done, None
         started = clock()
-        outcome["started_by"] = THIS_RUN
-        client.post_verified(UPGRADE, upgrade_body(cluster_uuid, entry), landed)
+        _send_upgrade(client, cluster_uuid, outcome, baseline)
     except TosApiError as exc:
         return _failed(outcome, exc.message), None
     outcome["_sent"] = True  # the host may have changed from here on, whatever follows
@@ -380,8 +432,9 @@ def start_host(client, cluster_uuid, entry, timeout, stall_timeout=None, interva
     return outcome, started
 
 
-def finish_host(client, cluster_uuid, outcome, timeout, started=None, stall_timeout=None, interval=2.0,
-                sleep=time.sleep, clock=time.monotonic):
+def finish_host(client: Any, cluster_uuid: str, outcome: Entry, timeout: float, started: float | None = None,
+                stall_timeout: float | None = None, interval: float = 2.0, sleep: Callable = time.sleep,
+                clock: Callable = time.monotonic) -> Entry:
     """Wait for the upgrade task of a host that ``start_host`` started, then check that the host reports
     the target version for every upgraded service type; the outcome becomes ``upgraded`` or ``failed``.
 
@@ -394,7 +447,7 @@ def finish_host(client, cluster_uuid, outcome, timeout, started=None, stall_time
         except HostTaskFailed as exc:
             return _failed(outcome, exc.reason)
         now = _host_versions(client, cluster_uuid, ip)
-        missing = versions_reached(now, types, target)
+        missing = types_not_at(now, types, target)
         if missing:
             return _failed(outcome, "the upgrade task finished but the host reports %s instead of %s" % (
                 ", ".join("%s %s" % (t, now.get(t, "not installed")) for t in missing), target))
@@ -404,9 +457,36 @@ def finish_host(client, cluster_uuid, outcome, timeout, started=None, stall_time
     return outcome
 
 
-def run_plan(client, cluster_uuid, plan, timeout, stall_timeout=None, wait=True, on_host=None, batch_size=1,
-             **kwargs):
-    """Upgrade the pending hosts of ``plan``, ``batch_size`` at a time, in plan order.
+def _run_batch(client: Any, cluster_uuid: str, batch: list, timeout: float, stop: str | None,
+               on_host: Callable | None, stall_timeout: float | None, wait: bool, **kwargs: Any) -> tuple:
+    """Start every host of one batch, then (``wait``) wait for each; returns ``(outcomes by id() of
+    the plan entry, stop, started)``: ``stop`` is set from the first host whose upgrade could not be
+    started; ``started``: whether any host was started or joined."""
+    outcomes, running, joined = {}, [], False
+    for entry in batch:
+        if stop is not None:
+            outcomes[id(entry)] = dict(entry, status=NOT_STARTED, reason=stop)
+            continue
+        if on_host is not None:
+            on_host(entry)
+        outcome, started = start_host(client, cluster_uuid, entry, timeout, stall_timeout=stall_timeout,
+                                      wait=wait, **kwargs)
+        outcomes[id(entry)] = outcome
+        joined = joined or outcome["status"] == RUNNING
+        if outcome["status"] == FAILED:
+            stop = "not started because the upgrade of %s failed" % outcome["host"]
+        elif outcome["status"] == STARTED:
+            running.append((id(entry), started))
+    if wait:
+        for key, started in running:
+            outcomes[key] = finish_host(client, cluster_uuid, outcomes[key], timeout, started=started,
+                                        stall_timeout=stall_timeout, **kwargs)
+    return outcomes, stop, joined or bool(running)
+
+
+def run_plan(client: Any, cluster_uuid: str, plan: list, timeout: float, stall_timeout: float | None = None,
+             wait: bool = True, on_host: Callable | None = None, batch_size: int = 1, **kwargs: Any) -> list:
+    """Upgrade the pending hosts of ``plan`` batch by batch (``plan_batches``), in plan order.
 
     The upgrades of a batch are all started, then waited for (``timeout`` per host, counted from its
     start) and their versions checked; the next batch starts when every host of the batch is upgraded.
@@ -416,43 +496,25 @@ def run_plan(client, cluster_uuid, plan, timeout, stall_timeout=None, wait=True,
     hosts are ``not_started``.  Returns the list of outcomes (plan order).
     """
     batch_size = max(1, int(batch_size or 1))
-    todo = (PENDING, RUNNING)
-    outcomes = [dict(entry) if entry["status"] not in todo else None for entry in plan]
-    pending = [index for index, entry in enumerate(plan) if entry["status"] in todo]
+    batches = plan_batches(plan, batch_size)
+    done: dict = {}
     stop = None
-    for first in range(0, len(pending), batch_size):
-        running, joined = [], False
-        _progress.CONTEXT.update(batch=first // batch_size + 1, batches=(len(pending) + batch_size - 1) // batch_size)
-        for index in pending[first:first + batch_size]:
-            entry = plan[index]
-            if stop is not None:
-                outcomes[index] = dict(entry, status=NOT_STARTED, reason=stop)
-                continue
-            if on_host is not None:
-                on_host(entry)
-            outcome, started = start_host(client, cluster_uuid, entry, timeout, stall_timeout=stall_timeout,
-                                          wait=wait, **kwargs)
-            outcomes[index] = outcome
-            joined = joined or outcome["status"] == RUNNING
-            if outcome["status"] == FAILED:
-                stop = "not started because the upgrade of %s failed" % outcome["host"]
-            elif outcome["status"] == STARTED:
-                running.append((index, started))
-        if wait:
-            for index, started in running:
-                outcomes[index] = finish_host(client, cluster_uuid, outcomes[index], timeout, started=started,
-                                              stall_timeout=stall_timeout, **kwargs)
+    for number, batch in enumerate(batches, 1):
+        _progress.CONTEXT.update(batch=number, batches=len(batches))
+        outcomes, stop, started = _run_batch(client, cluster_uuid, batch, timeout, stop, on_host, stall_timeout,
+                                             wait, **kwargs)
+        done.update(outcomes)
         if stop is None:
-            bad = next((outcomes[i] for i in pending[first:first + batch_size] if outcomes[i]["status"] == FAILED), None)
+            bad = next((o for o in outcomes.values() if o["status"] == FAILED), None)
             if bad is not None:
                 stop = "not started because the upgrade of %s failed" % bad["host"]
-            elif (running or joined) and not wait:
+            elif started and not wait:
                 stop = ("not started: wait=false starts one host per run" if batch_size == 1
                         else "not started: wait=false starts one batch of %d hosts per run" % batch_size)
-    return outcomes
+    return [done.get(id(entry)) or dict(entry) for entry in plan]
 
 
-def strip_internal(outcomes):
+def strip_internal(outcomes: list) -> bool:
     """Remove the internal markers from outcomes; return whether any host may have changed."""
     touched = False
     for outcome in outcomes:
@@ -460,9 +522,9 @@ def strip_internal(outcomes):
     return touched
 
 
-def summarize(outcomes):
+def summarize(outcomes: list) -> dict:
     """Host names by status, for a short result and messages."""
-    summary = {UPGRADED: [], SKIPPED: [], FAILED: [], NOT_STARTED: [], PENDING: [], STARTED: [], RUNNING: []}
+    summary: dict = {UPGRADED: [], SKIPPED: [], FAILED: [], NOT_STARTED: [], PENDING: [], STARTED: [], RUNNING: []}
     for outcome in outcomes:
         summary.setdefault(outcome["status"], []).append(outcome["host"])
     return summary

@@ -12,7 +12,9 @@ version_added: 0.1.0
 description:
   - Upgrades the service types (compute, storage, cloud) of a cluster's hosts to the version of the
     upgrade package currently uploaded to the manager (C(/v1/system/upgrade_package/current/inspect)).
-  - Hosts are upgraded one after the other, in the order given in O(hosts), or O(batch_size) at a time.
+  - Hosts are upgraded one after the other, in the order given in O(hosts), or O(batch_size) at a time;
+    the host that runs the leader cloud-management VM goes last (its upgrade moves the leadership once, at
+    the end). The batches are returned in RV(batches).
     For each host the module sends C(/v1/system/compute/version/upgrade) for the host's service types,
     waits for the host task (C(/v1/cluster/host/task/progress)) and then checks that the host reports the
     new version (C(/v1/system/upgrade_package/list)).
@@ -28,7 +30,8 @@ description:
     module waits for it, and when that wait times out the host fails without anything being sent. The
     host's result says V(another_run) in RV(hosts[].started_by).
   - In check mode the module returns the plan, the hosts and service types that would be upgraded
-    from which version, in order, without sending anything.
+    from which version, in order, and its batches (RV(batches)), without sending anything. The
+    C(tos.cloud.rolling_upgrade) role runs these batches as they are.
 author:
   - tos.cloud maintainers (@tos-cloud)
 extends_documentation_fragment:
@@ -48,8 +51,8 @@ attributes:
 options:
   hosts:
     description:
-      - The hosts to upgrade, in this order, each by name, management IP or UUID as the cluster's
-        topology shows it.
+      - The hosts to upgrade, in this order (the leader cloud-management VM's host last), each by name,
+        management IP or UUID as the cluster's topology shows it.
       - Default is every host of the cluster, in topology order.
     type: list
     elements: str
@@ -203,6 +206,24 @@ plan:
     to_version:
       description: Target version.
       type: str
+    leader_cvm:
+      description: Whether the host runs the leader cloud-management VM (upgraded last).
+      type: bool
+    batch:
+      description: The number of the host's batch (RV(batches)), from 1.
+      type: int
+batches:
+  description:
+    - The entries of RV(plan) (the same keys) cut into batches of O(batch_size), in upgrade order (the leader
+      cloud-management VM's host in the last batch); each batch is started together and waited for before
+      the next.
+    - The same in check mode and in the real run that follows it.
+  returned: success
+  type: list
+  elements: list
+  sample: [[{"host": "tos-a1", "ip": "192.0.2.11", "uuid": "u1", "service_types": ["compute"],
+             "from_versions": {"compute": "3.2.4"}, "to_version": "3.2.5.rc2", "leader_cvm": false,
+             "batch": 1}]]
 hosts:
   description:
     - The outcome of every selected host, in order.
@@ -314,18 +335,23 @@ wait_progress:
 """
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC, require_cluster
+from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
+    CLUSTER_ARGSPEC,
+    list_cvms,
+    read_cloud_manage,
+    require_cluster,
+)
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import get_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     FAILED,
     NOT_STARTED,
-    PENDING,
-    RUNNING,
     SERVICE_TYPES,
     SKIPPED,
     UPGRADED,
+    leader_host_uuids,
     mark_running,
+    plan_batches,
     plan_diff,
     plan_upgrade,
     read_current_package,
@@ -335,10 +361,11 @@ from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     same_version,
     strip_internal,
     summarize,
+    to_do,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
 
-PLAN_KEYS = ("host", "ip", "uuid", "service_types", "from_versions", "to_version")
+PLAN_KEYS = ("host", "ip", "uuid", "service_types", "from_versions", "to_version", "leader_cvm")
 
 
 def validate(params):
@@ -355,20 +382,14 @@ def validate(params):
     )
 
 
-def run(tm):
+def read_target(tm, cluster):
+    """The uploaded package (the target) of the cluster; fails the module when there is none or when
+    ``version`` names another one."""
     params = tm.params
-    error = validate(params)
-    if error:
-        tm.fail(error)
-
-    cluster = require_cluster(tm, params["cluster"])
-    uuid = cluster["uuid"]
-    detail = get_cluster(tm.client, uuid)
-
     tm.doing("read the upgrade package of cluster '%s'" % cluster["name"])
     refused = None
     try:
-        package = read_current_package(tm.client, uuid)
+        package = read_current_package(tm.client, cluster["uuid"])
     except TosApiError as exc:
         if exc.kind != "api":
             raise
@@ -381,22 +402,61 @@ def run(tm):
     if params["version"] is not None and not same_version(params["version"], target):
         tm.fail("version: %s is not the version of the uploaded package %s (%s); upload the package of %s "
                 "or set version to %s." % (params["version"], package["name"], target, params["version"], target))
+    return package
 
+
+def make_plan(tm, cluster, detail, target):
+    """The one plan (``_upgrade.plan_upgrade``): the selected hosts behind ``target``, the host of the leader
+    cloud-management VM last; a running upgrade of another run is joined.  The center nodes are read only
+    when the order can matter (two hosts or more to upgrade)."""
+    params, uuid = tm.params, cluster["uuid"]
     tm.doing("read the hosts' versions in cluster '%s'" % cluster["name"])
     versions = {ip: entry["type_version"] for ip, entry in read_package_list(tm.client, uuid)["hosts"].items()}
     hosts = require_hosts(tm, cluster, detail, versions, params["hosts"])
     plan = plan_upgrade(hosts, versions, target, params["service_types"])
+    if len(to_do(plan)) > 1:
+        tm.doing("read the center nodes of cluster '%s'" % cluster["name"])
+        leaders = leader_host_uuids(list_cvms(detail, read_cloud_manage(tm.client, uuid)))
+        plan = plan_upgrade(hosts, versions, target, params["service_types"], leader_hosts=leaders)
     # an upgrade already running on a host (another run's) is joined, in check mode as in a real run
     tm.doing("read the running tasks of the hosts to upgrade in cluster '%s'" % cluster["name"])
-    mark_running(tm.client, uuid, plan)
+    return mark_running(tm.client, uuid, plan)
+
+
+def fail_host(tm, outcomes, summary, target, result):
+    bad = next(o for o in outcomes if o["status"] == FAILED)
+    msg = "Upgrade of host %s (%s) to %s failed: %s." % (bad["host"], bad["ip"], target, bad["reason"])
+    if summary[UPGRADED]:
+        msg += " Upgraded%s: %s." % (" before it" if tm.params["batch_size"] == 1 else "", ", ".join(summary[UPGRADED]))
+    if summary[NOT_STARTED]:
+        msg += " Not started: %s." % ", ".join(summary[NOT_STARTED])
+    tm.fail(msg, changed=tm.changed, hosts=outcomes, upgraded_hosts=summary[UPGRADED], skipped_hosts=summary[SKIPPED],
+            failed_host=bad["host"], **result)
+
+
+def run(tm):
+    params = tm.params
+    error = validate(params)
+    if error:
+        tm.fail(error)
+
+    cluster = require_cluster(tm, params["cluster"])
+    uuid = cluster["uuid"]
+    detail = get_cluster(tm.client, uuid)
+    package = read_target(tm, cluster)
+    target = package["version"]
+    plan = make_plan(tm, cluster, detail, target)
     before, after = plan_diff(plan, joined=params["wait"], first=None if params["wait"] else params["batch_size"])
     tm.track(before, after)
 
+    batches = [[dict({k: entry[k] for k in PLAN_KEYS}, batch=number) for entry in batch]
+               for number, batch in enumerate(plan_batches(plan, params["batch_size"]), 1)]
     result = dict(
         cluster={"name": cluster["name"], "uuid": uuid},
         package=package,
         to_version=target,
-        plan=[{k: entry[k] for k in PLAN_KEYS} for entry in plan if entry["status"] in (PENDING, RUNNING)],
+        plan=[entry for batch in batches for entry in batch],
+        batches=batches,
     )
     if tm.check_mode or not tm.changed:
         summary = summarize(plan)
@@ -410,14 +470,7 @@ def run(tm):
     tm.changed = strip_internal(outcomes)
     summary = summarize(outcomes)
     if summary[FAILED]:
-        bad = next(o for o in outcomes if o["status"] == FAILED)
-        msg = "Upgrade of host %s (%s) to %s failed: %s." % (bad["host"], bad["ip"], target, bad["reason"])
-        if summary[UPGRADED]:
-            msg += " Upgraded%s: %s." % (" before it" if params["batch_size"] == 1 else "", ", ".join(summary[UPGRADED]))
-        if summary[NOT_STARTED]:
-            msg += " Not started: %s." % ", ".join(summary[NOT_STARTED])
-        tm.fail(msg, changed=tm.changed, hosts=outcomes, upgraded_hosts=summary[UPGRADED], skipped_hosts=summary[SKIPPED],
-                failed_host=bad["host"], **result)
+        fail_host(tm, outcomes, summary, target, result)
     tm.exit(hosts=outcomes, upgraded_hosts=summary[UPGRADED], skipped_hosts=summary[SKIPPED], **result)
 
 

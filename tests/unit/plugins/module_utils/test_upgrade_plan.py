@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
+from ansible_collections.tos.cloud.plugins.module_utils._tasks import read_host_task as read_task
 from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     FAILED,
     NOT_STARTED,
@@ -17,16 +18,17 @@ from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     UPGRADED,
     cluster_hosts,
     compare_versions,
+    plan_batches,
     plan_diff,
     plan_host,
     plan_upgrade,
     read_current_package,
     read_package_list,
-    read_task,
     run_plan,
     same_version,
     select_hosts,
     summarize,
+    types_not_at,
 )
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.operations_harness import TARGET, FakePlatform
 
@@ -174,6 +176,31 @@ def test_current_package_missing_is_none_only_when_allowed():
         read_current_package(client, CLUSTER)
     empty = Reader({"/v1/system/upgrade_package/current/inspect": {}})
     assert read_current_package(empty, CLUSTER) is None
+
+
+def test_the_plan_puts_the_leader_cvm_host_last_and_keeps_the_others_order():
+    hosts = [{"host": "h%d" % i, "ip": "192.0.2.1%d" % i, "uuid": "u%d" % i} for i in range(1, 5)]
+    versions = {h["ip"]: {"compute": "3.2.4"} for h in hosts}
+    plan = plan_upgrade(hosts, versions, TARGET, leader_hosts=["u2"])
+    assert [e["host"] for e in plan] == ["h1", "h3", "h4", "h2"]
+    assert [e["leader_cvm"] for e in plan] == [False, False, False, True]
+    assert [e["host"] for e in plan_upgrade(hosts, versions, TARGET)] == ["h1", "h2", "h3", "h4"]
+
+
+def test_batches_cut_the_hosts_to_upgrade_in_plan_order_leader_in_the_last():
+    hosts = [{"host": "h%d" % i, "ip": "192.0.2.1%d" % i, "uuid": "u%d" % i} for i in range(1, 6)]
+    versions = {h["ip"]: {"compute": "3.2.4"} for h in hosts}
+    versions["192.0.2.13"] = {"compute": TARGET}  # h3 skipped: in no batch
+    plan = plan_upgrade(hosts, versions, TARGET, leader_hosts=["u1"])
+    assert [[e["host"] for e in b] for b in plan_batches(plan, 2)] == [["h2", "h4"], ["h5", "h1"]]
+    assert [[e["host"] for e in b] for b in plan_batches(plan, 1)] == [["h2"], ["h4"], ["h5"], ["h1"]]
+    assert plan_batches(plan_upgrade(hosts[2:3], versions, TARGET), 4) == []
+
+
+def test_types_not_at_names_the_types_behind_the_target():
+    assert types_not_at({"compute": TARGET, "storage": "3.2.4"}, ["compute", "storage"], TARGET) == ["storage"]
+    assert types_not_at({"compute": TARGET}, ["compute", "cloud"], TARGET) == ["cloud"]
+    assert types_not_at({"compute": TARGET}, ["compute"], TARGET) == []
 
 
 def test_read_task_without_status_judges_by_progress():

@@ -32,7 +32,8 @@ class OneClusterClient(FakeClient):
 class FakePlatform(OneClusterClient):
     """Hosts with versions and one task each; every progress read advances a running task by ``step``."""
 
-    def __init__(self, versions, step=0.5, fail=None, lose_answer_of=(), running=None):
+    def __init__(self, versions, step=0.5, fail=None, lose_answer_of=(), running=None, leader=None):
+        self.leader = leader  # the host (uuid) whose center node leads, reported by cluster/cloud/manage
         self.versions = {ip: dict(v) for ip, v in versions.items()}
         self.uuid_ip = {"u%d" % i: ip for i, ip in enumerate(sorted(versions), 1)}
         self.tasks = {}
@@ -59,6 +60,9 @@ class FakePlatform(OneClusterClient):
                 raise TosApiError("GET %s was refused by the manager (code 4301): no upgrade package." % path,
                                   kind="api", code=4301)
             return dict(self.package)
+        if path == "/v1/cluster/cloud/manage":
+            return {"host_info": [{"uuid": self.leader, "ip": self.uuid_ip[self.leader], "is_leader": True,
+                                   "status": 1}] if self.leader else []}
         if path == "/v1/system/upgrade_package/list":
             return {"list": [{"host_ip": ip, "type_version": dict(v)} for ip, v in self.versions.items()]}
         if path == "/v1/cluster/host/task/progress":

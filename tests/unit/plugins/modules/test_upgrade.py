@@ -34,6 +34,19 @@ def test_check_mode_plan_is_what_the_real_run_does(capsys):
     assert fake.versions["192.0.2.12"] == OLD
 
 
+def test_check_mode_returns_the_batches_leader_last_and_the_real_run_follows_them(capsys):
+    fake = platform(leader="u1")  # h11 runs the leader center node
+    check = run_module(upgrade.main, {"cluster": "demo", "batch_size": 2}, fake, capsys, check_mode=True)
+    assert fake.posts == [] and [e["host"] for e in check["plan"]] == ["h12", "h13", "h11"]
+    assert [[e["host"] for e in b] for b in check["batches"]] == [["h12", "h13"], ["h11"]]
+    assert [e["leader_cvm"] for e in check["plan"]] == [False, False, True]
+    real = run_module(upgrade.main, {"cluster": "demo", "batch_size": 2}, fake, capsys)
+    assert real["batches"] == check["batches"] and fake.posts == ["192.0.2.12", "192.0.2.13", "192.0.2.11"]
+    one = run_module(upgrade.main, {"cluster": "demo", "hosts": ["h12"]}, platform(leader="u1"), capsys,
+                     check_mode=True)
+    assert [[e["host"] for e in b] for b in one["batches"]] == [["h12"]]
+
+
 def test_second_run_changes_nothing_and_sends_no_post(capsys):
     fake = platform()
     run_module(upgrade.main, {"cluster": "demo"}, fake, capsys)
