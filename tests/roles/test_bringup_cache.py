@@ -1,0 +1,67 @@
+"""cluster_bringup and the run's cache (issue 23, item 5), judged by the simulator's request log: a no-op run
+resolves each cluster name once and its verification reads nothing the converge did not; the cache can be turned
+off; the verification still names what is missing."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from conftest import Sim
+
+CLUSTERS = [{"name": "cache-a", "seed_ip": "192.0.2.11", "drs": {"enabled": True, "threshold_level": "normal"}},
+            {"name": "cache-b", "seed_ip": "198.51.100.11",
+             "cvms": [{"host": "tos-b1", "address": "198.51.100.101/24", "gateway": "198.51.100.1"}],
+             "snapshot_policy": {"interval": "6h", "daemon": "started"}}]
+NO_SETTINGS = {"cluster_bringup_mail": {}, "cluster_bringup_system_settings": {}}
+
+
+@pytest.fixture(scope="module")
+def converged(sim: Sim) -> Sim:
+    sim.reset()
+    run = sim.playbook("bringup.yml", extra_vars=dict(NO_SETTINGS, cluster_bringup_clusters=CLUSTERS))
+    assert run.rc == 0, run
+    return sim
+
+
+def noop(sim: Sim, **extra: Any) -> tuple[Any, list[dict[str, Any]]]:
+    sim.control("DELETE", "requests")
+    run = sim.playbook("bringup.yml", extra_vars=dict(NO_SETTINGS, cluster_bringup_clusters=CLUSTERS, **extra))
+    assert run.rc == 0, run
+    return run, sim.control("GET", "requests")["requests"]
+
+
+def count(log: list[dict[str, Any]], path: str) -> int:
+    return sum(1 for entry in log if entry["path"] == path)
+
+
+def test_a_noop_resolves_each_name_once_and_verify_reads_nothing_new(converged: Sim) -> None:
+    run, log = noop(converged)
+    assert [e for e in log if e["method"] != "GET"] == []
+    assert count(log, "/v1/cluster/list") == 1  # one listing for both names and every task
+    assert count(log, "/v1/cluster/get") == 2  # each cluster's topology once (cluster, cvm, cluster_info)
+    assert count(log, "/v1/cluster/cloud/manage") == 1  # cache-b's center node (cvm, snapshot_policy, verify)
+    assert "Cluster cache-a (" in run.out and "Cluster cache-b (" in run.out and "is converged" in run.out
+
+
+def test_without_the_cache_every_task_asks(converged: Sim) -> None:
+    _run, log = noop(converged, cluster_bringup_run_cache=False)
+    # cluster x2, cvm, drs_config, snapshot_policy, cluster_info x2: each resolves its cluster itself
+    assert count(log, "/v1/cluster/list") == 7
+    assert [e for e in log if e["method"] != "GET"] == []
+
+
+def test_verify_names_what_is_missing(converged: Sim) -> None:
+    """The verification alone (nothing converged) against a description with a CVM the cluster does not have."""
+    want = [dict(CLUSTERS[1], cvms=CLUSTERS[1]["cvms"] + [
+        {"host": "tos-b2", "address": "198.51.100.102/24", "gateway": "198.51.100.1"}])]
+    path = converged.tmp / "verify-only.yml"
+    path.write_text(json.dumps([{
+        "name": "verify only", "hosts": "tos_api", "gather_facts": False,
+        "module_defaults": {"group/tos.cloud.api": {"api_url": converged.url}},
+        "tasks": [{"ansible.builtin.include_role": {"name": "tos.cloud.cluster_bringup", "tasks_from": "verify"},
+                   "vars": {"cluster_bringup_clusters": want, "tos_cloud_run_cache": True}}]}]))
+    run = converged.playbook(str(path))
+    assert run.rc != 0, run
+    assert "Cluster cache-b does not hold what was asked for: cloud-management VM(s) 198.51.100.102 missing " \
+           "(the cluster has 198.51.100.101)" in run.out, run
