@@ -196,7 +196,7 @@ class ActionModule(NormalAction):
         host = task_vars.get("inventory_hostname") or "localhost"
         _progress.reset()
         _progress.EMIT = lambda line: display.display("[%s] %s" % (host, line))
-        _api.RUN_CACHE = run_cache.for_task(task_vars, self._templar)
+        _api.RUN_CACHE = run_cache.for_task(task_vars, getattr(self, "_templar", None))
         try:
             module = importlib.import_module("ansible_collections.tos.cloud.plugins.modules.%s" % name)
             with patched, contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):

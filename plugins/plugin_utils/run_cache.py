@@ -168,20 +168,23 @@ def _digest(identity, path, params):
     return RunCache.digest({"connection": identity, "path": path, "params": params})
 
 
-def wanted(task_vars, templar):
+def wanted(task_vars, templar=None):
     """``(on, why_not)``: whether the task's variables turn the run's cache on."""
     value = task_vars.get(ENABLE_VAR, False)
     try:
-        return boolean(templar.template(value), strict=True), None
+        return boolean(templar.template(value) if templar is not None else value, strict=True), None
     except Exception:  # noqa: BLE001 - not a boolean, or a template that fails: the cache stays off
         return False, "%s is not a boolean (%r)" % (ENABLE_VAR, value)
 
 
-def for_task(task_vars, templar):
+def for_task(task_vars, templar=None):
     """The ``TaskCache`` for an in-process task: reading when ``tos_cloud_run_cache`` is true, else only clearing
-    the run's answers when the task writes."""
+    the run's answers when the task writes (None when the run has cached nothing: nothing to clear)."""
     on, _why = wanted(task_vars, templar)
-    return TaskCache(RunStore(), reading=on)
+    store = RunStore()
+    if not on and not os.path.isdir(store.directory):
+        return None
+    return TaskCache(store, reading=on)
 
 
 def invalidate_run():

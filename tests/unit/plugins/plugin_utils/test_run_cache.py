@@ -222,8 +222,16 @@ class Templar:
     ({}, False), ({"tos_cloud_run_cache": True}, True), ({"tos_cloud_run_cache": "yes"}, True),
     ({"tos_cloud_run_cache": False}, False), ({"tos_cloud_run_cache": "maybe"}, False),
 ])
-def test_the_variable_turns_it_on(task_vars, on):
+def test_the_variable_turns_it_on(task_vars, on, tmp_path, monkeypatch):
+    monkeypatch.setenv(run_cache.CACHE_ROOT_ENV, str(tmp_path / "env-root"))
+    RunStore()._prepare()  # the run has a cache: a task with the cache off still clears it when it writes
     assert run_cache.for_task(task_vars, Templar()).reading is on
+
+
+def test_off_and_nothing_cached_installs_no_hook(tmp_path, monkeypatch):
+    monkeypatch.setenv(run_cache.CACHE_ROOT_ENV, str(tmp_path / "env-root"))
+    assert run_cache.for_task({}) is None
+    assert run_cache.for_task({"tos_cloud_run_cache": True}) is not None
 
 
 def test_without_the_hook_the_client_sends_everything(manager, monkeypatch):
