@@ -56,10 +56,10 @@ except ImportError:  # ansible-core before 2.19: no in-process path (requires_an
 # Imported once in the controller (the strategy loads this class before forking the task's worker), so
 # that each worker finds requests, AnsibleModule and the client already loaded.
 from ansible_collections.tos.cloud.plugins.module_utils import (  # pylint: disable=unused-import
+    _api,
     _module,  # noqa: F401
     _progress,
 )
-from ansible_collections.tos.cloud.plugins.module_utils import _api
 from ansible_collections.tos.cloud.plugins.module_utils._api import HAS_REQUESTS
 from ansible_collections.tos.cloud.plugins.module_utils._redact import redact, redact_value
 from ansible_collections.tos.cloud.plugins.plugin_utils import run_cache
