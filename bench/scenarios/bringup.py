@@ -594,8 +594,9 @@ MANY_HOSTS = 4
 # "the simulator at its fastest": a 20 s deploy takes 2 ms
 FASTEST = 10000.0
 # a step grows worse than linearly when its cost per cluster at the larger size exceeds this many times its cost
-# per cluster at the smaller size, plus MANY_SLACK seconds (timer noise on a loaded machine)
-MANY_LINEAR = 1.5
+# per cluster at the smaller size, plus MANY_SLACK seconds (timer noise on a loaded machine); a step quadratic in
+# clusters would show 5 (50 / 10), a linear one 1
+MANY_LINEAR = 2.0
 MANY_SLACK = 0.3
 
 
