@@ -61,8 +61,8 @@ def test_a_cluster_the_run_gave_a_vm_is_read_back_from_the_cache(converged: Sim)
 
 def test_without_the_cache_every_task_asks(converged: Sim) -> None:
     _run, log = noop(converged, cluster_bringup_run_cache=False)
-    # cluster x2, cvm, drs_config, snapshot_policy, cluster_info x2: each resolves its cluster itself
-    assert count(log, "/v1/cluster/list") == 7
+    # cluster x2, cvm, drs_config, snapshot_policy: each resolves its cluster itself
+    assert count(log, "/v1/cluster/list") == 5
     assert [e for e in log if e["method"] != "GET"] == []
 
 
