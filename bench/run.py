@@ -22,7 +22,7 @@ from typing import Any
 from .common import BENCH, Ansible, BenchError, Budget, machine
 
 RESULTS = BENCH / "results"
-ALL = (1, 2, 3, 4, 5, 6, 7, 8, 9)
+ALL = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 
 
 def log(msg: str) -> None:
@@ -153,6 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     if 9 in only:
         from .scenarios import drift
         phase("scenario 9 (drift report, lookups)", lambda: drift.run(ansible, workdir, iterations, log, budget.phase(0.10)))
+
+    if 10 in only:
+        from .scenarios import bringup as many
+
+        phase("scenario 10 (many clusters)", lambda: many.run_many(ansible, workdir, iterations, log, budget.phase(0.20)))
 
     rows.sort(key=lambda r: r["scenario"])
     elapsed = time.monotonic() - started

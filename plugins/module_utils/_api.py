@@ -58,6 +58,9 @@ MAX_BODY = 64 * 1024 * 1024
 MAX_DEPTH = 100
 # Content encodings the client can decode (sent as Accept-Encoding).
 ENCODINGS = ("gzip", "x-gzip", "deflate", "identity")
+# Set by the in-process action (plugins/plugin_utils/in_process.py) while a module runs in a task's worker:
+# the run's cache of answers; None in a module process.
+RUN_CACHE = None
 
 
 class TosApiError(Exception):
@@ -468,6 +471,8 @@ class TosClient:
 
     def request(self, method, path, params=None, body=None):
         try:
+            if RUN_CACHE is not None:  # an in-process task's view of the run's answers (plugin_utils/run_cache.py)
+                return RUN_CACHE.request(self, self._request, method, path, params, body)
             return self._request(method, path, params, body)
         except TosApiError as exc:
             raise exc.redact(self.secrets)

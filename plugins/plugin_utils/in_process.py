@@ -24,6 +24,10 @@ controller's Python, a localhost ``ansible_python_interpreter`` that is not the 
 an ansible-core version it was not tested with (``TESTED_CORE``), ansible-core internals that no longer
 look as expected, or ``tos_cloud_in_process: false`` (a host, group, play or extra variable).
 
+In the worker the module's client answers the reads that repeat within a run from the run's cache when
+``tos_cloud_run_cache`` is true (plugins/plugin_utils/run_cache.py); any write clears it, and so does a module
+run as a process (which the cache cannot see).
+
 A module that ends with ``sys.exit("text")`` prints the text to stderr as its process would; a crash is
 reported as a module process's crash would be, with secrets masked in the traceback.
 """
@@ -52,11 +56,13 @@ except ImportError:  # ansible-core before 2.19: no in-process path (requires_an
 # Imported once in the controller (the strategy loads this class before forking the task's worker), so
 # that each worker finds requests, AnsibleModule and the client already loaded.
 from ansible_collections.tos.cloud.plugins.module_utils import (  # pylint: disable=unused-import
+    _api,
     _module,  # noqa: F401
     _progress,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._api import HAS_REQUESTS
 from ansible_collections.tos.cloud.plugins.module_utils._redact import redact, redact_value
+from ansible_collections.tos.cloud.plugins.plugin_utils import run_cache
 
 display = Display()
 
@@ -92,7 +98,7 @@ class ActionModule(NormalAction):
         name, why_not = self._in_process_module(task_vars)
         if name is None:
             display.vvv("%s runs as a module process: %s" % (self._task.action, why_not))
-            return super().run(tmp, task_vars)
+            return self._run_process(tmp, task_vars)
         result = super(NormalAction, self).run(tmp, task_vars)  # ActionBase.run: check mode/async support checks
         try:
             outcome = self._run_in_process(name, task_vars)
@@ -100,9 +106,16 @@ class ActionModule(NormalAction):
                         "process)" % (COLLECTION, name, OPT_OUT_VAR), host=self._play_context.remote_addr)
         except _FallBack as exc:
             display.vvv("%s runs as a module process: %s" % (self._task.action, exc))
-            return super().run(tmp, task_vars)
+            return self._run_process(tmp, task_vars)
         result.update(outcome)
         return result
+
+    def _run_process(self, tmp, task_vars):
+        """The module as a process; it may write, and the run's cache cannot see it: forget the cache after it."""
+        try:
+            return super().run(tmp, task_vars)
+        finally:
+            run_cache.invalidate_run()
 
     def _in_process_module(self, task_vars):
         """The short name of the module to run in-process, or ``(None, reason)`` to start a module process."""
@@ -183,6 +196,7 @@ class ActionModule(NormalAction):
         host = task_vars.get("inventory_hostname") or "localhost"
         _progress.reset()
         _progress.EMIT = lambda line: display.display("[%s] %s" % (host, line))
+        _api.RUN_CACHE = run_cache.for_task(task_vars, getattr(self, "_templar", None))
         try:
             module = importlib.import_module("ansible_collections.tos.cloud.plugins.modules.%s" % name)
             with patched, contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
@@ -200,6 +214,7 @@ class ActionModule(NormalAction):
                                      COLLECTION, name)}, secrets)
         finally:
             _progress.EMIT = None
+            _api.RUN_CACHE = None
         out = stdout.getvalue()
         err = redact(stderr.getvalue(), secrets)
         res = {"rc": rc, "stdout": out, "stdout_lines": out.splitlines(), "stderr": err, "stderr_lines": err.splitlines()}

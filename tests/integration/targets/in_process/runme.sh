@@ -24,6 +24,7 @@ play() {
 play in_process parity.yml -e parity_out="$out/in_process.json"
 play process parity.yml -e parity_out="$out/process.json" -e tos_cloud_in_process=false
 play fallback fallback.yml
+play run_cache run_cache.yml
 
 marker="running the module in the worker process"
 grep -q "tos.cloud.global_config: $marker" "$out/in_process.log"

@@ -227,3 +227,36 @@ def test_a_linked_venv_directory_is_the_same_python(tmp_path):
     other.mkdir(parents=True)
     (other / "python").symlink_to(sys.executable)
     assert not in_process._same_python(str(other / "python"), str(venv / "python3"))
+
+
+def test_the_run_cache_is_the_clients_hook_while_the_module_runs_and_only_then(monkeypatch, tmp_path):
+    from ansible_collections.tos.cloud.plugins.module_utils import _api
+
+    monkeypatch.setenv("TOS_RUN_CACHE_DIR", str(tmp_path))
+    seen = []
+
+    def main():
+        seen.append(_api.RUN_CACHE)
+        print('{"changed": false}')
+
+    monkeypatch.setattr(in_process, "importlib", SimpleNamespace(import_module=lambda name: SimpleNamespace(main=main)))
+    monkeypatch.setattr(in_process, "_as_result_dict", lambda parsed: parsed)
+    plugin = object.__new__(Decoding)
+    plugin._task = SimpleNamespace(args={})
+    plugin._templar = Templar()
+    plugin._run_in_process("cluster_info", {})  # off, and the run has cached nothing: no hook
+    plugin._run_in_process("cluster_info", {"tos_cloud_run_cache": True})
+    in_process.run_cache.RunStore()._prepare()  # what the first cached answer does
+    plugin._run_in_process("cluster_info", {})
+    assert seen[0] is None
+    assert seen[1] is not None and seen[1].reading
+    assert seen[2] is not None and not seen[2].reading  # off, but the run has a cache: a write would clear it
+    assert _api.RUN_CACHE is None
+
+
+def test_a_module_process_clears_the_run_cache(monkeypatch):
+    cleared = []
+    monkeypatch.setattr(in_process.run_cache, "invalidate_run", lambda: cleared.append(1))
+    monkeypatch.setattr(in_process.NormalAction, "run", lambda self, tmp=None, task_vars=None: {"changed": True})
+    assert action(transport="ssh").run(task_vars={}) == {"changed": True}
+    assert cleared == [1]
