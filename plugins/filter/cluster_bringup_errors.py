@@ -12,20 +12,22 @@ names each value by its place in the role's variables (``cluster_bringup_cluster
 
 from __future__ import annotations
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import check_vm_cidr, check_vm_gateway
-from ansible_collections.tos.cloud.plugins.module_utils._settings import (
+from ansible_collections.tos.cloud.plugins.module_utils._checks import (
     UNITS,
     check_at_least,
     check_email,
     check_fraction,
+    check_ip,
     check_low_below_high,
     check_multiple,
+    check_name,
     check_port,
     check_positive,
+    check_vm_cidr,
+    check_vm_gateway,
     parse_interval,
     parse_level,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._validate import check_ip, check_name
 from ansible_collections.tos.cloud.plugins.modules.system_setting import desired_settings
 
 # as tos.cloud.global_config and tos.cloud.snapshot_policy check them

@@ -179,33 +179,28 @@ from ansible.utils.display import Display
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.tos.cloud.plugins.module_utils._redact import redact
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import (
+from ansible_collections.tos.cloud.plugins.module_utils._topology import (
+    CLOUD_MANAGE,
+    center_index,
     get_cluster,
     host_addresses,
     list_clusters,
+    role_names,
+    service_enabled,
     topology,
+)
+from ansible_collections.tos.cloud.plugins.module_utils._topology import (
+    node_services as services_of,
 )
 
 display = Display()
 
-CLOUD_MANAGE = "/v1/cluster/cloud/manage"
 UPGRADE_PACKAGES = "/v1/system/upgrade_package/list"
 STORAGE_VM_LIST = "/v1/cluster/storage_service/vm/list"
 
 # What the cache holds; a different number means the cached data is ignored.
 CACHE_FORMAT = 2
 
-# The API's service names (keys of a topology node's "services") -> role group names.
-SERVICE_ROLES = {
-    "manager": "manager",
-    "center": "center",
-    "hyper": "compute",
-    "usm": "storage",
-    "vsm": "storage_service",
-    "network": "network",
-}
-# Keys of "services" that are not services.
-SERVICE_META = ("UUID", "uuid", "agentStatus", "hostMode")
 NETWORKS = (("management", "managerNet"), ("storage", "storageNet"), ("backup", "backupNet"),
             ("compute", "computeNet"))
 # Errors that would hit every cluster alike: no point going on with the next one.
@@ -464,12 +459,7 @@ def safe_group_name(name):
 
 
 def _has_center(detail):
-    return any(_enabled(node, "center") for node in topology(detail))
-
-
-def _enabled(node, service):
-    item = (node.get("services") or {}).get(service)
-    return isinstance(item, dict) and bool(item.get("enabled", True))
+    return any(service_enabled(node, "center") for node in topology(detail))
 
 
 def _node_uuid(node):
@@ -500,7 +490,7 @@ def system_vm_hosts(client, cluster_uuid, detail, cloud_manage=None):
     physical = {_node_uuid(n) for n in topology(detail) if not n.get("IsSystemService")}
     found = {}
     nodes = _unplaced_system_nodes(detail)
-    if any(_enabled(n, "center") for n in nodes):
+    if any(service_enabled(n, "center") for n in nodes):
         if cloud_manage is None:  # not read already for the leader (want_leader)
             data = client.get(CLOUD_MANAGE, {"cluster_uuid": cluster_uuid}) or {}
             cloud_manage = (data.get("host_info") if isinstance(data, dict) else None) or []
@@ -510,7 +500,7 @@ def system_vm_hosts(client, cluster_uuid, detail, cloud_manage=None):
                 for key in (item.get("uuid"), item.get("ip")):
                     if key and key != host:
                         found[key] = host
-    if any(_enabled(n, "vsm") for n in nodes):
+    if any(service_enabled(n, "vsm") for n in nodes):
         for item in client.paginate(STORAGE_VM_LIST, {"cluster_uuid": cluster_uuid}, key=lambda item: item.get("uuid")):
             host = isinstance(item, dict) and item.get("host_uuid")
             if host and host in physical:
@@ -527,33 +517,6 @@ def _networks(node):
         if isinstance(net, dict):
             out[name] = {"nic": net.get("Name"), "addresses": list(net.get("Addrs") or []), "mtu": net.get("MTU")}
     return out
-
-
-def _services(node):
-    services = node.get("services") or {}
-    return {key: {"enabled": bool(value.get("enabled", True)), "mode": value.get("mode"), "status": value.get("status")}
-            for key, value in services.items() if key not in SERVICE_META and isinstance(value, dict)}
-
-
-def _roles(services):
-    roles = []
-    for key, value in services.items():
-        role = SERVICE_ROLES.get(key, key)
-        if value["enabled"] and role not in roles:
-            roles.append(role)
-    return roles
-
-
-def _leaders(cloud_manage):
-    """Index ``cloud/manage`` entries by every identity they may carry (uuid, machine uuid, ip)."""
-    index = {}
-    for item in cloud_manage or []:
-        if not isinstance(item, dict):
-            continue
-        for key in ("uuid", "machine_uuid", "ip"):
-            if item.get(key):
-                index.setdefault(item[key], item)
-    return index
 
 
 def cluster_hosts(cluster, networks=False, services=False):
@@ -575,7 +538,7 @@ def cluster_hosts(cluster, networks=False, services=False):
             # a system VM on a host this topology does not show: keep it visible as a host of its own
             physical.append(node)
     cloud_manage = cluster.get("cloud_manage")
-    leaders = _leaders(cloud_manage)
+    leaders = center_index(cloud_manage)
     versions = {}
     for item in cluster.get("versions") or []:
         if isinstance(item, dict) and item.get("host_ip"):
@@ -584,12 +547,12 @@ def cluster_hosts(cluster, networks=False, services=False):
     hosts = []
     for node in physical:
         addresses = host_addresses(node)
-        node_services = _services(node)
-        roles = _roles(node_services)
+        node_services = services_of(node)
+        roles = role_names(node_services)
         cvm = None
         storage_vms = []
         for vm in on_host.get(_node_uuid(node), []):
-            vm_services = _services(vm)
+            vm_services = services_of(vm)
             vm_addresses = host_addresses(vm)
             if "center" in vm_services:
                 cvm = {
@@ -603,7 +566,7 @@ def cluster_hosts(cluster, networks=False, services=False):
                 storage_vms.append({"uuid": _node_uuid(vm), "name": vm.get("name"),
                                     "management_ip": vm_addresses["management"],
                                     "storage_ip": vm_addresses["storage"], "services": vm_services})
-            for role in _roles(vm_services):
+            for role in role_names(vm_services):
                 if role not in roles:
                     roles.append(role)
         center = cvm is not None or "center" in roles

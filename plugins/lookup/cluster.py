@@ -104,8 +104,14 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import describe_cluster, list_cvms, read_cloud_manage
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import UUID_RE, get_cluster, list_clusters
+from ansible_collections.tos.cloud.plugins.module_utils._system_vm import list_cvms
+from ansible_collections.tos.cloud.plugins.module_utils._topology import (
+    UUID_RE,
+    describe_cluster,
+    get_cluster,
+    list_clusters,
+    read_cloud_manage,
+)
 from ansible_collections.tos.cloud.plugins.plugin_utils.lookup_api import guarded, reader, unsafe
 
 display = Display()

@@ -83,8 +83,12 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import describe_node, find_physical_host
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import get_cluster, list_clusters
+from ansible_collections.tos.cloud.plugins.module_utils._topology import (
+    describe_node,
+    find_physical_host,
+    get_cluster,
+    list_clusters,
+)
 from ansible_collections.tos.cloud.plugins.module_utils._upgrade import read_package_list
 from ansible_collections.tos.cloud.plugins.plugin_utils.lookup_api import guarded, reader, unsafe
 

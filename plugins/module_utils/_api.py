@@ -906,3 +906,48 @@ def _short(exc):
     if "CERTIFICATE_VERIFY_FAILED" in text:
         return "certificate verify failed"
     return text.split("\n", maxsplit=1)[0][:200]
+
+
+# ---- the client from connection options, and the envelopes inside ``data`` --------------------------
+
+def client_from_options(options, warn=None):
+    """Build the client from connection options (a module's params or a plugin's options)."""
+    if not options.get("validate_certs", True) and warn is not None:
+        warn("validate_certs is false: the manager's TLS certificate is not verified.")
+    if options.get("api_token") and warn is not None:
+        exposed = [url for url in normalize_urls(options.get("api_url")) if _plain_http_off_host(url)]
+        if exposed:
+            warn("api_token is sent over plain http:// to %s: anyone on the network path can read it. Use an "
+                 "https:// api_url." % ", ".join(safe_url(url) for url in exposed))
+    client = TosClient(
+        api_url=options.get("api_url"),
+        api_token=options.get("api_token"),
+        validate_certs=options.get("validate_certs", True),
+        ca_path=options.get("ca_path"),
+        timeout=30 if options.get("timeout") is None else options.get("timeout"),
+    )
+    client.warn = warn
+    return client
+
+
+def _plain_http_off_host(url):
+    """Whether ``url`` is plain http:// to another machine (loopback traffic never leaves the host)."""
+    if not url.lower().startswith("http://"):
+        return False
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return True
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
+def meta_data(data):
+    """The ``meta_data`` object of the snapshot/daemon endpoints (tolerates its absence)."""
+    if isinstance(data, dict) and isinstance(data.get("meta_data"), dict):
+        return data["meta_data"]
+    return data if isinstance(data, dict) else {}

@@ -117,9 +117,3 @@ def shape_result(data):
         if key in data:
             result[key] = data[key]
     return result
-
-
-def summary_line(result):
-    """A one-line summary such as ``finished: score 85, 10 normal, 2 alarm, 1 fault``."""
-    return "%s: score %s, %s normal, %s alarm, %s fault" % (
-        result["state_name"], result["score"], result["normal"], result["alarm"], result["fault"])

@@ -13,12 +13,10 @@
 from __future__ import annotations
 
 import copy
-import ipaddress
 import json
 import os
 import time
 import traceback
-from urllib.parse import urlsplit
 
 from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
@@ -29,12 +27,10 @@ from ansible_collections.tos.cloud.plugins.module_utils._api import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     TosApiError,
-    TosClient,
+    client_from_options,
     connection_problems,
-    normalize_urls,
-    safe_url,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._redact import redact, redact_value, secret_forms
+from ansible_collections.tos.cloud.plugins.module_utils._redact import redact, redact_value, secret_forms, secret_hidden
 
 MASK = "********"
 
@@ -50,26 +46,6 @@ WAIT_ARGSPEC = dict(
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=600),
 )
-
-
-def client_from_options(options, warn=None):
-    """Build the client from connection options (a module's params or a plugin's options)."""
-    if not options.get("validate_certs", True) and warn is not None:
-        warn("validate_certs is false: the manager's TLS certificate is not verified.")
-    if options.get("api_token") and warn is not None:
-        exposed = [url for url in normalize_urls(options.get("api_url")) if _plain_http_off_host(url)]
-        if exposed:
-            warn("api_token is sent over plain http:// to %s: anyone on the network path can read it. Use an "
-                 "https:// api_url." % ", ".join(safe_url(url) for url in exposed))
-    client = TosClient(
-        api_url=options.get("api_url"),
-        api_token=options.get("api_token"),
-        validate_certs=options.get("validate_certs", True),
-        ca_path=options.get("ca_path"),
-        timeout=30 if options.get("timeout") is None else options.get("timeout"),
-    )
-    client.warn = warn
-    return client
 
 
 # What a value of each argument-spec type must not be.  ansible-core turns a list given for a str
@@ -166,22 +142,6 @@ def _raw_arguments():
     return params if isinstance(params, dict) else None
 
 
-def _plain_http_off_host(url):
-    """Whether ``url`` is plain http:// to another machine (loopback traffic never leaves the host)."""
-    if not url.lower().startswith("http://"):
-        return False
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
-        return True
-    if host == "localhost":
-        return False
-    try:
-        return not ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return True
-
-
 class TosModule:
     """An API module: argument spec with the connection options, the client, and the result.
 
@@ -233,7 +193,6 @@ class TosModule:
         self.changed = False
         self.before = {}
         self.after = {}
-        self.warnings = []
         self.operation = None
         self.writes = 0  # POSTs the manager accepted in this task: a later failure still changed something
         self._client = None
@@ -446,3 +405,15 @@ def to_api(values, mapping):
 def from_api(fields, mapping):
     """Rename API field names to option names (inverse of ``to_api``), keeping only mapped ones."""
     return {option: fields.get(field) for option, field in mapping.items() if field in (fields or {})}
+
+
+def hide_secret(tm, value):
+    """Treat ``value`` (a secret read from the API, not given as a no_log option) like a no_log
+    value: Ansible then replaces it in every string the module returns, errors included."""
+    if isinstance(value, str) and value and not secret_hidden(value):
+        tm.module.no_log_values.add(value)
+
+
+def without(data, keys):
+    """A copy of a dict without ``keys`` (to compare objects apart from their secrets)."""
+    return {k: v for k, v in (data or {}).items() if k not in keys}

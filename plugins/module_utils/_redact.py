@@ -8,11 +8,13 @@ ansible-core's ``no_log`` masks the literal value of a secret option.  A secret 
 escaped: requests quotes the ``repr()`` of a header value (``'Bearer tok\\n'``), JSON doubles the
 backslashes again, a URL percent-encodes it.  Masking the secret's core (without surrounding
 whitespace) and its escaped forms catches all of these.  Used by the client (manager text that echoes
-the token), TosModule (results and unexpected failures), the in-process action and the inventory plugin.
+the token), TosModule (results and unexpected failures), the in-process action and the inventory plugin;
+and the comparison of secrets the API returns (constant time, masks read as "not revealed").
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 from urllib.parse import quote
 
@@ -80,3 +82,20 @@ def _walk(value, forms):
     if isinstance(value, tuple):
         return tuple(_walk(item, forms) for item in value)
     return value
+
+
+# ---- comparing secrets the API returns -----------------------------------------------------------
+
+def same_secret(current, desired):
+    """Compare two secrets in constant time; never returns or logs either of them."""
+    current = "" if current is None else str(current)
+    desired = "" if desired is None else str(desired)
+    return hmac.compare_digest(current.encode("utf-8"), desired.encode("utf-8"))
+
+
+def secret_hidden(value):
+    """True when the API did not reveal a secret (absent, or a mask such as ``******``)."""
+    if value is None:
+        return True
+    text = str(value)
+    return bool(text) and set(text) <= {"*"}

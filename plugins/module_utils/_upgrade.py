@@ -15,8 +15,7 @@ import time
 
 from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import host_addresses, topology
-from ansible_collections.tos.cloud.plugins.module_utils._tasks import (
+from ansible_collections.tos.cloud.plugins.module_utils._host_tasks import (
     ANOTHER_RUN,
     THIS_RUN,
     HostTaskFailed,
@@ -25,6 +24,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._tasks import (
     task_is,
     wait_host_task,
 )
+from ansible_collections.tos.cloud.plugins.module_utils._topology import host_addresses, topology
 
 SERVICE_TYPES = ("compute", "storage", "cloud")
 

@@ -188,24 +188,15 @@ wait_progress:
       returned: upgrade with several batches
 """
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
-    CLUSTER_ARGSPEC,
-    CVM_DELETE,
-    CVM_DEPLOY,
+from ansible_collections.tos.cloud.plugins.module_utils._checks import (
+    check_range,
     check_vm_cidr,
     check_vm_gateway,
-    cvm_on_host,
-    describe_physical_hosts,
-    find_physical_host,
+    first_error,
     ip_of,
-    list_cvms,
     normalize_cidr,
-    read_cloud_manage,
-    require_cluster,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._module import WAIT_ARGSPEC, TosModule
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import get_cluster, host_addresses, topology
-from ansible_collections.tos.cloud.plugins.module_utils._tasks import (
+from ansible_collections.tos.cloud.plugins.module_utils._host_tasks import (
     ANOTHER_RUN,
     THIS_RUN,
     HostTaskFailed,
@@ -213,7 +204,18 @@ from ansible_collections.tos.cloud.plugins.module_utils._tasks import (
     read_host_task,
     task_is,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
+from ansible_collections.tos.cloud.plugins.module_utils._module import WAIT_ARGSPEC, TosModule
+from ansible_collections.tos.cloud.plugins.module_utils._system_vm import CVM_DELETE, CVM_DEPLOY, cvm_on_host, list_cvms
+from ansible_collections.tos.cloud.plugins.module_utils._topology import (
+    CLUSTER_ARGSPEC,
+    describe_physical_hosts,
+    find_physical_host,
+    get_cluster,
+    host_addresses,
+    read_cloud_manage,
+    require_cluster,
+    topology,
+)
 
 
 def validate(params):

@@ -80,10 +80,10 @@ cluster:
   sample: {"name": "prod", "uuid": "3afdbbfc-e45a-430e-abba-842074a8b035"}
 """
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC, require_cluster
+from ansible_collections.tos.cloud.plugins.module_utils._checks import check_positive, first_error
+from ansible_collections.tos.cloud.plugins.module_utils._config import same_config, settle
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule, from_api, merge, pick, to_api
-from ansible_collections.tos.cloud.plugins.module_utils._settings import check_positive, same_config, settle
-from ansible_collections.tos.cloud.plugins.module_utils._validate import first_error
+from ansible_collections.tos.cloud.plugins.module_utils._topology import CLUSTER_ARGSPEC, require_cluster
 
 GET = "/v1/cluster/get/global/config"
 SET = "/v1/cluster/set/global/config"

@@ -233,7 +233,8 @@ wait_progress:
 
 from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC, require_cluster
+from ansible_collections.tos.cloud.plugins.module_utils._checks import check_range, first_error
+from ansible_collections.tos.cloud.plugins.module_utils._host_tasks import ANOTHER_RUN, THIS_RUN
 from ansible_collections.tos.cloud.plugins.module_utils._inspection import (
     CHECKS,
     INSPECTION,
@@ -247,8 +248,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._inspection import (
     stop_body,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._module import WAIT_ARGSPEC, TosModule, wait_for
-from ansible_collections.tos.cloud.plugins.module_utils._tasks import ANOTHER_RUN, THIS_RUN
-from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
+from ansible_collections.tos.cloud.plugins.module_utils._topology import CLUSTER_ARGSPEC, require_cluster
 
 POLL_INTERVAL = 3.0
 
@@ -289,7 +289,7 @@ def run(tm):
         tm.exit(inspection=shape_result(progress()), **out)
 
     if before["running"]:
-        # a running inspection is joined, never started again (module_utils/_tasks.py)
+        # a running inspection is joined, never started again (module_utils/_host_tasks.py)
         out.update(attached=True, started_by=ANOTHER_RUN)
         tm.track({"state": "running"}, {"state": "running"})
     elif params["state"] == "joined":

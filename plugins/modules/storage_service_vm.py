@@ -218,26 +218,38 @@ wait_progress:
       returned: upgrade with several batches
 """
 
-import ipaddress
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
-    CLUSTER_ARGSPEC,
-    STORAGE_VM_DELETE,
-    STORAGE_VM_DEPLOY,
+from ansible_collections.tos.cloud.plugins.module_utils._checks import (
+    check_ipv4,
+    check_range,
     check_vm_cidr,
     check_vm_gateway,
-    enabled_roles,
+    first_error,
     ip_of,
-    list_storage_vms,
     normalize_cidr,
-    physical_nodes,
-    require_cluster,
-    storage_vm_by_manage_ip,
+)
+from ansible_collections.tos.cloud.plugins.module_utils._host_tasks import (
+    ANOTHER_RUN,
+    THIS_RUN,
+    HostTaskFailed,
+    join_host_task,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._module import WAIT_ARGSPEC, TosModule
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import get_cluster, host_addresses, topology
-from ansible_collections.tos.cloud.plugins.module_utils._tasks import ANOTHER_RUN, THIS_RUN, HostTaskFailed, join_host_task
-from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
+from ansible_collections.tos.cloud.plugins.module_utils._system_vm import (
+    STORAGE_VM_DELETE,
+    STORAGE_VM_DEPLOY,
+    list_storage_vms,
+    storage_vm_by_manage_ip,
+)
+from ansible_collections.tos.cloud.plugins.module_utils._topology import (
+    CLUSTER_ARGSPEC,
+    enabled_roles,
+    get_cluster,
+    host_addresses,
+    physical_nodes,
+    require_cluster,
+    topology,
+)
 
 DEPLOY_OPTIONS = ("manage_gateway", "storage_address", "storage_gateway")
 DEPLOYING = ("deploying", "running_task", "creating")
@@ -263,15 +275,6 @@ def validate(params):
         same,
         check_range("wait_timeout", params.get("wait_timeout"), 1, 86400),
     )
-
-
-def check_ipv4(option, value):
-    try:
-        ipaddress.IPv4Address(str(value).strip())
-    except ValueError:
-        return "%s: %r is neither an IPv4 address nor an address in CIDR notation (e.g. 192.0.2.101/24)" % (
-            option, value)
-    return None
 
 
 def desired_view(params):

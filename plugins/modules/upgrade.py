@@ -314,9 +314,9 @@ wait_progress:
 """
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC, require_cluster
+from ansible_collections.tos.cloud.plugins.module_utils._checks import check_range, first_error
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import get_cluster
+from ansible_collections.tos.cloud.plugins.module_utils._topology import CLUSTER_ARGSPEC, get_cluster, require_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     FAILED,
     NOT_STARTED,
@@ -336,7 +336,6 @@ from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     strip_internal,
     summarize,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
 
 PLAN_KEYS = ("host", "ip", "uuid", "service_types", "from_versions", "to_version")
 

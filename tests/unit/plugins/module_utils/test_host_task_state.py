@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
-from ansible_collections.tos.cloud.plugins.module_utils._tasks import host_task_state, read_host_task
+from ansible_collections.tos.cloud.plugins.module_utils._host_tasks import host_task_state, read_host_task
 
 
 @pytest.mark.parametrize("data, running, finished", [

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.tos.cloud.plugins.module_utils._tasks import (
+from ansible_collections.tos.cloud.plugins.module_utils._host_tasks import (
     MAX_PREDICTIONS,
     TASK_PROGRESS,
     HostTaskFailed,

@@ -7,12 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
-    check_vm_cidr,
-    check_vm_gateway,
-    cvm_on_host,
-    list_cvms,
-)
+from ansible_collections.tos.cloud.plugins.module_utils._checks import check_vm_cidr, check_vm_gateway
+from ansible_collections.tos.cloud.plugins.module_utils._system_vm import cvm_on_host, list_cvms
 from ansible_collections.tos.cloud.plugins.modules import cvm
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.cluster_harness import FakePlatform
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_module

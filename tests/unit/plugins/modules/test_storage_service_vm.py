@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import describe_storage_vm
+from ansible_collections.tos.cloud.plugins.module_utils._system_vm import describe_storage_vm
 from ansible_collections.tos.cloud.plugins.modules import storage_service_vm as ssvm
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.cluster_harness import FakePlatform
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_module

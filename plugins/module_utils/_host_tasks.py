@@ -31,6 +31,7 @@ import time
 
 from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
+from ansible_collections.tos.cloud.plugins.module_utils._topology import physical_nodes
 
 TASK_PROGRESS = "/v1/cluster/host/task/progress"
 FAILED_STATES = ("failed", "error", "fail")
@@ -127,12 +128,6 @@ def join_host_task(client, cluster_uuid, host_uuid, host_label, timeout, **kwarg
     return wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, **kwargs)
 
 
-def task_progress(client, cluster_uuid, host_uuid, previous=None):
-    """``(progress, failed_reason)`` of the host's current task; progress in 0..1."""
-    state = read_host_task(client, cluster_uuid, host_uuid, previous)
-    return state["progress"], state["reason"] if state["failed"] else None
-
-
 def wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, interval=2.0, stall_timeout=None,
                    clock=time.monotonic, sleep=time.sleep, on_progress=None, started=None):
     """Poll the host's task until progress reaches 1.
@@ -155,12 +150,13 @@ def wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, interva
     predictions = 0
     while True:
         try:
-            progress, failure = task_progress(client, cluster_uuid, host_uuid,
-                                              previous=last_progress if last_progress >= 0 else None)
+            state = read_host_task(client, cluster_uuid, host_uuid,
+                                   previous=last_progress if last_progress >= 0 else None)
         except TosApiError as exc:
             if exc.kind != "api":
                 raise
             raise HostTaskFailed(host_label, exc.message, progress=max(last_progress, 0.0))
+        progress, failure = state["progress"], state["reason"] if state["failed"] else None
         if on_progress is not None:
             on_progress(progress)
         what = "the task on host %s" % host_label
@@ -199,3 +195,13 @@ def predicted_end(first, last):
     if p1 <= p0 or t1 <= t0:
         return None
     return (1.0 - p1) * (t1 - t0) / (p1 - p0) * 1.05 + 0.05
+
+
+def busy_hosts(client, cluster_uuid, detail):
+    """Labels of the physical hosts whose latest task is still running (a deploy or an upgrade)."""
+    busy = []
+    for node in physical_nodes(detail):
+        state = read_host_task(client, cluster_uuid, node.get("UUID"))
+        if state["running"]:
+            busy.append("%s (%s at %.0f%%)" % (node.get("name"), state["kind"] or "task", state["progress"] * 100))
+    return busy
