@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -203,7 +204,8 @@ class TosModule:
     def client(self):
         if self._client is None:
             self._client = client_from_options(self.params, warn=self.warn)
-            self._client.post_verified = self._keeping_operation(self._client.post_verified)
+            # sent, or found applied after a lost answer: a later failure still changed something
+            self._client.post_verified = self._counting_writes(self._client.post_verified)
             self._client.post = self._counting_writes(self._client.post)
         return self._client
 
@@ -212,21 +214,6 @@ class TosModule:
             data = post(*args, **kwargs)
             self.writes += 1
             return data
-        return wrapper
-
-    def _keeping_operation(self, post_verified):
-        """Wrap ``client.post_verified`` so that its ``landed()`` re-read, which may name look-ups of its
-        own with ``doing()``, leaves the write's operation as the one a later failure names."""
-        def wrapper(path, body, landed, *args, **kwargs):
-            operation = self.operation
-
-            def landed_keeping_operation():
-                outcome = landed()
-                self.operation = operation
-                return outcome
-            outcome = post_verified(path, body, landed_keeping_operation, *args, **kwargs)
-            self.writes += 1  # sent, or found applied after a lost answer
-            return outcome
         return wrapper
 
     def warn(self, message):
@@ -276,41 +263,80 @@ class TosModule:
 
         A ``TosApiError`` is a message for the user.  Anything else is a bug of the collection: it fails
         with the exception and its traceback, secrets masked, never as a crash of the module process."""
-        crash = None
-        try:
-            run(self)
+        dummy, error = capture(run, Exception, self)
+        if error is None:
             return
-        except TosApiError as exc:
-            error = exc
-        except Exception as exc:  # noqa: BLE001 - a programming error: reported, not crashed on
-            error = None
-            crash = "%s: %s" % (type(exc).__name__, exc), traceback.format_exc()
         secrets = self._secret_values()
-        # Outside the except block: ansible-core 2.19+ would attach the active traceback to the result,
-        # and an API failure is a message for the user, not a crash.
-        if crash is not None:
+        if not isinstance(error, TosApiError):  # a programming error: reported, not crashed on
             self.module.fail_json(
-                msg=redact("tos.cloud.%s failed unexpectedly%s (%s). This is a bug of the collection: please report "
-                           "it with this message." % (self.module._name, " while trying to %s" % self.operation
-                                                      if self.operation else "", crash[0]), secrets),
-                exception=redact(crash[1], secrets), changed=self.changed_on_failure())
+                msg=redact("tos.cloud.%s failed unexpectedly%s (%s: %s). This is a bug of the collection: please "
+                           "report it with this message." % (self.module._name, " while trying to %s" % self.operation
+                                                             if self.operation else "", type(error).__name__, error),
+                           secrets),
+                exception=redact("".join(traceback.format_exception(type(error), error, error.__traceback__)),
+                                 secrets), changed=self.changed_on_failure())
         error.redact(secrets)
         what = ("Could not %s: " % self.operation) if self.operation else ""
         self.fail(what + error.message, api_error=redact_value(error.to_dict(), secrets),
                   changed=self.changed_on_failure(error))
 
+    def run_or_fail(self, call, errors, message):
+        """``call()``'s result; when it raises one of ``errors``, the module fails with ``message(exc)``, a
+        ``(msg, extra result keys)`` pair.  The one failure path for an expected exception (a host task that
+        did not finish, an API refusal that is a message): it fails outside the except block, since
+        ansible-core 2.19+ would attach the active traceback to the result."""
+        result, failure = capture(call, errors)
+        if failure is not None:
+            msg, extra = message(failure)
+            self.fail(msg, **extra)
+        return result
+
+    def run_state(self, validate, resolve, present, absent):
+        """The state dispatch of a ``state: present/absent`` module, written once: ``validate(params)``
+        (a message or None: fails before any request), ``resolve(self)`` (the object the state applies to,
+        e.g. the cluster; failing when unknown), then ``present(self, target)`` or ``absent(self, target)``,
+        which return the result keys to exit with."""
+        error = validate(self.params)
+        if error:
+            self.fail(error)
+        target = resolve(self)
+        ensure = present if self.params["state"] == "present" else absent
+        self.exit(**ensure(self, target))
+
     def _secret_values(self):
         """The values of the no_log options (the token, passwords) as given."""
         return [value for value in self.module.no_log_values if isinstance(value, str)]
 
+    @contextlib.contextmanager
+    def scope(self, name):
+        """Name what the module is doing inside the block, for error messages ("create cluster 'c1'").
+
+        A failure inside the block names this operation; when the block ends normally the outer name
+        comes back, so a look-up made inside a write (a ``landed()`` re-read) leaves the write's name for
+        a failure after it."""
+        outer = self.operation
+        self.operation = name
+        yield self
+        self.operation = outer
+
     def doing(self, operation):
-        """Name what the module is doing now, for error messages ("create cluster 'c1'")."""
+        """Name the step the module starts now, until the next step (the statement form of ``scope()``,
+        for the top level of a ``run``; a helper that may run inside another operation uses ``scope()``)."""
         self.operation = operation
         return self
 
     def wait_for(self, probe, timeout, interval=2.0, what="the operation"):
         """Poll ``probe()`` until it returns a truthy value; fail after ``timeout`` seconds."""
         return wait_for(probe, timeout, interval=interval, what=what, on_timeout=self.fail)
+
+
+def capture(call, errors, *args):
+    """``(call(*args), None)``, or ``(None, exc)`` when it raises one of ``errors``: the exception comes back
+    to be handled outside the except block."""
+    try:
+        return call(*args), None
+    except errors as exc:  # noqa: BLE001 - the caller names what it expects
+        return None, exc
 
 
 def _blank(spec, params):

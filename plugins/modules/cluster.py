@@ -294,16 +294,9 @@ def ensure_absent(tm, params):
 
 
 def run(tm):
-    params = tm.params
-    error = validate(params)
-    if error:
-        tm.fail(error)
-    tm.doing("find cluster %r" % params["name"])
-    if params["state"] == "present":
-        cluster = ensure_present(tm, params)
-    else:
-        cluster = ensure_absent(tm, params)
-    tm.exit(cluster=cluster)
+    tm.run_state(validate, lambda tm: tm.doing("find cluster %r" % tm.params["name"]).params,
+                 lambda tm, params: {"cluster": ensure_present(tm, params)},
+                 lambda tm, params: {"cluster": ensure_absent(tm, params)})
 
 
 def main():
