@@ -113,6 +113,17 @@ def check_low_below_high(low_option, low, high_option, high, set_by_user=()):
     return "%s: %s%s must be lower than %s %s%s" % (low_option, low, low_note, high_option, high, high_note)
 
 
+def as_kind(option, value, kind):
+    """``(value, error)``: ``value`` converted to ``kind`` (``int``, ``float``; anything else as it is), as an
+    argument spec would, for callers that have none (a role's variables).  None stays None."""
+    if value is None or isinstance(value, bool) or kind not in ("int", "float"):
+        return value, None
+    try:
+        return (int(str(value).strip()), None) if kind == "int" else (float(value), None)
+    except (TypeError, ValueError):
+        return None, "%s: %r is not %s" % (option, value, "an integer" if kind == "int" else "a number")
+
+
 def finite(value: Any) -> bool:
     """A real number (not a bool, not NaN or infinite)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -96,12 +96,9 @@ cluster:
 """
 
 from ansible_collections.tos.cloud.plugins.module_utils._checks import (
-    UNITS,
     check_ip,
-    check_multiple,
     first_error,
     format_interval,
-    parse_interval,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._config import (
     DAEMON,
@@ -111,6 +108,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._config import (
     daemon_of,
     display_option,
     snapshot_config_of,
+    snapshot_interval,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
 from ansible_collections.tos.cloud.plugins.module_utils._topology import (
@@ -120,13 +118,10 @@ from ansible_collections.tos.cloud.plugins.module_utils._topology import (
     require_cluster,
 )
 
-STEP = UNITS["s"]  # the documents: seconds, nothing coarser
-
 
 def run(tm):
-    interval, error = parse_interval("interval", tm.params["interval"])
-    error = first_error(error, check_multiple("interval", interval, STEP, "second"),
-                        check_ip("center_ip", tm.params["center_ip"]))
+    interval, errors = snapshot_interval("interval", tm.params["interval"])
+    error = first_error(*errors, check_ip("center_ip", tm.params["center_ip"]))
     if error:
         tm.fail(error)
     cluster = require_cluster(tm, tm.params["cluster"])
