@@ -43,6 +43,15 @@ def list_clusters(client, filter_name=None):
     ]
 
 
+def match_cluster(clusters, key):
+    """The entry of ``clusters`` whose name is exactly ``key``, else (``key`` being a UUID) whose UUID it is."""
+    for field in ("name", "uuid") if UUID_RE.match(key or "") else ("name",):
+        for cluster in clusters:
+            if cluster[field] == key:
+                return cluster
+    return None
+
+
 def find_cluster(client, name_or_uuid):
     """The cluster whose name is exactly ``name_or_uuid``, or whose UUID it is; else None.
 
@@ -51,18 +60,9 @@ def find_cluster(client, name_or_uuid):
     """
     if not name_or_uuid:
         return None
-    if UUID_RE.match(name_or_uuid):
-        # a UUID is not a name filter: one unfiltered listing answers both questions
-        clusters = list_clusters(client)
-        for key in ("name", "uuid"):
-            for cluster in clusters:
-                if cluster[key] == name_or_uuid:
-                    return cluster
-        return None
-    for cluster in list_clusters(client, filter_name=name_or_uuid):
-        if cluster["name"] == name_or_uuid:
-            return cluster
-    return None
+    # a UUID is not a name filter: one unfiltered listing answers both questions
+    filter_name = None if UUID_RE.match(name_or_uuid) else name_or_uuid
+    return match_cluster(list_clusters(client, filter_name=filter_name), name_or_uuid)
 
 
 def cluster_by_name(client, name):
@@ -78,15 +78,14 @@ def get_cluster(client, cluster_uuid):
     return client.get(CLUSTER_GET, {"cluster_uuid": cluster_uuid}) or {}
 
 
-def unknown_cluster_message(client, key, option="cluster"):
-    """"No cluster named ..." with the known names when there are few of them."""
-    names = [c["name"] for c in list_clusters(client)]
+def unknown_cluster_message(names, key, option="cluster", hint="; list them with tos.cloud.cluster_info"):
+    """"No cluster named ..." with the known ``names`` when there are few of them."""
     if not names:
         known = "there are no clusters yet"
     elif len(names) <= MAX_NAMES_IN_MESSAGE:
         known = "known clusters: %s" % ", ".join(sorted(names))
     else:
-        known = "%d clusters exist; list them with tos.cloud.cluster_info" % len(names)
+        known = "%d clusters exist%s" % (len(names), hint)
     return "%s: no cluster is named %r or has that UUID (%s)." % (option, key, known)
 
 
@@ -95,7 +94,7 @@ def require_cluster(tm, key, option="cluster"):
     tm.doing("find cluster %r" % key)
     cluster = find_cluster(tm.client, key)
     if cluster is None:
-        tm.fail(unknown_cluster_message(tm.client, key, option))
+        tm.fail(unknown_cluster_message([c["name"] for c in list_clusters(tm.client)], key, option))
     return cluster
 
 

@@ -99,11 +99,11 @@ def test_find_cluster_matches_names_exactly():
 
 
 def test_unknown_cluster_message_lists_few_names_and_counts_many():
-    few = Lister([{"cluster_uuid": "u", "cluster_name": "b"}, {"cluster_uuid": "v", "cluster_name": "a"}])
-    assert "known clusters: a, b" in unknown_cluster_message(few, "c")
-    many = Lister([{"cluster_uuid": str(i), "cluster_name": "c%d" % i} for i in range(11)])
-    assert "11 clusters exist" in unknown_cluster_message(many, "x")
-    assert "there are no clusters yet" in unknown_cluster_message(Lister([]), "x")
+    assert "known clusters: a, b" in unknown_cluster_message(["b", "a"], "c")
+    many = ["c%d" % i for i in range(11)]
+    assert "11 clusters exist; list them with tos.cloud.cluster_info" in unknown_cluster_message(many, "x")
+    assert unknown_cluster_message(many, "x", "tos.cloud.cluster", hint="").endswith("(11 clusters exist).")
+    assert "there are no clusters yet" in unknown_cluster_message([], "x")
 
 
 def test_the_leader_is_read_once_for_every_caller():
