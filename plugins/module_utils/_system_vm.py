@@ -190,52 +190,22 @@ class SystemVm:
         self.cluster = cluster
         self.label = label
 
-    # -- kind ------------------------------------------------------------------------------------------
-    def read(self):
-        """The VM as the kind's view, or None (kind)."""
-        raise NotImplementedError
-
-    def is_deploying(self, view):
-        """Whether the VM is still being deployed (kind)."""
-        raise NotImplementedError
-
-    def task_host(self, view):
-        """``(host uuid, label)`` whose host task is the VM's deploy, or None to poll the VM itself (kind)."""
-        raise NotImplementedError
-
-    def mismatch(self, view):
-        """Why the existing VM is not the one asked for (a message), or None (kind)."""
-        raise NotImplementedError
-
+    # -- kind: a subclass gives ``noun``, ``result_key``, ``deploy_path``, ``delete_path`` and
+    #   read()                        the VM as the kind's view, or None
+    #   is_deploying(view)            whether the VM is still being deployed
+    #   task_host(view)               (host uuid, label) whose host task is the deploy, or None to poll the VM
+    #   mismatch(view)                why the existing VM is not the one asked for, or None
+    #   deploy_refusal()              why the VM cannot be deployed as asked (missing options, address in use)
+    #   predicted()                   the VM a deploy would make
+    #   deploy_body(), delete_body(view), deployed_view(answer, predicted), diff_view(view)
     def join_first(self):
-        """Whether a deploy found running is joined before the VM is compared (kind: when only the finished
-        VM tells what there is to compare)."""
+        """Whether a deploy found running is joined before the VM is compared (when only the finished VM
+        tells what there is to compare)."""
         return False
 
-    def deploy_refusal(self):
-        """Why the VM cannot be deployed as asked (missing options, an address in use), or None (kind)."""
-        raise NotImplementedError
-
-    def predicted(self):
-        """The VM a deploy would make, as the kind's view (kind)."""
-        raise NotImplementedError
-
-    def deploy_body(self):
-        raise NotImplementedError
-
-    def deployed_view(self, answer, predicted):
-        """The VM right after the deploy request was accepted (kind)."""
-        raise NotImplementedError
-
-    def delete_body(self, view):
-        raise NotImplementedError
-
     def removal_refusal(self, view):
-        """Why the VM must not be removed (a message), or None (kind)."""
+        """Why the VM must not be removed (a message), or None."""
         return None
-
-    def diff_view(self, view):
-        raise NotImplementedError
 
     # -- engine ----------------------------------------------------------------------------------------
     def current(self):
