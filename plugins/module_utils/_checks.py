@@ -129,6 +129,15 @@ def finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _whole(value):
+    """``value`` as an int when it is a whole number (``3``, ``3.0``), else None (a bool is no number here)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value if isinstance(value, int) else None
+
+
 # ---- DRS levels ----------------------------------------------------------------------------------
 
 #: level names in the API's order: 1 = most conservative ... 5 = most aggressive
@@ -143,12 +152,9 @@ def parse_level(option, value):
     if value is None:
         return None, None
     allowed = "an integer 1-5 or one of %s" % ", ".join(LEVEL_NAMES)
-    if isinstance(value, bool):
-        return None, "%s: %r is not a level (expected %s)" % (option, value, allowed)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int):
-        number = value
+    whole = _whole(value)
+    if isinstance(whole, int):
+        number = whole
     elif isinstance(value, str):
         text = value.strip().lower().replace("-", "_").replace(" ", "_")
         if text in LEVEL_NAMES:
@@ -183,12 +189,9 @@ def parse_interval(option, value, minimum=MIN_INTERVAL):
     if value is None:
         return None, None
     expected = "seconds, or a number with a unit s/m/h/d/w such as 30m, 6h, 1d, 1w"
-    if isinstance(value, bool):
-        return None, "%s: %r is not an interval (expected %s)" % (option, value, expected)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int):
-        seconds = value
+    whole = _whole(value)
+    if isinstance(whole, int):
+        seconds = whole
     elif isinstance(value, str):
         text = value.strip().lower().replace(" ", "")
         if text.isdigit():

@@ -37,11 +37,12 @@ def stop_body(cluster_uuid, cluster_name):
     return {"cluster_uuid": cluster_uuid, "cluster_name": cluster_name}
 
 
-def _percent(value):
+def _number(value, kind=float):
+    """``value`` as ``kind`` (float or int); 0 for what is not a number."""
     try:
-        return float(value or 0)
+        return kind(value or 0)
     except (TypeError, ValueError):
-        return 0.0
+        return kind(0)
 
 
 def state_name(data):
@@ -60,7 +61,7 @@ def state_name(data):
         if text in STATE_NAMES.values():
             return text
     # no usable state: judge by what is being checked and how far it got
-    percent = _percent(data.get("finishedPercent"))
+    percent = _number(data.get("finishedPercent"))
     if data.get("checking") or 0 < percent < 100:
         return "running"
     return "finished" if percent >= 100 else "idle"
@@ -85,13 +86,6 @@ def _items(value):
     return [dict(item) if isinstance(item, dict) else item for item in value]
 
 
-def _int(value):
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return 0
-
-
 def shape_result(data):
     """The result users get: the documented fields, plus ``state_name``, ``running`` and identity.
 
@@ -100,10 +94,10 @@ def shape_result(data):
     data = data or {}
     name = state_name(data)
     result = {
-        "normal": _int(data.get("normal")),
-        "alarm": _int(data.get("alarm")),
-        "fault": _int(data.get("fault")),
-        "score": data.get("score") if isinstance(data.get("score"), (int, float)) else _int(data.get("score")),
+        "normal": _number(data.get("normal"), int),
+        "alarm": _number(data.get("alarm"), int),
+        "fault": _number(data.get("fault"), int),
+        "score": data.get("score") if isinstance(data.get("score"), (int, float)) else _number(data.get("score"), int),
         "state": data.get("state"),
         "state_name": name,
         "running": name == "running",
