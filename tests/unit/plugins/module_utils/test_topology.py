@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.tos.cloud.plugins.module_utils._topology import (
     center_index,
     center_nodes,
@@ -17,6 +19,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._topology import (
     leader_ip,
     node_services,
     physical_nodes,
+    read_center_nodes,
     role_names,
     service_enabled,
     system_nodes,
@@ -118,3 +121,88 @@ def test_the_leader_is_read_once_for_every_caller():
 
 def test_center_nodes_fall_back_to_services_center():
     assert center_nodes([], DETAIL) == [{"ip": "192.0.2.101", "leader": False}]
+
+
+MANAGE = {"host_info": [
+    {"ip": "192.0.2.101", "is_leader": False},
+    {"ip": "192.0.2.102", "is_leader": True},
+]}
+
+
+CENTER_DETAIL = {"TopoHostNode": [
+    {"UUID": "h1", "name": "n1", "managerNet": {"Addrs": ["192.0.2.11/24"]}, "services": {"center": None}},
+    {"UUID": "h2", "name": "n2", "managerNet": {"Addrs": ["192.0.2.12/24"]},
+     "services": {"center": {"enabled": True, "mode": 5, "status": 1}}},
+]}
+
+
+def test_center_nodes_put_the_leader_first():
+    assert center_nodes(MANAGE["host_info"]) == [{"ip": "192.0.2.102", "leader": True}, {"ip": "192.0.2.101", "leader": False}]
+
+
+def test_center_nodes_fall_back_to_the_topology():
+    assert center_nodes([], CENTER_DETAIL) == [{"ip": "192.0.2.12", "leader": False}]
+    assert center_nodes(None, None) == []
+
+
+class FakeClient:
+    def __init__(self, answers):
+        self.answers = answers
+        self.calls = []
+
+    def get(self, path, params=None):
+        self.calls.append((path, params))
+        return self.answers[path]
+
+
+def test_read_center_nodes_asks_cloud_manage():
+    client = FakeClient({"/v1/cluster/cloud/manage": MANAGE})
+    assert read_center_nodes(client, "u1", get_detail=lambda: pytest.fail("topology not needed"))[0]["ip"] == "192.0.2.102"
+    assert client.calls == [("/v1/cluster/cloud/manage", {"cluster_uuid": "u1"})]
+
+
+def test_read_center_nodes_uses_the_topology_when_cloud_manage_is_empty():
+    client = FakeClient({"/v1/cluster/cloud/manage": {"host_info": None}})
+    assert read_center_nodes(client, "u1", get_detail=lambda: CENTER_DETAIL)[0]["ip"] == "192.0.2.12"
+    assert read_center_nodes(FakeClient({"/v1/cluster/cloud/manage": {}}), "u1") == []
+
+
+class FakeClusterClient:
+    """paginate() over cluster/list, counting the listings."""
+
+    def __init__(self, clusters):
+        self.clusters = clusters
+        self.listings = []
+
+    def paginate(self, path, params=None, **_ignored):
+        self.listings.append(params)
+        wanted = (params or {}).get("filter_name")
+        return [c for c in self.clusters if not wanted or wanted in c["cluster_name"]]
+
+
+UUID_A = "3afdbbfc-e45a-430e-abba-842074a8b035"
+
+
+UUID_B = "0e1c2f44-7d6a-4b0e-9d51-1a2b3c4d5e6f"
+
+
+def test_find_cluster_by_uuid_lists_once_without_a_filter():
+    client = FakeClusterClient([{"cluster_uuid": UUID_A, "cluster_name": "prod"},
+                                {"cluster_uuid": UUID_B, "cluster_name": "prod-2"}])
+    assert find_cluster(client, UUID_B)["name"] == "prod-2"
+    assert client.listings == [None]
+
+
+def test_find_cluster_by_name_uses_the_filter_and_matches_exactly():
+    client = FakeClusterClient([{"cluster_uuid": UUID_A, "cluster_name": "prod"},
+                                {"cluster_uuid": UUID_B, "cluster_name": "prod-2"}])
+    assert find_cluster(client, "prod")["uuid"] == UUID_A
+    assert client.listings == [{"filter_name": "prod"}]
+    assert find_cluster(client, "pro") is None
+
+
+def test_find_cluster_a_name_wins_over_a_uuid():
+    client = FakeClusterClient([{"cluster_uuid": UUID_A, "cluster_name": "x"},
+                                {"cluster_uuid": UUID_B, "cluster_name": UUID_A}])
+    assert find_cluster(client, UUID_A)["uuid"] == UUID_B
+    assert find_cluster(client, "0e1c2f44-0000-4b0e-9d51-1a2b3c4d5e6f") is None
