@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 Message = Optional[str]
 
@@ -29,7 +29,7 @@ def first_error(*messages: Message) -> Message:
 
 # ---- names and numbers ---------------------------------------------------------------------------
 
-def check_name(option, value, max_length=64):
+def check_name(option: str, value: Any, max_length: int = 64) -> str | None:
     """A non-empty name of at most ``max_length`` characters, without control characters.
 
     Unicode (e.g. Chinese) names are accepted: the platform is used in Chinese.
@@ -48,7 +48,14 @@ def check_name(option, value, max_length=64):
     return None
 
 
-def check_range(option, value, low, high, low_open=False, high_open=False):
+def check_range(
+        option: str,
+        value: Any,
+        low: float,
+        high: float,
+        low_open: bool = False,
+        high_open: bool = False,
+) -> str | None:
     """``low <= value <= high`` (or strict at an open end)."""
     if value is None:
         return None
@@ -60,7 +67,7 @@ def check_range(option, value, low, high, low_open=False, high_open=False):
     return None
 
 
-def check_positive(option, value, maximum=None):
+def check_positive(option: str, value: Any, maximum: float | None = None) -> str | None:
     """``0 < value`` (and ``<= maximum`` when given)."""
     if value is None:
         return None
@@ -77,7 +84,7 @@ def check_positive(option, value, maximum=None):
 INT32_MAX = 2 ** 31 - 1
 
 
-def check_at_least(option, value, minimum, maximum=None):
+def check_at_least(option: str, value: Any, minimum: float | None, maximum: float | None = None) -> str | None:
     """``minimum <= value`` (and ``<= maximum`` when given, e.g. ``INT32_MAX`` for an int32 field)."""
     if value is None:
         return None
@@ -90,7 +97,7 @@ def check_at_least(option, value, minimum, maximum=None):
     return None
 
 
-def check_fraction(option, value):
+def check_fraction(option: str, value: Any) -> str | None:
     """A DPM usage threshold: the table says "0~100%", the example sends 0.8 and 0.45, so both a
     fraction (0.8) and a percentage (80) are accepted and sent as written; only what neither reading
     allows (below 0, above 100) is refused."""
@@ -101,7 +108,13 @@ def check_fraction(option, value):
     return None
 
 
-def check_low_below_high(low_option, low, high_option, high, set_by_user=()):
+def check_low_below_high(
+        low_option: str,
+        low: float,
+        high_option: str,
+        high: float,
+        set_by_user: Iterable[str] = (),
+) -> str | None:
     """``low < high`` for the merged values; names which of the two the user set, so a user who
     only set one of them learns that the other is the server's current value."""
     if low is None or high is None or not (finite(low) and finite(high)):
@@ -113,7 +126,7 @@ def check_low_below_high(low_option, low, high_option, high, set_by_user=()):
     return "%s: %s%s must be lower than %s %s%s" % (low_option, low, low_note, high_option, high, high_note)
 
 
-def as_kind(option, value, kind):
+def as_kind(option: str, value: Any, kind: str) -> tuple[Any, str | None]:
     """``(value, error)``: ``value`` converted to ``kind`` (``int``, ``float``; anything else as it is), as an
     argument spec would, for callers that have none (a role's variables).  None stays None."""
     if value is None or isinstance(value, bool) or kind not in ("int", "float"):
@@ -129,7 +142,7 @@ def finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _whole(value):
+def _whole(value: Any) -> int | None:
     """``value`` as an int when it is a whole number (``3``, ``3.0``), else None (a bool is no number here)."""
     if isinstance(value, bool):
         return None
@@ -144,7 +157,7 @@ def _whole(value):
 LEVEL_NAMES = ("most_conservative", "conservative", "normal", "aggressive", "most_aggressive")
 
 
-def parse_level(option, value):
+def parse_level(option: str, value: Any) -> tuple[Any, str | None]:
     """A DRS level given as 1-5 (int or digit string) or by name; returns ``(int, error)``.
 
     Names are case-insensitive and accept ``-`` or a space for ``_`` (``Most-Aggressive``).
@@ -183,7 +196,7 @@ _INTERVAL_RE = re.compile(r"^(?:\d+[smhdw])+$")
 _PART_RE = re.compile(r"(\d+)([smhdw])")
 
 
-def parse_interval(option, value, minimum=MIN_INTERVAL):
+def parse_interval(option: str, value: Any, minimum: float | None = MIN_INTERVAL) -> tuple[Any, str | None]:
     """An interval as seconds (int or digit string) or with units: ``90s``, ``30m``, ``6h``, ``1d``,
     ``1w`` or combined (``1h30m``).  Returns ``(seconds, error)``."""
     if value is None:
@@ -209,7 +222,7 @@ def parse_interval(option, value, minimum=MIN_INTERVAL):
     return seconds, None
 
 
-def check_multiple(option, seconds, step, text):
+def check_multiple(option: str, seconds: float, step: int, text: str) -> str | None:
     """``seconds`` must be a positive multiple of ``step`` (``text`` names the step: "hour")."""
     if seconds is None:
         return None
@@ -219,7 +232,7 @@ def check_multiple(option, seconds, step, text):
     return None
 
 
-def format_interval(seconds):
+def format_interval(seconds: float) -> str | None:
     """``86400`` -> ``1d``; ``5400`` -> ``1h30m``: the shortest form ``parse_interval`` reads back."""
     if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds <= 0:
         return None
@@ -234,7 +247,7 @@ def format_interval(seconds):
 
 # ---- addresses -----------------------------------------------------------------------------------
 
-def check_ip(option, value):
+def check_ip(option: str, value: Any) -> str | None:
     """``value`` must be an IPv4/IPv6 address without prefix."""
     if value is None:
         return None
@@ -245,7 +258,7 @@ def check_ip(option, value):
     return None
 
 
-def check_ipv4(option, value):
+def check_ipv4(option: str, value: Any) -> str | None:
     try:
         ipaddress.IPv4Address(str(value).strip())
     except ValueError:
@@ -254,7 +267,7 @@ def check_ipv4(option, value):
     return None
 
 
-def check_vm_cidr(option, value):
+def check_vm_cidr(option: str, value: Any) -> str | None:
     """A system VM address: IPv4 ``address/prefix`` with a prefix of 8..30, not the network's
     network or broadcast address (what the platform accepts)."""
     if value is None:
@@ -274,7 +287,7 @@ def check_vm_cidr(option, value):
     return None
 
 
-def check_vm_gateway(option, gateway, cidr_option, cidr):
+def check_vm_gateway(option: str, gateway: str, cidr_option: str, cidr: str) -> str | None:
     """The gateway: an IPv4 host address inside ``cidr``'s network, other than the address itself."""
     if gateway is None:
         return None
@@ -293,7 +306,7 @@ def check_vm_gateway(option, gateway, cidr_option, cidr):
     return None
 
 
-def normalize_cidr(value):
+def normalize_cidr(value: Any) -> Any:
     """``192.0.2.101/24`` in canonical form (strips spaces), or the input when it is not a CIDR."""
     try:
         return str(ipaddress.IPv4Interface(str(value).strip()))
@@ -301,14 +314,14 @@ def normalize_cidr(value):
         return value
 
 
-def ip_of(cidr):
+def ip_of(cidr: str) -> str | None:
     return str(cidr).strip().split("/", maxsplit=1)[0] if cidr else None
 
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def check_email(option, value):
+def check_email(option: str, value: Any) -> str | None:
     """An address ``local@domain.tld`` (the platform wants a dot in the domain); empty is allowed."""
     if value is None or value == "":
         return None
@@ -317,7 +330,7 @@ def check_email(option, value):
     return None
 
 
-def check_port(option, value):
+def check_port(option: str, value: Any) -> str | None:
     if value is None:
         return None
     if not 1 <= value <= 65535:
@@ -325,7 +338,7 @@ def check_port(option, value):
     return None
 
 
-def parse_ip_range(option, value):
+def parse_ip_range(option: str, value: Any) -> tuple[Any, str | None]:
     """An address range as ``{"start", "end"}`` from ``192.0.2.10-192.0.2.20``, a network
     ``192.0.2.0/24`` (its first to last address) or one address.  Returns ``(range, error)``."""
     text = str(value).strip() if value is not None else ""

@@ -30,7 +30,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._module import from_api,
 
 # ---- comparing a configuration ---------------------------------------------------------------------
 
-def same_number(a, b, rel_tol=1e-6, abs_tol=1e-9):
+def same_number(a: Any, b: Any, rel_tol: float = 1e-6, abs_tol: float = 1e-9) -> bool:
     """Numbers equal up to float32 noise (the API stores some thresholds as float32: 0.7 may
     come back as 0.699999988079071)."""
     if finite(a) and finite(b):
@@ -38,7 +38,7 @@ def same_number(a, b, rel_tol=1e-6, abs_tol=1e-9):
     return a == b
 
 
-def settle(current, desired):
+def settle(current: Any, desired: Any) -> Any:
     """``desired`` with every number that equals the current one up to float noise replaced by
     the current value, at any depth, so comparing the two tells only real changes."""
     if isinstance(current, dict) and isinstance(desired, dict):
@@ -48,19 +48,19 @@ def settle(current, desired):
     return desired
 
 
-def same_config(current, wanted):
+def same_config(current: Any, wanted: Any) -> bool:
     """Whether ``current`` already holds ``wanted`` (numbers compared up to float noise)."""
     return settle(current, wanted) == current
 
 
-def same_ranges(current, desired):
+def same_ranges(current: Any, desired: Any) -> bool:
     """Two lists of ``{"start", "end"}`` hold the same ranges, in any order."""
-    def key(items):
+    def key(items: Any) -> Any:
         return sorted((str(r.get("start")), str(r.get("end"))) for r in items or [] if isinstance(r, dict))
     return key(current) == key(desired)
 
 
-def display_option(seconds):
+def display_option(seconds: float) -> str:
     """The API's ``display_option`` for an interval: the largest of week/day/hour that divides it
     evenly; ``hour`` for anything else (sub-hour or odd intervals: ``duration`` carries the exact
     value, ``hour`` is the smallest unit the API knows)."""

@@ -13,6 +13,8 @@ between 0 and 100.
 
 from __future__ import annotations
 
+from typing import Any, Iterable
+
 INSPECTION = "/v1/cluster/inspection"
 PROGRESS = "/v1/cluster/inspection/progress"
 STOP = "/v1/cluster/inspection/stop"
@@ -25,7 +27,7 @@ _NAME_ALIASES = {"checking": "running", "inspecting": "running", "done": "finish
                  "none": "idle", "": "idle"}
 
 
-def start_body(cluster_uuid, cluster_name, checks):
+def start_body(cluster_uuid: str, cluster_name: str, checks: Iterable[str]) -> dict[str, Any]:
     """The ``cluster/inspection`` body: every documented flag, true for the checks asked for."""
     body = {"cluster_uuid": cluster_uuid, "cluster_name": cluster_name}
     for check in CHECKS:
@@ -33,11 +35,11 @@ def start_body(cluster_uuid, cluster_name, checks):
     return body
 
 
-def stop_body(cluster_uuid, cluster_name):
+def stop_body(cluster_uuid: str, cluster_name: str) -> dict[str, Any]:
     return {"cluster_uuid": cluster_uuid, "cluster_name": cluster_name}
 
 
-def _number(value, kind=float):
+def _number(value: Any, kind: str = float) -> Any:
     """``value`` as ``kind`` (float or int); 0 for what is not a number."""
     try:
         return kind(value or 0)
@@ -45,7 +47,7 @@ def _number(value, kind=float):
         return kind(0)
 
 
-def state_name(data):
+def state_name(data: Any) -> str:
     """``idle``, ``running``, ``finished`` or ``stopped`` for a progress answer."""
     data = data or {}
     state = data.get("state")
@@ -67,18 +69,18 @@ def state_name(data):
     return "finished" if percent >= 100 else "idle"
 
 
-def is_running(data):
+def is_running(data: Any) -> bool:
     return state_name(data) == "running"
 
 
-def inspection_id(data):
+def inspection_id(data: Any) -> Any:
     """An identity for one inspection run: the status UUID when given, else its start time."""
     data = data or {}
     status = data.get("status") if isinstance(data.get("status"), dict) else {}
     return status.get("UUID") or data.get("uuid") or data.get("start_time") or None
 
 
-def _items(value):
+def _items(value: Any) -> list[Any] | None:
     if value is None:
         return None
     if isinstance(value, dict):  # tolerate a category given as {"items": [...]}
@@ -86,7 +88,7 @@ def _items(value):
     return [dict(item) if isinstance(item, dict) else item for item in value]
 
 
-def shape_result(data):
+def shape_result(data: Any) -> dict[str, Any]:
     """The result users get: the documented fields, plus ``state_name``, ``running`` and identity.
 
     Categories that were not checked stay ``None``; a checked category without items is ``[]``.

@@ -18,6 +18,7 @@ import json
 import os
 import time
 import traceback
+from typing import Any, Callable, Iterable, Iterator
 
 from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
@@ -28,6 +29,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._api import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     TosApiError,
+    TosClient,
     client_from_options,
     connection_problems,
 )
@@ -55,7 +57,7 @@ WAIT_ARGSPEC = dict(
 _SHAPES = {"str": "a string", "path": "a path", "dict": "a dictionary (key: value)"}
 
 
-def _shape_problem(name, option, value):
+def _shape_problem(name: str, option: str, value: Any) -> str | None:
     """Why ``value`` does not have the shape of ``option``, or None.  Never shows the value."""
     if value is None:
         return None
@@ -79,7 +81,7 @@ def _shape_problem(name, option, value):
     return None
 
 
-def _not_a_dict(text):
+def _not_a_dict(text: str) -> bool:
     try:
         check_type_dict(text)
     except (TypeError, ValueError):
@@ -87,12 +89,12 @@ def _not_a_dict(text):
     return False
 
 
-def _type_name(value):
+def _type_name(value: Any) -> str:
     return {list: "a list", bool: "a boolean", int: "a number", float: "a number", dict: "a dictionary"}.get(
         type(value), "a %s" % type(value).__name__)
 
 
-def shape_problems(spec, raw, prefix=""):
+def shape_problems(spec: dict[str, Any], raw: Any, prefix: str = "") -> tuple[list[str], dict[str, Any]]:
     """Check raw module arguments against ``spec`` before ansible-core converts them.
 
     Returns ``(problems, spec)``: the messages, each naming the option, and a copy of ``spec`` in which
@@ -133,7 +135,7 @@ def shape_problems(spec, raw, prefix=""):
     return problems, shielded
 
 
-def _raw_arguments():
+def _raw_arguments() -> dict[str, Any] | None:
     """The task's arguments as ansible-core received them, or None where they cannot be read (e.g. in
     ansible-test's argument-spec inspection, which replaces the loader)."""
     try:
@@ -159,7 +161,7 @@ class TosModule:
             TosModule(argument_spec=..., secrets=("password",)).execute(run)
     """
 
-    def __init__(self, argument_spec, secrets=(), **kwargs):
+    def __init__(self, argument_spec: dict[str, Any], secrets: Iterable[str] = (), **kwargs: Any) -> None:
         spec = dict(CONNECTION_ARGSPEC)
         spec.update(argument_spec)
         kwargs.setdefault("supports_check_mode", True)
@@ -201,7 +203,7 @@ class TosModule:
             self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
 
     @property
-    def client(self):
+    def client(self) -> TosClient:
         if self._client is None:
             self._client = client_from_options(self.params, warn=self.warn)
             # sent, or found applied after a lost answer: a later failure still changed something
@@ -209,28 +211,28 @@ class TosModule:
             self._client.post = self._counting_writes(self._client.post)
         return self._client
 
-    def _counting_writes(self, post):
-        def wrapper(*args, **kwargs):
+    def _counting_writes(self, post: Callable[..., Any]) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             data = post(*args, **kwargs)
             self.writes += 1
             return data
         return wrapper
 
-    def warn(self, message):
+    def warn(self, message: str) -> None:
         self.module.warn(redact(message, self._secret_values()))
 
-    def fail(self, msg, **kwargs):
+    def fail(self, msg: str, **kwargs: Any) -> None:
         kwargs.setdefault("changed", self.changed_on_failure())
         if _progress.records():
             kwargs.setdefault("wait_progress", _progress.records())
         self.module.fail_json(msg=msg, **kwargs)
 
-    def changed_on_failure(self, error=None):
+    def changed_on_failure(self, error: BaseException | None = None) -> bool:
         """A failed task changed something only when a write was accepted before the failure, or the
         failed write may have been applied (its answer was lost); a refused write changed nothing."""
         return self.changed and (self.writes > 0 or bool(error is not None and error.may_have_landed))
 
-    def track(self, before, after, key=None):
+    def track(self, before: Any, after: Any, key: str | None = None) -> bool:
         """Record a before/after pair for ``--diff`` and return whether it changes anything.
 
         With ``key`` the pair is stored under that key (for modules managing several objects).
@@ -243,13 +245,13 @@ class TosModule:
         self.changed = self.changed or changed
         return changed
 
-    def diff(self):
+    def diff(self) -> dict[str, str]:
         """``before``/``after`` as text: the JSON ansible-core's callbacks would print for a dict, but with
         Chinese (any non-ASCII) text as it is instead of ``\\u5317``-escapes."""
         after = masked(self.after, self.secrets, reference=self.before)
         return dict(before=diff_text(masked(self.before, self.secrets)), after=diff_text(after))
 
-    def exit(self, **result):
+    def exit(self, **result: Any) -> None:
         result.setdefault("changed", self.changed)
         if _progress.records():
             result.setdefault("wait_progress", _progress.records())
@@ -258,7 +260,7 @@ class TosModule:
             result["diff"] = self.diff()
         self.module.exit_json(**result)
 
-    def execute(self, run):
+    def execute(self, run: Callable[..., Any]) -> None:
         """Run ``run(self)``; the one place where a failure becomes ``fail_json``.
 
         A ``TosApiError`` is a message for the user.  Anything else is a bug of the collection: it fails
@@ -280,7 +282,12 @@ class TosModule:
         self.fail(what + error.message, api_error=redact_value(error.to_dict(), secrets),
                   changed=self.changed_on_failure(error))
 
-    def run_or_fail(self, call, errors, message):
+    def run_or_fail(
+            self,
+            call: Callable[..., Any],
+            errors: type[BaseException] | tuple[type[BaseException], ...],
+            message: str,
+    ) -> Any:
         """``call()``'s result; when it raises one of ``errors``, the module fails with ``message(exc)``, a
         ``(msg, extra result keys)`` pair.  The one failure path for an expected exception (a host task that
         did not finish, an API refusal that is a message): it fails outside the except block, since
@@ -291,7 +298,13 @@ class TosModule:
             self.fail(msg, **extra)
         return result
 
-    def run_state(self, validate, resolve, present, absent):
+    def run_state(
+            self,
+            validate: Callable[..., Any],
+            resolve: Callable[..., Any],
+            present: Callable[..., Any],
+            absent: Callable[..., Any],
+    ) -> None:
         """The state dispatch of a ``state: present/absent`` module, written once: ``validate(params)``
         (a message or None: fails before any request), ``resolve(self)`` (the object the state applies to,
         e.g. the cluster; failing when unknown), then ``present(self, target)`` or ``absent(self, target)``,
@@ -303,12 +316,12 @@ class TosModule:
         ensure = present if self.params["state"] == "present" else absent
         self.exit(**ensure(self, target))
 
-    def _secret_values(self):
+    def _secret_values(self) -> list[Any]:
         """The values of the no_log options (the token, passwords) as given."""
         return [value for value in self.module.no_log_values if isinstance(value, str)]
 
     @contextlib.contextmanager
-    def scope(self, name):
+    def scope(self, name: str) -> Iterator[TosModule]:
         """Name what the module is doing inside the block, for error messages ("create cluster 'c1'").
 
         A failure inside the block names this operation; when the block ends normally the outer name
@@ -319,18 +332,28 @@ class TosModule:
         yield self
         self.operation = outer
 
-    def doing(self, operation):
+    def doing(self, operation: str) -> TosModule:
         """Name the step the module starts now, until the next step (the statement form of ``scope()``,
         for the top level of a ``run``; a helper that may run inside another operation uses ``scope()``)."""
         self.operation = operation
         return self
 
-    def wait_for(self, probe, timeout, interval=2.0, what="the operation"):
+    def wait_for(
+            self,
+            probe: Callable[..., Any],
+            timeout: float,
+            interval: float = 2.0,
+            what: str = "the operation",
+    ) -> Any:
         """Poll ``probe()`` until it returns a truthy value; fail after ``timeout`` seconds."""
         return wait_for(probe, timeout, interval=interval, what=what, on_timeout=self.fail)
 
 
-def capture(call, errors, *args):
+def capture(
+        call: Callable[..., Any],
+        errors: type[BaseException] | tuple[type[BaseException], ...],
+        *args: Any,
+) -> tuple[Any, BaseException | None]:
     """``(call(*args), None)``, or ``(None, exc)`` when it raises one of ``errors``: the exception comes back
     to be handled outside the except block."""
     try:
@@ -339,7 +362,7 @@ def capture(call, errors, *args):
         return None, exc
 
 
-def _blank(spec, params):
+def _blank(spec: dict[str, Any], params: dict[str, Any]) -> Iterator[str]:
     """An option that names a cluster or a host (``cluster``, ``host``, the entries of ``hosts``) given as an empty or
     blank string: refused here, before a request would look for an object named '' (or, where ``cluster`` is
     optional, pick the first cluster)."""
@@ -355,12 +378,19 @@ def _blank(spec, params):
             yield "%s: must not hold an empty entry (give %s)" % (name, what)
 
 
-def _given(raw, option, name):
+def _given(raw: Any, option: str, name: str) -> bool:
     return any(raw.get(alias) not in (None, "", []) for alias in [name] + list(option.get("aliases") or ()))
 
 
-def wait_for(probe, timeout, interval=2.0, what="the operation", on_timeout=None, clock=time.monotonic,
-             sleep=time.sleep):
+def wait_for(
+        probe: Callable[..., Any],
+        timeout: float,
+        interval: float = 2.0,
+        what: str = "the operation",
+        on_timeout: Callable[..., Any] | None = None,
+        clock: Callable[..., Any] = time.monotonic,
+        sleep: Callable[..., Any] = time.sleep,
+) -> Any:
     deadline = clock() + timeout
     delay = min(0.5, interval)
     while True:
@@ -378,12 +408,12 @@ def wait_for(probe, timeout, interval=2.0, what="the operation", on_timeout=None
         delay = min(interval, delay * 2)
 
 
-def diff_text(value):
+def diff_text(value: Any) -> str:
     """``value`` laid out as ansible-core lays out a dict in a diff (sorted keys, indent 4), non-ASCII kept."""
     return json.dumps(value, sort_keys=True, indent=4, separators=(",", ": "), ensure_ascii=False, default=str) + "\n"
 
 
-def merge(current, desired):
+def merge(current: Any, desired: Any) -> dict[str, Any]:
     """Deep-merge ``desired`` into a copy of ``current``; ``None`` in desired means "leave it"."""
     result = copy.deepcopy(current) if current is not None else {}
     for key, value in (desired or {}).items():
@@ -396,7 +426,7 @@ def merge(current, desired):
     return result
 
 
-def masked(value, secrets, reference=None):
+def masked(value: Any, secrets: Iterable[str], reference: Any = None) -> Any:
     """Copy ``value`` with every key named in ``secrets`` replaced by a mask, at any depth.
 
     With ``reference`` (the "before" side of a diff), a secret that differs from the reference
@@ -418,28 +448,28 @@ def masked(value, secrets, reference=None):
     return value
 
 
-def pick(params, names):
+def pick(params: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
     """The subset of ``params`` named in ``names`` that the user set (not None)."""
     return {name: params[name] for name in names if params.get(name) is not None}
 
 
-def to_api(values, mapping):
+def to_api(values: Any, mapping: dict[str, str]) -> dict[str, Any]:
     """Rename option names to API field names with ``mapping`` (option -> field)."""
     return {mapping[key]: value for key, value in values.items() if key in mapping}
 
 
-def from_api(fields, mapping):
+def from_api(fields: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
     """Rename API field names to option names (inverse of ``to_api``), keeping only mapped ones."""
     return {option: fields.get(field) for option, field in mapping.items() if field in (fields or {})}
 
 
-def hide_secret(tm, value):
+def hide_secret(tm: TosModule, value: Any) -> None:
     """Treat ``value`` (a secret read from the API, not given as a no_log option) like a no_log
     value: Ansible then replaces it in every string the module returns, errors included."""
     if isinstance(value, str) and value and not secret_hidden(value):
         tm.module.no_log_values.add(value)
 
 
-def without(data, keys):
+def without(data: Any, keys: Iterable[str]) -> dict[str, Any]:
     """A copy of a dict without ``keys`` (to compare objects apart from their secrets)."""
     return {k: v for k, v in (data or {}).items() if k not in keys}

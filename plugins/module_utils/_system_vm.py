@@ -7,10 +7,12 @@
 How they are listed and described, and ONE engine for both kinds (``SystemVm``): read the current VM,
 deploy it, wait for its deploy (joining one another run started), remove it, tell who already owns an
 address, and predict all of it in check mode.  ``tos.cloud.cvm`` and ``tos.cloud.storage_service_vm``
-are thin modules over it: each gives a ``Kind`` (its endpoints, bodies and views).
+are thin modules over it, each through its kind (``Cvm``, ``StorageVm``: endpoints, bodies and views).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import by_field
 from ansible_collections.tos.cloud.plugins.module_utils._checks import ip_of, normalize_cidr
@@ -35,6 +37,10 @@ from ansible_collections.tos.cloud.plugins.module_utils._topology import (
     topology,
 )
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ansible_collections.tos.cloud.plugins.module_utils._api import TosClient
+    from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
+
 CVM_DEPLOY = "/v1/cluster/deploy/cvm"
 CVM_DELETE = "/v1/cluster/delete/cvm"
 STORAGE_VM_DEPLOY = "/v1/cluster/deploy/storage_service/vm"
@@ -44,7 +50,7 @@ STORAGE_VM_DELETE = "/v1/cluster/storage_service/vm/delete"
 
 # ---- cloud-management VMs --------------------------------------------------------------------------
 
-def list_cvms(detail, manage):
+def list_cvms(detail: dict[str, Any], manage: list[Any]) -> list[dict[str, Any]]:
     """The cluster's cloud-management VMs, from ``cloud/manage`` and the topology.
 
     Each: ``uuid``, ``name``, ``ip``, ``address`` (CIDR when the topology tells it), ``host_uuid``
@@ -89,7 +95,7 @@ def list_cvms(detail, manage):
     return cvms
 
 
-def cvm_on_host(cvms, host_uuid):
+def cvm_on_host(cvms: list[Any], host_uuid: str) -> dict[str, Any] | None:
     for cvm in cvms:
         if cvm["host_uuid"] == host_uuid:
             return cvm
@@ -98,7 +104,7 @@ def cvm_on_host(cvms, host_uuid):
 
 # ---- storage-service VMs ---------------------------------------------------------------------------
 
-def _first(item, *keys):
+def _first(item: Any, *keys: Iterable[str]) -> Any:
     for key in keys:
         value = item.get(key)
         if value not in (None, ""):
@@ -106,14 +112,14 @@ def _first(item, *keys):
     return None
 
 
-def _split(cidr, ip):
+def _split(cidr: str, ip: str) -> tuple[Any, Any]:
     """(cidr, ip) from whichever of the two is known."""
     if cidr and not ip:
         ip = str(cidr).split("/", maxsplit=1)[0]
     return cidr, ip
 
 
-def describe_storage_vm(item):
+def describe_storage_vm(item: Any) -> dict[str, Any]:
     """A ``storage_service/vm/list`` item with stable keys (tolerating the fields' spellings)."""
     manage_cidr, manage_ip = _split(_first(item, "manage_cidr", "ManageCidr", "manage_addr"),
                                     _first(item, "manage_ip", "ManageIP", "ip"))
@@ -137,7 +143,7 @@ def describe_storage_vm(item):
     }
 
 
-def list_storage_vms(client, cluster_uuid, filter_ip=None):
+def list_storage_vms(client: TosClient, cluster_uuid: str, filter_ip: str | None = None) -> list[dict[str, Any]]:
     """Every storage-service VM of the cluster (all pages), described."""
     params = {"cluster_uuid": cluster_uuid}
     if filter_ip:
@@ -145,7 +151,7 @@ def list_storage_vms(client, cluster_uuid, filter_ip=None):
     return [describe_storage_vm(item) for item in client.paginate(STORAGE_VM_LIST, params, key=by_field("uuid"))]
 
 
-def storage_vm_by_manage_ip(client, cluster_uuid, ip):
+def storage_vm_by_manage_ip(client: TosClient, cluster_uuid: str, ip: str) -> dict[str, Any] | None:
     """The storage-service VM whose management address is exactly ``ip`` (the filter is loose)."""
     for vm in list_storage_vms(client, cluster_uuid, filter_ip=ip):
         if vm["manage_ip"] == ip:
@@ -155,7 +161,7 @@ def storage_vm_by_manage_ip(client, cluster_uuid, ip):
 
 # ---- addresses ---------------------------------------------------------------------------------------
 
-def address_owner(detail, ip, claims=()):
+def address_owner(detail: dict[str, Any], ip: str, claims: list[Any] = ()) -> str | None:
     """Who already uses ``ip`` in the cluster, or None: a VM of ``claims`` (``(ips, label)`` pairs of the VMs of
     the kind being deployed), else a host or system VM of the topology."""
     for ips, label in claims:
@@ -184,7 +190,7 @@ class SystemVm:
     # whether a removal is waited for until the VM is gone (with O(wait))
     waits_for_removal = False
 
-    def __init__(self, tm, cluster, label):
+    def __init__(self, tm: TosModule, cluster: dict[str, Any], label: str) -> None:
         self.tm = tm
         self.client = tm.client
         self.cluster = cluster
@@ -198,28 +204,28 @@ class SystemVm:
     #   deploy_refusal()              why the VM cannot be deployed as asked (missing options, address in use)
     #   predicted()                   the VM a deploy would make
     #   deploy_body(), delete_body(view), deployed_view(answer, predicted), diff_view(view)
-    def join_first(self):
+    def join_first(self) -> bool:
         """Whether a deploy found running is joined before the VM is compared (when only the finished VM
         tells what there is to compare)."""
         return False
 
-    def removal_refusal(self, view):
+    def removal_refusal(self, view: dict[str, Any]) -> Any:
         """Why the VM must not be removed (a message), or None."""
         return None
 
     # -- engine ----------------------------------------------------------------------------------------
-    def current(self):
+    def current(self) -> Any:
         with self.tm.scope("look up the %s %s" % (self.noun, self.label)):
             return self.read()
 
-    def deployed(self):
+    def deployed(self) -> Any:
         view = self.current()
         return view if view is not None and not self.is_deploying(view) else None
 
-    def gone(self):
+    def gone(self) -> bool:
         return self.current() is None
 
-    def wait_deploy(self, view, started_by):
+    def wait_deploy(self, view: dict[str, Any], started_by: str) -> Any:
         """Wait for the VM's deploy (``started_by`` this run or another); the VM after it."""
         timeout = self.tm.params["wait_timeout"]
         with self.tm.scope("wait for the %s %s to deploy" % (self.noun, self.label)):
@@ -231,13 +237,13 @@ class SystemVm:
                                     HostTaskFailed, lambda failure: self.deploy_failed(failure, started_by))
         return self.current() or view
 
-    def deploy_failed(self, failure, started_by):
+    def deploy_failed(self, failure: Any, started_by: str) -> Any:
         return ("The deploy of the %s %s (started by %s) did not finish: %s%s" % (
             self.noun, self.label, started_by.replace("_", " "), failure.reason,
             "; nothing was sent" if started_by == ANOTHER_RUN else ""),
             {"progress": failure.progress, "started_by": started_by})
 
-    def deploy(self, predicted):
+    def deploy(self, predicted: dict[str, Any]) -> Any:
         with self.tm.scope("deploy the %s %s" % (self.noun, self.label)):
             answer = self.client.post_verified(self.deploy_path, self.deploy_body(), landed=self.current) or {}
             self.tm.track({}, self.diff_view(predicted))  # after the request: a refused deploy changed nothing
@@ -246,7 +252,7 @@ class SystemVm:
             view = self.wait_deploy(view, THIS_RUN)
         return view
 
-    def remove(self, view):
+    def remove(self, view: dict[str, Any]) -> None:
         with self.tm.scope("remove the %s %s" % (self.noun, self.label)):
             self.client.post_verified(self.delete_path, self.delete_body(view), landed=self.gone)
             self.tm.track(self.diff_view(view), {})
@@ -255,7 +261,7 @@ class SystemVm:
                 self.tm.wait_for(self.gone, self.tm.params["wait_timeout"],
                                  what="the removal of the %s %s" % (self.noun, self.label))
 
-    def ensure_present(self):
+    def ensure_present(self) -> dict[str, Any]:
         """The VM as it is (or will be) and which run started its deploy (``started_by``; None: nothing ran)."""
         tm, params = self.tm, self.tm.params
         current = self.current()
@@ -280,7 +286,7 @@ class SystemVm:
             return {self.result_key: predicted, "started_by": THIS_RUN}
         return {self.result_key: self.deploy(predicted), "started_by": THIS_RUN}
 
-    def ensure_absent(self):
+    def ensure_absent(self) -> dict[str, Any]:
         current = self.current()
         if current is None:
             self.tm.track({}, {})
@@ -295,7 +301,7 @@ class SystemVm:
         return {self.result_key: current, "started_by": None}
 
 
-def manage(tm, validate, engine):
+def manage(tm: TosModule, validate: Callable[..., Any], engine: Callable[..., Any]) -> None:
     """``run`` of a system VM module: validate, find the cluster and the VM (``engine(tm, cluster)``), then
     the state."""
     tm.run_state(validate, lambda tm: engine(tm, require_cluster(tm, tm.params["cluster"])),
@@ -304,14 +310,14 @@ def manage(tm, validate, engine):
 
 # ---- the kinds -------------------------------------------------------------------------------------------
 
-def cvm_view(cvm, node, state="running"):
+def cvm_view(cvm: dict[str, Any], node: dict[str, Any], state: dict[str, Any] = "running") -> dict[str, Any]:
     view = {"uuid": cvm.get("uuid"), "name": cvm.get("name"), "ip": cvm.get("ip"), "address": cvm.get("address"),
             "is_leader": bool(cvm.get("is_leader")), "status": cvm.get("status"), "state": state}
     view.update(host_uuid=node.get("UUID"), host_name=node.get("name"), host_ip=host_addresses(node)["management"])
     return view
 
 
-def address_mismatch(current, address):
+def address_mismatch(current: Any, address: str) -> bool:
     """True when the CVM's known address differs from the requested one."""
     if address is None:
         return False
@@ -329,7 +335,7 @@ class Cvm(SystemVm):
     delete_path = CVM_DELETE
     waits_for_removal = True
 
-    def __init__(self, tm, cluster):
+    def __init__(self, tm: TosModule, cluster: dict[str, Any]) -> None:
         with tm.scope("read cluster %r" % cluster["name"]):
             self.detail = get_cluster(tm.client, cluster["uuid"])
         self.node = find_physical_host(self.detail, tm.params["host"])
@@ -342,7 +348,7 @@ class Cvm(SystemVm):
         self.all_cvms = []
         self._detail_fresh = True  # the first look-up uses the topology just read
 
-    def read(self):
+    def read(self) -> Any:
         """This host's CVM (running or deploying) or None; ``self.all_cvms`` keeps the cluster's CVMs."""
         with self.tm.scope("read the cloud-management VMs of cluster %r" % self.cluster["name"]):
             if not self._detail_fresh:
@@ -359,18 +365,18 @@ class Cvm(SystemVm):
             task = read_host_task(self.client, self.cluster["uuid"], self.host_uuid)
         return cvm_view({"uuid": None}, self.node, state="deploying") if task_is(task, "deploy_cvm") else None
 
-    def is_deploying(self, view):
+    def is_deploying(self, view: dict[str, Any]) -> bool:
         return view["state"] == "deploying"
 
-    def task_host(self, view):
+    def task_host(self, view: dict[str, Any]) -> Any:
         return self.host_uuid, self.host_label
 
-    def join_first(self):
+    def join_first(self) -> Any:
         # the platform tells a CVM's address only once it is deployed: with an address to compare, the deploy
         # is waited for (read-only, in check mode and with wait=false too)
         return self.tm.params["address"] is not None or (self.tm.params["wait"] and not self.tm.check_mode)
 
-    def mismatch(self, view):
+    def mismatch(self, view: dict[str, Any]) -> Any:
         address = self.tm.params["address"]
         if not address_mismatch(view, address):
             return None
@@ -379,7 +385,7 @@ class Cvm(SystemVm):
                 "move it, remove it first (state: absent) and deploy it again, or set address to %s." % (
                     self.host_label, have, address, have))
 
-    def deploy_refusal(self):
+    def deploy_refusal(self) -> Any:
         address = self.tm.params["address"]
         if address is None:
             return "address and gateway are required to deploy a cloud-management VM on host %s, which has none." % (
@@ -391,31 +397,31 @@ class Cvm(SystemVm):
             return "address: %s is already used by %s in cluster %r." % (ip_of(address), owner, self.cluster["name"])
         return None
 
-    def predicted(self):
+    def predicted(self) -> Any:
         address = self.tm.params["address"]
         # the first CVM of the cluster becomes its leader
         return cvm_view({"uuid": None, "name": None, "ip": ip_of(address), "address": normalize_cidr(address),
                          "is_leader": not self.all_cvms}, self.node,
                         state="running" if self.tm.params["wait"] else "deploying")
 
-    def deploy_body(self):
+    def deploy_body(self) -> dict[str, Any]:
         params = self.tm.params
         return {"cluster_uuid": self.cluster["uuid"], "MachineUUID": self.host_uuid,
                 "Networks": [{"Addr": normalize_cidr(params["address"]), "Gateway": params["gateway"]}]}
 
-    def deployed_view(self, answer, predicted):
+    def deployed_view(self, answer: dict[str, Any], predicted: dict[str, Any]) -> Any:
         address = self.tm.params["address"]
         return cvm_view({"uuid": answer.get("uuid"), "name": answer.get("name"), "ip": ip_of(address),
                          "address": normalize_cidr(address), "is_leader": predicted["is_leader"]},
                         self.node, state="deploying")
 
-    def delete_body(self, view):
+    def delete_body(self, view: dict[str, Any]) -> Any:
         body = {"cluster_uuid": self.cluster["uuid"], "MachineUUID": self.host_uuid}
         if view.get("ip"):
             body["center_candidate_ip"] = view["ip"]
         return body
 
-    def removal_refusal(self, view):
+    def removal_refusal(self, view: dict[str, Any]) -> Any:
         others = [c for c in self.all_cvms if c["host_uuid"] != self.host_uuid]
         if view["state"] != "running" or others:
             return None
@@ -424,7 +430,7 @@ class Cvm(SystemVm):
                 "(tos.cloud.cluster with state: absent and force: true)." % (
                     view["ip"], self.host_label, self.cluster["name"]))
 
-    def diff_view(self, view):
+    def diff_view(self, view: dict[str, Any]) -> dict[str, Any]:
         if not view:
             return {}
         return {"host": view["host_name"], "address": view["address"] or view["ip"]}
@@ -435,7 +441,7 @@ STORAGE_VM_DEPLOY_OPTIONS = ("manage_gateway", "storage_address", "storage_gatew
 STORAGE_VM_DEPLOYING = ("deploying", "running_task", "creating")
 
 
-def storage_vm_wanted(params):
+def storage_vm_wanted(params: dict[str, Any]) -> dict[str, Any]:
     """The storage-service VM the options ask for, in the view's keys."""
     return {
         "vm_type": params["vm_type"],
@@ -446,7 +452,7 @@ def storage_vm_wanted(params):
     }
 
 
-def differences(current, params):
+def differences(current: Any, params: dict[str, Any]) -> list[str]:
     """The options whose value differs from the existing storage-service VM's (unset options are left alone)."""
     found = []
     for key, want in storage_vm_wanted(params).items():
@@ -459,7 +465,7 @@ def differences(current, params):
     return found
 
 
-def is_deploying(vm):
+def is_deploying(vm: dict[str, Any]) -> Any:
     """Whether a storage-service VM is still being deployed (its ``status``, else its ``progress``)."""
     status = str(vm.get("status") or "").lower()
     if status:
@@ -476,29 +482,29 @@ class StorageVm(SystemVm):
     deploy_path = STORAGE_VM_DEPLOY
     delete_path = STORAGE_VM_DELETE
 
-    def __init__(self, tm, cluster):
+    def __init__(self, tm: TosModule, cluster: dict[str, Any]) -> None:
         self.ip = ip_of(tm.params["manage_address"])
         super().__init__(tm, cluster, "%s (cluster %r)" % (self.ip, cluster["name"]))
 
-    def read(self):
+    def read(self) -> Any:
         return storage_vm_by_manage_ip(self.client, self.cluster["uuid"], self.ip)
 
-    def is_deploying(self, view):
+    def is_deploying(self, view: dict[str, Any]) -> Any:
         return is_deploying(view)
 
-    def task_host(self, view):
+    def task_host(self, view: dict[str, Any]) -> Any:
         if not view.get("host_uuid"):
             return None
         return view["host_uuid"], "%s on host %s" % (self.ip, view.get("host_name") or view["host_uuid"])
 
-    def mismatch(self, view):
+    def mismatch(self, view: dict[str, Any]) -> Any:
         diffs = differences(view, self.tm.params)
         if not diffs:
             return None
         return ("The storage-service VM %s exists but %s. The API cannot change a deployed VM: delete it first "
                 "(state: absent) and deploy it again, or change the options to match." % (self.label, "; ".join(diffs)))
 
-    def deploy_refusal(self):
+    def deploy_refusal(self) -> Any:
         params = self.tm.params
         missing = [name for name in STORAGE_VM_DEPLOY_OPTIONS if not params.get(name)]
         if missing:
@@ -518,38 +524,38 @@ class StorageVm(SystemVm):
                                                                          self.cluster["name"])
         return None
 
-    def predicted(self):
+    def predicted(self) -> Any:
         params = self.tm.params
         view = dict.fromkeys(("uuid", "name", "host_uuid", "host_ip", "host_name"))
         view.update(storage_vm_wanted(params), manage_ip=self.ip, storage_ip=ip_of(params["storage_address"]),
                     status="running" if params["wait"] else "deploying", progress=1.0 if params["wait"] else 0.0)
         return view
 
-    def deploy_body(self):
+    def deploy_body(self) -> dict[str, Any]:
         params = self.tm.params
         return {"cluster_uuid": self.cluster["uuid"], "vm_type": params["vm_type"],
                 "manage_cidr": normalize_cidr(params["manage_address"]), "manage_gateway": params["manage_gateway"],
                 "storage_cidr": normalize_cidr(params["storage_address"]), "storage_gateway": params["storage_gateway"]}
 
-    def deployed_view(self, answer, predicted):
+    def deployed_view(self, answer: dict[str, Any], predicted: dict[str, Any]) -> Any:
         view = self.current()
         if view is None:
             self.tm.fail("The platform accepted the storage-service VM %s but does not list it." % self.label)
         return view
 
-    def delete_body(self, view):
+    def delete_body(self, view: dict[str, Any]) -> Any:
         body = {"cluster_uuid": self.cluster["uuid"], "uuid": view["uuid"], "force": self.tm.params["force"]}
         if view.get("name"):
             body["name"] = view["name"]
         return body
 
-    def removal_refusal(self, view):
+    def removal_refusal(self, view: dict[str, Any]) -> Any:
         if not is_deploying(view) or self.tm.params["force"]:
             return None
         return ("The storage-service VM %s is still being deployed: set force: true to cancel the deploy and delete "
                 "it, or wait for the deploy to finish." % self.label)
 
-    def diff_view(self, view):
+    def diff_view(self, view: dict[str, Any]) -> dict[str, Any]:
         if not view:
             return {}
         return {key: view.get(key) for key in STORAGE_VM_DIFF}

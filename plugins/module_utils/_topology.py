@@ -13,7 +13,11 @@ return the same shapes.  Everything here reads; the modules decide and write.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ansible_collections.tos.cloud.plugins.module_utils._api import TosClient
+    from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -34,7 +38,7 @@ CENTER_IP_ARGSPEC = dict(center_ip=dict(type="str"))
 
 # ---- clusters ------------------------------------------------------------------------------------
 
-def list_clusters(client, filter_name=None):
+def list_clusters(client: TosClient, filter_name: str | None = None) -> list[Any]:
     """Every cluster (all pages), as ``{"uuid", "name", "ctime"}`` dicts."""
     params = {"filter_name": filter_name} if filter_name else None
     return [
@@ -43,7 +47,7 @@ def list_clusters(client, filter_name=None):
     ]
 
 
-def match_cluster(clusters, key):
+def match_cluster(clusters: list[Any], key: str) -> dict[str, Any] | None:
     """The entry of ``clusters`` whose name is exactly ``key``, else (``key`` being a UUID) whose UUID it is."""
     for field in ("name", "uuid") if UUID_RE.match(key or "") else ("name",):
         for cluster in clusters:
@@ -52,7 +56,7 @@ def match_cluster(clusters, key):
     return None
 
 
-def find_cluster(client, name_or_uuid):
+def find_cluster(client: TosClient, name_or_uuid: str) -> dict[str, Any] | None:
     """The cluster whose name is exactly ``name_or_uuid``, or whose UUID it is; else None.
 
     The list endpoint filters names loosely (substring), so the exact match happens here.
@@ -65,7 +69,7 @@ def find_cluster(client, name_or_uuid):
     return match_cluster(list_clusters(client, filter_name=filter_name), name_or_uuid)
 
 
-def cluster_by_name(client, name):
+def cluster_by_name(client: TosClient, name: str) -> dict[str, Any] | None:
     """The cluster named exactly ``name`` (never a UUID match, never a substring), or None."""
     for cluster in list_clusters(client, filter_name=name):
         if cluster["name"] == name:
@@ -73,12 +77,17 @@ def cluster_by_name(client, name):
     return None
 
 
-def get_cluster(client, cluster_uuid):
+def get_cluster(client: TosClient, cluster_uuid: str) -> dict[str, Any]:
     """``cluster/get`` for one cluster: name, desc, candidates and the topology (TopoHostNode)."""
     return client.get(CLUSTER_GET, {"cluster_uuid": cluster_uuid}) or {}
 
 
-def unknown_cluster_message(names, key, option="cluster", hint="; list them with tos.cloud.cluster_info"):
+def unknown_cluster_message(
+        names: Iterable[str],
+        key: str,
+        option: str = "cluster",
+        hint: str = "; list them with tos.cloud.cluster_info",
+) -> str:
     """"No cluster named ..." with the known ``names`` when there are few of them."""
     if not names:
         known = "there are no clusters yet"
@@ -89,7 +98,7 @@ def unknown_cluster_message(names, key, option="cluster", hint="; list them with
     return "%s: no cluster is named %r or has that UUID (%s)." % (option, key, known)
 
 
-def require_cluster(tm, key, option="cluster"):
+def require_cluster(tm: TosModule, key: str, option: str = "cluster") -> dict[str, Any]:
     """The cluster list entry for ``key`` (exact name or UUID); fails the module when unknown."""
     tm.doing("find cluster %r" % key)
     cluster = find_cluster(tm.client, key)
@@ -100,7 +109,7 @@ def require_cluster(tm, key, option="cluster"):
 
 # ---- hosts ---------------------------------------------------------------------------------------
 
-def topology(cluster_detail):
+def topology(cluster_detail: dict[str, Any]) -> list[dict[str, Any]]:
     """The list of host nodes of a ``cluster/get`` answer (tolerates the key's spellings)."""
     for key in ("TopoHostNode", "topo_host_node", "hosts"):
         nodes = cluster_detail.get(key)
@@ -109,7 +118,7 @@ def topology(cluster_detail):
     return []
 
 
-def host_addresses(node):
+def host_addresses(node: dict[str, Any]) -> dict[str, str | None]:
     """Management, storage and backup addresses (without prefix length) of a topology node."""
     out = {}
     for key, net in (("management", "managerNet"), ("storage", "storageNet"), ("backup", "backupNet"),
@@ -119,15 +128,15 @@ def host_addresses(node):
     return out
 
 
-def physical_nodes(detail):
+def physical_nodes(detail: dict[str, Any]) -> list[dict[str, Any]]:
     return [n for n in topology(detail) if not n.get("IsSystemService")]
 
 
-def system_nodes(detail):
+def system_nodes(detail: dict[str, Any]) -> list[dict[str, Any]]:
     return [n for n in topology(detail) if n.get("IsSystemService")]
 
 
-def find_physical_host(detail, key):
+def find_physical_host(detail: dict[str, Any], key: str) -> dict[str, Any] | None:
     """The physical host (not a system VM) whose UUID, name or management/storage IP is ``key``."""
     if not key:
         return None
@@ -142,7 +151,7 @@ def find_physical_host(detail, key):
     return None
 
 
-def describe_physical_hosts(detail):
+def describe_physical_hosts(detail: dict[str, Any]) -> str:
     """"name (ip), ..." of the physical hosts, for "not found" messages."""
     labels = []
     for node in physical_nodes(detail):
@@ -200,7 +209,7 @@ def role_names(services: dict[str, dict[str, Any]]) -> list[str]:
     return roles
 
 
-def describe_node(node):
+def describe_node(node: dict[str, Any]) -> dict[str, Any]:
     """One topology node (a physical host or a system VM) with stable keys."""
     addrs = host_addresses(node)
     services = node.get("services") or {}
@@ -219,7 +228,7 @@ def describe_node(node):
     return view
 
 
-def describe_cluster(entry, detail):
+def describe_cluster(entry: dict[str, Any], detail: dict[str, Any]) -> dict[str, Any]:
     """A cluster as the modules return it, from its list entry and its ``cluster/get`` answer."""
     detail = detail or {}
     return {
@@ -236,7 +245,7 @@ def describe_cluster(entry, detail):
 
 # ---- center nodes (the cloud-management VMs that serve the cluster) --------------------------------
 
-def read_cloud_manage(client, cluster_uuid):
+def read_cloud_manage(client: TosClient, cluster_uuid: str) -> list[Any]:
     """The ``host_info`` list of ``cluster/cloud/manage`` (the running center nodes)."""
     data = client.get(CLOUD_MANAGE, {"cluster_uuid": cluster_uuid}) or {}
     return (data.get("host_info") if isinstance(data, dict) else None) or []
@@ -291,7 +300,7 @@ def center_index(host_info: list[Any] | None) -> dict[str, dict[str, Any]]:
     return index
 
 
-def require_center_ip(tm, cluster, option="center_ip"):
+def require_center_ip(tm: TosModule, cluster: dict[str, Any], option: str = "center_ip") -> str:
     """``tm.params[option]`` when set and one of the cluster's center nodes, else the cluster's leader
     center node; fails the module, naming ``option``, when the given IP is not a center node of the
     cluster or when the cluster has none."""
