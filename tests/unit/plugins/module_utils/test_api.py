@@ -56,41 +56,6 @@ def free_port():
         return sock.getsockname()[1]
 
 
-class DroppingServer:
-    """Accepts connections, reads the request, then closes without answering."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.hits = 0
-        self._stop = False
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        self.sock.settimeout(0.2)
-        while not self._stop:
-            try:
-                conn, dummy = self.sock.accept()
-            except OSError:
-                continue
-            with conn:
-                conn.settimeout(2)
-                try:
-                    conn.recv(65536)
-                except OSError:
-                    pass
-                self.hits += 1
-
-    def close(self):
-        self._stop = True
-        self.thread.join(2)
-        self.sock.close()
-
-
 # -- envelopes -----------------------------------------------------------------------------
 
 
@@ -566,6 +531,21 @@ class RawServer:
 
     def posts(self):
         return [r for r in self.requests if r.startswith("POST")]
+
+
+class DroppingServer(RawServer):
+    """Accepts connections, reads the request, then closes without answering."""
+
+    def __init__(self):
+        super().__init__(lambda conn: None)
+        self.port = self.sock.getsockname()[1]
+
+    @property
+    def hits(self):
+        return len(self.requests)
+
+    def close(self):
+        self.stop()
 
 
 def head(status=200, length=None, extra=()):
