@@ -189,6 +189,9 @@ class SystemVm:
     delete_path = None
     # whether a removal is waited for until the VM is gone (with O(wait))
     waits_for_removal = False
+    # what a failure of the deploy or the removal request says the module was doing (noun, label)
+    deploy_operation = "deploy the %s %s"
+    remove_operation = "remove the %s %s"
 
     def __init__(self, tm: TosModule, cluster: dict[str, Any], label: str) -> None:
         self.tm = tm
@@ -244,7 +247,7 @@ class SystemVm:
             {"progress": failure.progress, "started_by": started_by})
 
     def deploy(self, predicted: dict[str, Any]) -> Any:
-        with self.tm.scope("deploy the %s %s" % (self.noun, self.label)):
+        with self.tm.scope(self.deploy_operation % (self.noun, self.label)):
             answer = self.client.post_verified(self.deploy_path, self.deploy_body(), landed=self.current) or {}
             self.tm.track({}, self.diff_view(predicted))  # after the request: a refused deploy changed nothing
             view = self.deployed_view(answer, predicted)
@@ -253,7 +256,7 @@ class SystemVm:
         return view
 
     def remove(self, view: dict[str, Any]) -> None:
-        with self.tm.scope("remove the %s %s" % (self.noun, self.label)):
+        with self.tm.scope(self.remove_operation % (self.noun, self.label)):
             self.client.post_verified(self.delete_path, self.delete_body(view), landed=self.gone)
             self.tm.track(self.diff_view(view), {})
         if self.waits_for_removal and self.tm.params["wait"]:
@@ -334,6 +337,7 @@ class Cvm(SystemVm):
     deploy_path = CVM_DEPLOY
     delete_path = CVM_DELETE
     waits_for_removal = True
+    deploy_operation = "deploy a %s %s"
 
     def __init__(self, tm: TosModule, cluster: dict[str, Any]) -> None:
         with tm.scope("read cluster %r" % cluster["name"]):
@@ -481,6 +485,7 @@ class StorageVm(SystemVm):
     result_key = "storage_vm"
     deploy_path = STORAGE_VM_DEPLOY
     delete_path = STORAGE_VM_DELETE
+    remove_operation = "delete the %s %s"
 
     def __init__(self, tm: TosModule, cluster: dict[str, Any]) -> None:
         self.ip = ip_of(tm.params["manage_address"])
