@@ -523,10 +523,10 @@ class StorageVm(SystemVm):
         claims = [({vm["manage_ip"], vm["storage_ip"]}, "storage-service VM %s" % vm["name"])
                   for vm in list_storage_vms(self.client, self.cluster["uuid"])]
         for option in ("manage_address", "storage_address"):
-            owner = address_owner(detail, ip_of(params[option]), claims)
+            ip = ip_of(params[option])
+            owner = address_owner(detail, ip, claims)
             if owner:
-                return "%s: %s is already used by %s in cluster %r." % (option, ip_of(params[option]), owner,
-                                                                         self.cluster["name"])
+                return "%s: %s is already used by %s in cluster %r." % (option, ip, owner, self.cluster["name"])
         return None
 
     def predicted(self) -> Any:

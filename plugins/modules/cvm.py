@@ -189,7 +189,7 @@ wait_progress:
 """
 from ansible_collections.tos.cloud.plugins.module_utils._checks import check_range, check_vm_cidr, check_vm_gateway, first_error
 from ansible_collections.tos.cloud.plugins.module_utils._module import WAIT_ARGSPEC, TosModule
-from ansible_collections.tos.cloud.plugins.module_utils._system_vm import Cvm, address_mismatch, manage  # noqa: F401
+from ansible_collections.tos.cloud.plugins.module_utils._system_vm import Cvm, manage
 from ansible_collections.tos.cloud.plugins.module_utils._topology import CLUSTER_ARGSPEC
 
 

@@ -227,12 +227,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._checks import (
     ip_of,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._module import WAIT_ARGSPEC, TosModule
-from ansible_collections.tos.cloud.plugins.module_utils._system_vm import (  # noqa: F401
-    StorageVm,
-    differences,
-    is_deploying,
-    manage,
-)
+from ansible_collections.tos.cloud.plugins.module_utils._system_vm import StorageVm, manage
 from ansible_collections.tos.cloud.plugins.module_utils._topology import CLUSTER_ARGSPEC
 
 
