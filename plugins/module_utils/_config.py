@@ -28,7 +28,6 @@ from ansible_collections.tos.cloud.plugins.module_utils._checks import (
 )
 from ansible_collections.tos.cloud.plugins.module_utils._module import from_api, to_api
 
-# ---- comparing a configuration ---------------------------------------------------------------------
 
 def same_number(a: Any, b: Any, rel_tol: float = 1e-6, abs_tol: float = 1e-9) -> bool:
     """Numbers equal up to float32 noise (the API stores some thresholds as float32: 0.7 may
