@@ -7,7 +7,7 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     # The required cluster option of the cluster-scoped modules
-    # (plugins/module_utils/_cluster.py CLUSTER_ARGSPEC, resolved by require_cluster).
+    # (plugins/module_utils/_topology.py CLUSTER_ARGSPEC, resolved by require_cluster).
     DOCUMENTATION = r"""
 options:
   cluster:
@@ -36,7 +36,7 @@ options:
 """
 
     # The center node the metadata snapshot endpoints are asked through
-    # (plugins/module_utils/_settings.py CENTER_IP_ARGSPEC, resolved by require_center_ip).
+    # (plugins/module_utils/_topology.py CENTER_IP_ARGSPEC, resolved by require_center_ip).
     CENTER_IP = r"""
 options:
   center_ip:

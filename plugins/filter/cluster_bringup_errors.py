@@ -12,44 +12,23 @@ names each value by its place in the role's variables (``cluster_bringup_cluster
 
 from __future__ import annotations
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import check_vm_cidr, check_vm_gateway
-from ansible_collections.tos.cloud.plugins.module_utils._settings import (
-    UNITS,
-    check_at_least,
+from ansible_collections.tos.cloud.plugins.module_utils._checks import (
+    as_kind,
     check_email,
-    check_fraction,
-    check_low_below_high,
-    check_multiple,
+    check_ip,
+    check_name,
     check_port,
-    check_positive,
-    parse_interval,
-    parse_level,
+    check_vm_cidr,
+    check_vm_gateway,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._validate import check_ip, check_name
+from ansible_collections.tos.cloud.plugins.module_utils._config import (
+    drs_as_api,
+    drs_desired,
+    drs_merged_errors,
+    global_config_errors,
+    snapshot_interval,
+)
 from ansible_collections.tos.cloud.plugins.modules.system_setting import desired_settings
-
-# as tos.cloud.global_config and tos.cloud.snapshot_policy check them
-GLOBAL_CONFIG_MAXIMUM = 100
-SNAPSHOT_STEP = UNITS["s"]  # the documents: seconds, no coarser rule
-
-
-def _int(option, value):
-    """``value`` as an int for the checks that compare numbers (the argument spec converts only a copy)."""
-    if value is None or isinstance(value, bool):
-        return value, None
-    try:
-        return int(str(value).strip()), None
-    except ValueError:
-        return None, "%s: %r is not an integer" % (option, value)
-
-
-def _float(option, value):
-    if value is None or isinstance(value, bool):
-        return value, None
-    try:
-        return float(value), None
-    except (TypeError, ValueError):
-        return None, "%s: %r is not a number" % (option, value)
 
 
 def _vm_errors(where, vm, pairs):
@@ -62,20 +41,12 @@ def _vm_errors(where, vm, pairs):
 
 
 def _drs_errors(where, drs, dpm):
+    """tos.cloud.drs_config's own checks (its option table), section by section, and those of the merged
+    configuration for the values of a section given without errors."""
     errors = []
-    for name in ("threshold_level", "min_benefit_level"):
-        errors.append(parse_level("%s.drs.%s" % (where, name), drs.get(name))[1])
-    for name in ("max_step", "max_concurrent_migration", "max_host_concurrent_migration"):
-        value, error = _int("%s.drs.%s" % (where, name), drs.get(name))
-        errors += [error, check_at_least("%s.drs.%s" % (where, name), value, 1)]
-    fractions = {}
-    for name in ("high_threshold", "low_threshold"):
-        fractions[name], error = _float("%s.dpm.%s" % (where, name), dpm.get(name))
-        errors += [error, check_fraction("%s.dpm.%s" % (where, name), fractions[name])]
-    if fractions["low_threshold"] is not None and fractions["high_threshold"] is not None and not any(errors[-4:]):
-        errors.append(check_low_below_high("%s.dpm.low_threshold" % where, fractions["low_threshold"],
-                                           "%s.dpm.high_threshold" % where, fractions["high_threshold"],
-                                           set_by_user=["%s.dpm.low_threshold" % where, "%s.dpm.high_threshold" % where]))
+    for section, values in (("drs", drs), ("dpm", dpm)):
+        desired, found = drs_desired({section: values}, prefix=where + ".", coerce=True)
+        errors += found or drs_merged_errors(desired, drs_as_api(desired), prefix=where + ".")
     return errors
 
 
@@ -104,11 +75,9 @@ def _cluster_errors(where, cluster, seen):
         errors.append(_address_once(at + ".manage_cidr", svm.get("manage_cidr"), seen))
         errors.append(_address_once(at + ".storage_cidr", svm.get("storage_cidr"), seen))
     errors += _drs_errors(where, cluster.get("drs") or {}, cluster.get("dpm") or {})
-    for name, value in sorted((cluster.get("global_config") or {}).items()):
-        number, error = _float("%s.global_config.%s" % (where, name), value)
-        errors += [error, check_positive("%s.global_config.%s" % (where, name), number, GLOBAL_CONFIG_MAXIMUM)]
-    interval, error = parse_interval("%s.snapshot_policy.interval" % where, (cluster.get("snapshot_policy") or {}).get("interval"))
-    errors += [error, check_multiple("%s.snapshot_policy.interval" % where, interval, SNAPSHOT_STEP, "second")]
+    errors += global_config_errors(cluster.get("global_config") or {}, prefix=where + ".global_config.", coerce=True)
+    errors += snapshot_interval("%s.snapshot_policy.interval" % where,
+                                (cluster.get("snapshot_policy") or {}).get("interval"))[1]
     return errors
 
 
@@ -188,7 +157,7 @@ def cluster_bringup_errors(clusters, mail=None, system_settings=None):
             continue
         errors += _cluster_errors(where, cluster, seen)
     mail = mail or {}
-    port, error = _int("cluster_bringup_mail.smtp_port", mail.get("smtp_port"))
+    port, error = as_kind("cluster_bringup_mail.smtp_port", mail.get("smtp_port"), "int")
     errors += [error, check_port("cluster_bringup_mail.smtp_port", port)]
     for name in ("sender_mail", "test_recipient"):
         errors.append(check_email("cluster_bringup_mail.%s" % name, mail.get(name)))

@@ -180,16 +180,22 @@ from ansible.utils.display import Display
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.tos.cloud.plugins.module_utils._redact import redact
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import (
+from ansible_collections.tos.cloud.plugins.module_utils._topology import (
+    CLOUD_MANAGE,
+    center_index,
     get_cluster,
     host_addresses,
     list_clusters,
+    role_names,
+    service_enabled,
     topology,
+)
+from ansible_collections.tos.cloud.plugins.module_utils._topology import (
+    node_services as services_of,
 )
 
 display = Display()
 
-CLOUD_MANAGE = "/v1/cluster/cloud/manage"
 UPGRADE_PACKAGES = "/v1/system/upgrade_package/list"
 STORAGE_VM_LIST = "/v1/cluster/storage_service/vm/list"
 
@@ -197,17 +203,6 @@ STORAGE_VM_LIST = "/v1/cluster/storage_service/vm/list"
 # 3: the API data as one JSON string, topology nodes cut to the fields the variables use (see _cache_form).
 CACHE_FORMAT = 3
 
-# The API's service names (keys of a topology node's "services") -> role group names.
-SERVICE_ROLES = {
-    "manager": "manager",
-    "center": "center",
-    "hyper": "compute",
-    "usm": "storage",
-    "vsm": "storage_service",
-    "network": "network",
-}
-# Keys of "services" that are not services.
-SERVICE_META = ("UUID", "uuid", "agentStatus", "hostMode")
 NETWORKS = (("management", "managerNet"), ("storage", "storageNet"), ("backup", "backupNet"),
             ("compute", "computeNet"))
 # Errors that would hit every cluster alike: no point going on with the next one.
@@ -522,12 +517,7 @@ def _node_form(node):
 
 
 def _has_center(detail):
-    return any(_enabled(node, "center") for node in topology(detail))
-
-
-def _enabled(node, service):
-    item = (node.get("services") or {}).get(service)
-    return isinstance(item, dict) and bool(item.get("enabled", True))
+    return any(service_enabled(node, "center") for node in topology(detail))
 
 
 def _node_uuid(node):
@@ -558,7 +548,7 @@ def system_vm_hosts(client, cluster_uuid, detail, cloud_manage=None):
     physical = {_node_uuid(n) for n in topology(detail) if not n.get("IsSystemService")}
     found = {}
     nodes = _unplaced_system_nodes(detail)
-    if any(_enabled(n, "center") for n in nodes):
+    if any(service_enabled(n, "center") for n in nodes):
         if cloud_manage is None:  # not read already for the leader (want_leader)
             data = client.get(CLOUD_MANAGE, {"cluster_uuid": cluster_uuid}) or {}
             cloud_manage = (data.get("host_info") if isinstance(data, dict) else None) or []
@@ -568,7 +558,7 @@ def system_vm_hosts(client, cluster_uuid, detail, cloud_manage=None):
                 for key in (item.get("uuid"), item.get("ip")):
                     if key and key != host:
                         found[key] = host
-    if any(_enabled(n, "vsm") for n in nodes):
+    if any(service_enabled(n, "vsm") for n in nodes):
         for item in client.paginate(STORAGE_VM_LIST, {"cluster_uuid": cluster_uuid}, key=lambda item: item.get("uuid")):
             host = isinstance(item, dict) and item.get("host_uuid")
             if host and host in physical:
@@ -587,33 +577,6 @@ def _networks(node):
     return out
 
 
-def _services(node):
-    services = node.get("services") or {}
-    return {key: {"enabled": bool(value.get("enabled", True)), "mode": value.get("mode"), "status": value.get("status")}
-            for key, value in services.items() if key not in SERVICE_META and isinstance(value, dict)}
-
-
-def _roles(services):
-    roles = []
-    for key, value in services.items():
-        role = SERVICE_ROLES.get(key, key)
-        if value["enabled"] and role not in roles:
-            roles.append(role)
-    return roles
-
-
-def _leaders(cloud_manage):
-    """Index ``cloud/manage`` entries by every identity they may carry (uuid, machine uuid, ip)."""
-    index = {}
-    for item in cloud_manage or []:
-        if not isinstance(item, dict):
-            continue
-        for key in ("uuid", "machine_uuid", "ip"):
-            if item.get(key):
-                index.setdefault(item[key], item)
-    return index
-
-
 def cluster_hosts(cluster: dict, networks: bool = False, services: bool = False) -> list[dict]:
     """The host variables of every physical host of one cluster entry (as ``fetch`` stores it).
 
@@ -622,7 +585,7 @@ def cluster_hosts(cluster: dict, networks: bool = False, services: bool = False)
     """
     physical, on_host = _placement(topology(cluster.get("detail") or {}), cluster.get("system_vms") or {})
     cloud_manage = cluster.get("cloud_manage")
-    leaders = _leaders(cloud_manage)
+    leaders = center_index(cloud_manage)
     versions = _versions(cluster.get("versions"))
     hosts = []
     for node in physical:
@@ -630,7 +593,7 @@ def cluster_hosts(cluster: dict, networks: bool = False, services: bool = False)
         if networks:
             hostvars["tos_networks"] = _networks(node)
         if services:
-            hostvars["tos_services"] = _services(node)
+            hostvars["tos_services"] = services_of(node)
         if versions is not None:
             hostvars["tos_versions"] = versions.get(hostvars["tos_management_ip"], {})
         if hostvars["ansible_host"] is None:
@@ -668,7 +631,7 @@ def _versions(items: list | None) -> dict | None:
 def _host_vars(cluster: dict, node: dict, vms, cloud_manage: list | None, leaders: dict) -> dict:
     """The variables of one host that every configuration has (see ``cluster_hosts`` for the optional ones)."""
     addresses = host_addresses(node)
-    roles = _roles(_services(node))
+    roles = role_names(services_of(node))
     cvm, storage_vms = _system_vms(vms, roles)
     center = cvm is not None or "center" in roles
     leader = _leader(node, addresses, cvm, cloud_manage, leaders) if center else False
@@ -700,7 +663,7 @@ def _system_vms(vms, roles: list) -> tuple[dict | None, list]:
     cvm = None
     storage_vms = []
     for vm in vms:
-        vm_services = _services(vm)
+        vm_services = services_of(vm)
         vm_addresses = host_addresses(vm)
         if "center" in vm_services:
             cvm = {"uuid": _node_uuid(vm), "name": vm.get("name"), "ip": vm_addresses["management"],
@@ -709,7 +672,7 @@ def _system_vms(vms, roles: list) -> tuple[dict | None, list]:
             storage_vms.append({"uuid": _node_uuid(vm), "name": vm.get("name"),
                                 "management_ip": vm_addresses["management"],
                                 "storage_ip": vm_addresses["storage"], "services": vm_services})
-        for role in _roles(vm_services):
+        for role in role_names(vm_services):
             if role not in roles:
                 roles.append(role)
     return cvm, storage_vms

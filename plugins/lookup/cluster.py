@@ -100,25 +100,16 @@ _list:
       elements: str
 """
 
-from ansible.errors import AnsibleLookupError
-from ansible.plugins.lookup import LookupBase
-from ansible.utils.display import Display
-
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import describe_cluster, list_cvms, read_cloud_manage
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import UUID_RE, get_cluster, list_clusters
-from ansible_collections.tos.cloud.plugins.plugin_utils.lookup_api import guarded, reader, unsafe
-
-display = Display()
-MAX_NAMES = 10
-
-
-def find(clusters, key):
-    """The list entry named ``key`` (exact), else the one whose UUID it is."""
-    for field in ("name", "uuid") if UUID_RE.match(key or "") else ("name",):
-        for cluster in clusters:
-            if cluster[field] == key:
-                return cluster
-    return None
+from ansible_collections.tos.cloud.plugins.module_utils._system_vm import list_cvms
+from ansible_collections.tos.cloud.plugins.module_utils._topology import (
+    describe_cluster,
+    get_cluster,
+    list_clusters,
+    match_cluster,
+    read_cloud_manage,
+    unknown_cluster_message,
+)
+from ansible_collections.tos.cloud.plugins.plugin_utils.lookup_api import TosLookup
 
 
 def describe(client, entry):
@@ -144,32 +135,14 @@ def describe(client, entry):
     }
 
 
-def unknown(name, key, clusters):
-    names = sorted(c["name"] for c in clusters)
-    known = ("known clusters: %s" % ", ".join(names) if len(names) <= MAX_NAMES
-             else "%d clusters exist" % len(names)) if names else "there are no clusters yet"
-    return "%s: no cluster is named %r or has that UUID (%s)." % (name, key, known)
+class LookupModule(TosLookup):
 
-
-class LookupModule(LookupBase):
-
-    def run(self, terms, variables=None, **kwargs):
-        client = reader(self, variables, **kwargs)
-        return unsafe(guarded(self.ansible_name, self._clusters, client, terms))
-
-    def _clusters(self, client, terms):
-        missing = self.get_option("missing")
+    def ask(self, client, terms):
         clusters = list_clusters(client)
+        names = [c["name"] for c in clusters]
         out = []
         for term in terms:
-            entry = find(clusters, str(term))
-            if entry is not None:
-                out.append(describe(client, entry))
-                continue
-            message = unknown(self.ansible_name, term, clusters)
-            if missing == "error":
-                raise AnsibleLookupError(message)
-            if missing == "warn":
-                display.warning(message)
-            out.append(None)
+            entry = match_cluster(clusters, str(term))
+            out.append(describe(client, entry) if entry is not None else
+                       self.not_found(unknown_cluster_message(names, term, self.ansible_name, hint="")))
         return out

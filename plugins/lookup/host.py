@@ -79,16 +79,14 @@ _list:
       type: dict
 """
 
-from ansible.errors import AnsibleLookupError
-from ansible.plugins.lookup import LookupBase
-from ansible.utils.display import Display
-
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import describe_node, find_physical_host
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import get_cluster, list_clusters
+from ansible_collections.tos.cloud.plugins.module_utils._topology import (
+    describe_node,
+    find_physical_host,
+    get_cluster,
+    list_clusters,
+)
 from ansible_collections.tos.cloud.plugins.module_utils._upgrade import read_package_list
-from ansible_collections.tos.cloud.plugins.plugin_utils.lookup_api import guarded, reader, unsafe
-
-display = Display()
+from ansible_collections.tos.cloud.plugins.plugin_utils.lookup_api import TosLookup
 
 
 def locate(client, clusters, key):
@@ -111,27 +109,15 @@ def describe(client, cluster, node, versions):
     return view
 
 
-class LookupModule(LookupBase):
+class LookupModule(TosLookup):
 
-    def run(self, terms, variables=None, **kwargs):
-        client = reader(self, variables, **kwargs)
-        return unsafe(guarded(self.ansible_name, self._hosts, client, terms))
-
-    def _hosts(self, client, terms):
-        missing = self.get_option("missing")
+    def ask(self, client, terms):
         versions = self.get_option("versions")
         clusters = list_clusters(client)
         out = []
         for term in terms:
             cluster, node = locate(client, clusters, str(term))
-            if node is not None:
-                out.append(describe(client, cluster, node, versions))
-                continue
-            message = "%s: no host of the %d cluster(s) is named %r or has that address or UUID." % (
-                self.ansible_name, len(clusters), term)
-            if missing == "error":
-                raise AnsibleLookupError(message)
-            if missing == "warn":
-                display.warning(message)
-            out.append(None)
+            out.append(describe(client, cluster, node, versions) if node is not None else self.not_found(
+                "%s: no host of the %d cluster(s) is named %r or has that address or UUID." % (
+                    self.ansible_name, len(clusters), term)))
         return out

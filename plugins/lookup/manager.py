@@ -54,21 +54,18 @@ _list:
         ready: {description: Whether the manager is ready., type: bool}
 """
 
-from ansible.plugins.lookup import LookupBase
-
 from ansible_collections.tos.cloud.plugins.modules.system_info import parse_version
-from ansible_collections.tos.cloud.plugins.plugin_utils.lookup_api import guarded, reader, unsafe
+from ansible_collections.tos.cloud.plugins.plugin_utils.lookup_api import TosLookup
 
 VERSION = "/v1/system/version"
 MEMBERS = "/v1/system/member/list"
 
 
-class LookupModule(LookupBase):
+class LookupModule(TosLookup):
 
-    def run(self, terms, variables=None, **kwargs):
+    def ask(self, client, terms):
         del terms
-        client = reader(self, variables, **kwargs)
-        return unsafe([guarded(self.ansible_name, describe, client)])
+        return [describe(client)]
 
 
 def describe(client):

@@ -22,6 +22,7 @@ import time
 import traceback
 import zlib
 from email.utils import parsedate_to_datetime
+from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.tos.cloud.plugins.module_utils._redact import redact
@@ -75,9 +76,21 @@ class TosApiError(Exception):
     usable answer arrived: the caller must re-read state.
     """
 
-    def __init__(self, message, method=None, path=None, url=None, kind="api", http_status=None,
-                 code=None, message_en=None, message_cn=None, may_have_landed=False,
-                 retryable=False, retry_after=None):
+    def __init__(
+            self,
+            message: str,
+            method: str | None = None,
+            path: str | None = None,
+            url: str | None = None,
+            kind: str = "api",
+            http_status: int | None = None,
+            code: int | None = None,
+            message_en: str | None = None,
+            message_cn: str | None = None,
+            may_have_landed: bool = False,
+            retryable: bool = False,
+            retry_after: Any = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.method = method
@@ -92,7 +105,7 @@ class TosApiError(Exception):
         self.retryable = retryable
         self.retry_after = retry_after
 
-    def redact(self, secrets):
+    def redact(self, secrets: Iterable[str]) -> Any:
         """Mask ``secrets`` in every text the error carries (the manager may echo a token back)."""
         self.message = redact(self.message, secrets)
         self.message_en = redact(self.message_en, secrets)
@@ -101,7 +114,7 @@ class TosApiError(Exception):
         self.args = (self.message,)
         return self
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """Facts about the failure that are safe to return to the user."""
         return {
             "method": self.method,
@@ -115,7 +128,7 @@ class TosApiError(Exception):
         }
 
 
-def parse_envelope(payload):
+def parse_envelope(payload: Any) -> Any:
     """Return ``(code, message_en, message_cn, data)`` for either documented envelope.
 
     New style: ``{"scode", "desc", "message", "message_cn"/"messageCn", "stack", "data"}``.
@@ -139,7 +152,7 @@ def parse_envelope(payload):
     return as_code(code), en, cn, payload.get("data")
 
 
-def as_code(value):
+def as_code(value: Any) -> int:
     """A status code as an int: ``0``/``"0"`` -> 0; null, a bool or anything not a whole number -> -1."""
     if isinstance(value, bool) or value is None:
         return -1
@@ -152,7 +165,7 @@ def as_code(value):
     return int(number)
 
 
-def _join_texts(*texts):
+def _join_texts(*texts: Any) -> Any:
     """The non-empty texts, each once, joined by " - " (``message`` and ``desc`` of an envelope)."""
     parts = []
     for text in texts:
@@ -162,7 +175,7 @@ def _join_texts(*texts):
     return " - ".join(parts)
 
 
-def inner_status(data):
+def inner_status(data: Any) -> Any:
     """Some answers carry a second status inside ``data`` (``data.status`` or
     ``data.meta_data.status``); return ``(code, en, cn)`` when it reports a failure (its code as an
     int; a status object without a code is not a failure)."""
@@ -180,7 +193,7 @@ def inner_status(data):
     return None
 
 
-def parse_retry_after(value, now=None):
+def parse_retry_after(value: Any, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date), or None."""
     if not value:
         return None
@@ -199,14 +212,19 @@ def parse_retry_after(value, now=None):
     return max(0.0, when.timestamp() - now)
 
 
-def backoff_delay(attempt, base=0.5, cap=MAX_SLEEP, rand=random.random):
+def backoff_delay(
+        attempt: int,
+        base: float = 0.5,
+        cap: float = MAX_SLEEP,
+        rand: Callable[..., Any] = random.random,
+) -> float:
     """Exponential backoff with full jitter: a random delay in [base*2**attempt / 2, base*2**attempt],
     never more than ``cap``.  ``attempt`` counts from 0."""
     ceiling = min(cap, base * (2 ** attempt))
     return ceiling / 2 + rand() * ceiling / 2
 
 
-def normalize_urls(api_url):
+def normalize_urls(api_url: Any) -> list[str]:
     """Accept a string, a comma-separated string or a list; return a list of base URLs.
 
     A trailing ``/v1`` (what the documents' example URLs show before the endpoint) is dropped: the
@@ -235,7 +253,7 @@ TIMEOUT_MAX = 3600
 URL_SOURCE = "api_url (TOS_API_URL)"
 
 
-def url_problem(url):
+def url_problem(url: str) -> str | None:
     """Why ``url`` cannot be a manager's base URL, or None.  The message names api_url/TOS_API_URL
     and never echoes a user name or password written into the URL."""
     where = "%s entry %r" % (URL_SOURCE, url)
@@ -275,7 +293,7 @@ def url_problem(url):
     return None
 
 
-def _is_ip(host):
+def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -283,7 +301,7 @@ def _is_ip(host):
     return True
 
 
-def token_problem(token):
+def token_problem(token: str) -> str | None:
     """Why ``token`` (already stripped) cannot be sent in an HTTP header, or None; never shows the token.
 
     RFC 6750 section 2.1: a bearer token is visible ASCII (``b64token``); anything else cannot be
@@ -296,7 +314,7 @@ def token_problem(token):
     return None
 
 
-def timeout_problem(timeout):
+def timeout_problem(timeout: float) -> str | None:
     """Why ``timeout`` is not a usable number of seconds, or None."""
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
             or (isinstance(timeout, float) and math.isnan(timeout)):
@@ -306,7 +324,11 @@ def timeout_problem(timeout):
     return None
 
 
-def connection_problems(api_url, api_token=None, timeout=30):
+def connection_problems(
+        api_url: Any,
+        api_token: str | None = None,
+        timeout: float = 30,
+) -> tuple[list[str], Any, list[str]]:
     """Check the connection options before any request.
 
     Returns ``(urls, token, problems)``: the base URLs (``/v1`` suffix dropped), the token without
@@ -325,7 +347,7 @@ def connection_problems(api_url, api_token=None, timeout=30):
     return urls, token or None, [p for p in problems if p]
 
 
-def _not_sent(exc):
+def _not_sent(exc: BaseException) -> bool:
     """True when a transport error proves the request never reached a server."""
     if isinstance(exc, ConnectTimeout):
         return True
@@ -340,8 +362,17 @@ class TosClient:
     ``retries`` is how many extra attempts a safe request (GET) gets after a transient failure.
     """
 
-    def __init__(self, api_url, api_token=None, validate_certs=True, ca_path=None, timeout=30,
-                 retries=3, backoff=0.5, sleep=time.sleep):
+    def __init__(
+            self,
+            api_url: Any,
+            api_token: str | None = None,
+            validate_certs: bool = True,
+            ca_path: str | None = None,
+            timeout: float = 30,
+            retries: int = 3,
+            backoff: float = 0.5,
+            sleep: Callable[..., Any] = time.sleep,
+    ) -> None:
         if not HAS_REQUESTS:
             raise TosApiError("The Python library 'requests' is required by tos.cloud but is not installed.",
                               kind="protocol")
@@ -382,19 +413,19 @@ class TosClient:
     # -- public API -------------------------------------------------------------------------
 
     @property
-    def base_url(self):
+    def base_url(self) -> Any:
         return self.urls[self._current]
 
-    def get(self, path, params=None):
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET ``path`` with a query string; return ``data`` of the envelope."""
         return self.request("GET", path, params=params)
 
-    def post(self, path, body=None):
+    def post(self, path: str, body: Any = None) -> Any:
         """POST ``path`` with a JSON body; return ``data`` of the envelope.  Never repeated once
         it may have reached a server: failures then carry ``may_have_landed=True``."""
         return self.request("POST", path, body=body if body is not None else {})
 
-    def post_verified(self, path, body, landed, attempts=2):
+    def post_verified(self, path: str, body: Any, landed: Callable[..., Any], attempts: int = 2) -> Any:
         """POST, and when the answer is lost, ask ``landed()`` (which re-reads state) whether
         the change was applied before deciding to send it again.
 
@@ -425,8 +456,17 @@ class TosClient:
                 return outcome
         raise last
 
-    def paginate(self, path, params=None, page_size=100, items_key="list", total_key="total_count", key=None,
-                 max_pages=1000, on_page=None):
+    def paginate(
+            self,
+            path: str,
+            params: dict[str, Any] | None = None,
+            page_size: int = 100,
+            items_key: str = "list",
+            total_key: str = "total_count",
+            key: str | None = None,
+            max_pages: int = 1000,
+            on_page: Callable[..., Any] | None = None,
+    ) -> Iterator[Any]:
         """Yield every item of a paged list endpoint once, whatever the server's first page number.
 
         The tables give ``page_num`` the default 0 and the examples ask for page 0 as the first page,
@@ -469,7 +509,7 @@ class TosClient:
 
     # -- the request loop -----------------------------------------------------------------
 
-    def request(self, method, path, params=None, body=None):
+    def request(self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None) -> Any:
         try:
             if RUN_CACHE is not None:  # an in-process task's view of the run's answers (plugin_utils/run_cache.py)
                 return RUN_CACHE.request(self, self._request, method, path, params, body)
@@ -477,7 +517,7 @@ class TosClient:
         except TosApiError as exc:
             raise exc.redact(self.secrets)
 
-    def _request(self, method, path, params, body):
+    def _request(self, method: str, path: str, params: dict[str, Any], body: Any) -> Any:
         safe = method == "GET"
         attempt = 0
         tried_urls = 0
@@ -506,7 +546,7 @@ class TosClient:
                 tried_urls = 0
                 self._sleep(delay)
 
-    def _tell_failover(self):
+    def _tell_failover(self) -> None:
         """Warn (once per client, i.e. per task or inventory run) which manager URL answered after the ones
         before it in api_url did not, and why."""
         unanswered, self._unanswered = self._unanswered, []
@@ -517,7 +557,7 @@ class TosClient:
             self.warn("api_url: failed over from %s to %s, which answered; %s did not: %s" % (
                 url, self.base_url, url, why))
 
-    def _once(self, method, path, url, params, body):
+    def _once(self, method: str, path: str, url: str, params: dict[str, Any], body: Any) -> Any:
         """One request and its whole answer within ``timeout`` seconds: the error boundary.
 
         Whatever requests, urllib3, http.client, the socket, zlib or json raise on the way becomes a
@@ -546,7 +586,7 @@ class TosClient:
         payload = self._decode(method, path, url, resp, content)
         return self._interpret(method, path, url, resp, payload)
 
-    def _read_body(self, resp, deadline):
+    def _read_body(self, resp: Any, deadline: float) -> Any:
         """The answer's body, read in pieces as they arrive, never past ``deadline``; then decoded."""
         raw = resp.raw
         read = getattr(raw, "read1", None) or raw.read  # urllib3 1.26 has no read1: a deadline per 64 KiB
@@ -566,7 +606,7 @@ class TosClient:
             chunks.append(chunk)
         return _decode_content(b"".join(chunks), resp.headers.get("Content-Encoding"))
 
-    def _decode(self, method, path, url, resp, content):
+    def _decode(self, method: str, path: str, url: str, resp: Any, content: Any) -> Any:
         """The JSON of the answer, None when it is not JSON; a protocol error when it nests too deeply."""
         problem = None
         try:
@@ -588,7 +628,7 @@ class TosClient:
             method=method, path=path, url=safe_url(url), kind="protocol", http_status=resp.status_code,
             may_have_landed=landed)
 
-    def _transport_error(self, exc, method, path, url, answered):
+    def _transport_error(self, exc: BaseException, method: str, path: str, url: str, answered: Any) -> Any:
         """The ``TosApiError`` for an exception raised while sending or reading: see ``_once``."""
         write = method != "GET"
         shown = safe_url(self.base_url)
@@ -640,7 +680,7 @@ class TosClient:
             "%s %s failed in the HTTP client (%s: %s)%s." % (method, path, type(exc).__name__, _short(exc), landed_note),
             kind="protocol", may_have_landed=write, **common)
 
-    def _interpret(self, method, path, url, resp, payload):
+    def _interpret(self, method: str, path: str, url: str, resp: Any, payload: Any) -> Any:
         url = safe_url(url)
         envelope = parse_envelope(payload)
         status = resp.status_code
@@ -698,10 +738,10 @@ class TosClient:
         return data
 
 
-def by_field(*names):
+def by_field(*names: str) -> Callable[[Any], Any]:
     """A ``paginate`` key: the first of ``names`` (dotted for nested objects) that the item has, else
     None (the whole item then tells items apart)."""
-    def key(item):
+    def key(item: Any) -> Any:
         for name in names:
             value = item
             for part in name.split("."):
@@ -712,7 +752,7 @@ def by_field(*names):
     return key
 
 
-def _identity(item, key):
+def _identity(item: Any, key: str) -> Any:
     """What tells two list items apart when paging: ``key(item)``, else (or when it gives None) the item
     itself."""
     if key is not None:
@@ -733,7 +773,7 @@ class _BadContent(Exception):
     """The answer's body cannot be decoded (its Content-Encoding, or its size)."""
 
 
-def _check_timeout(timeout):
+def _check_timeout(timeout: float) -> Any:
     """``timeout`` as seconds (a float); a ``config`` error when it cannot be a deadline."""
     try:
         value = float(timeout)
@@ -746,11 +786,11 @@ def _check_timeout(timeout):
     return value
 
 
-def _seconds(value):
+def _seconds(value: Any) -> Any:
     return int(value) if float(value).is_integer() else value
 
 
-def safe_url(url, keep_query=True):
+def safe_url(url: str, keep_query: bool = True) -> str:
     """``url`` without a user name or password (``user:password@host``), and without its query unless asked."""
     if not url:
         return url
@@ -762,14 +802,14 @@ def safe_url(url, keep_query=True):
         return url.rpartition("@")[2] if "@" in url else url
 
 
-def _url_password(url):
+def _url_password(url: str) -> Any:
     try:
         return urlsplit(url).password
     except ValueError:
         return None
 
 
-def _limit_socket(raw, seconds):
+def _limit_socket(raw: Any, seconds: float) -> None:
     """Make the next read of the answer's socket wait at most ``seconds`` (the time left to the deadline)."""
     connection = getattr(raw, "connection", None) or getattr(raw, "_connection", None)
     sock = getattr(connection, "sock", None)
@@ -780,7 +820,7 @@ def _limit_socket(raw, seconds):
             pass
 
 
-def _decode_content(body, encoding):
+def _decode_content(body: Any, encoding: str) -> Any:
     """``body`` decoded from its Content-Encoding (``gzip``, ``deflate``; several, comma-separated)."""
     codings = [c.strip().lower() for c in (encoding or "").split(",") if c.strip()]
     for coding in reversed(codings):
@@ -792,7 +832,7 @@ def _decode_content(body, encoding):
     return body
 
 
-def _inflate(body, coding):
+def _inflate(body: Any, coding: str) -> Any:
     attempts = (16 + zlib.MAX_WBITS,) if coding in ("gzip", "x-gzip") else (zlib.MAX_WBITS, -zlib.MAX_WBITS)
     for wbits in attempts:
         decoder = zlib.decompressobj(wbits)
@@ -811,7 +851,7 @@ def _inflate(body, coding):
     raise _BadContent(problem)
 
 
-def _deeper_than(value, limit):
+def _deeper_than(value: Any, limit: int) -> bool:
     """Whether ``value`` nests containers more than ``limit`` levels deep (without recursion)."""
     stack = [(value, 1)]
     while stack:
@@ -825,7 +865,7 @@ def _deeper_than(value, limit):
     return False
 
 
-def _chain(exc):
+def _chain(exc: BaseException) -> Any:
     """``exc`` and the exceptions it wraps (requests wraps urllib3's, which wrap http.client's and the socket's)."""
     seen = []
     while isinstance(exc, BaseException) and all(exc is not e for e in seen) and len(seen) < 8:
@@ -835,12 +875,12 @@ def _chain(exc):
     return seen
 
 
-def _is_timeout(exc):
+def _is_timeout(exc: BaseException) -> bool:
     return any(isinstance(e, (socket.timeout, TimeoutError)) or type(e).__name__ in ("ReadTimeoutError", "ReadTimeout")
                for e in _chain(exc))
 
 
-def _is_decoding(exc):
+def _is_decoding(exc: BaseException) -> bool:
     return any(isinstance(e, zlib.error) or type(e).__name__ in ("ContentDecodingError", "DecodeError")
                for e in _chain(exc))
 
@@ -860,7 +900,7 @@ _REQUEST_PROBLEMS = {
 }
 
 
-def _request_problem(exc):
+def _request_problem(exc: BaseException) -> Any:
     """Why the request could not be made from the options, for exceptions raised before sending; else None.
 
     The exception's own text is left out where it quotes the value (a header with the token)."""
@@ -874,7 +914,7 @@ def _request_problem(exc):
     return None
 
 
-def _watch(landed, window, sleep, backoff):
+def _watch(landed: Callable[..., Any], window: float, sleep: Callable[..., Any], backoff: float) -> Any:
     """Poll ``landed()`` with backoff for about ``window`` seconds; return its last outcome."""
     waited = 0.0
     attempt = 0
@@ -888,14 +928,14 @@ def _watch(landed, window, sleep, backoff):
             return outcome
 
 
-def _server_says(en, cn):
+def _server_says(en: str | None, cn: str | None) -> Any:
     parts = [p for p in (en, cn) if p]
     if not parts:
         return ""
     return ": " + " / ".join(parts)
 
 
-def _short(exc):
+def _short(exc: BaseException) -> Any:
     """A one-line description of a transport exception without the urllib3 noise."""
     reason = exc.args[0] if exc.args else exc
     reason = getattr(reason, "reason", reason)
@@ -911,3 +951,48 @@ def _short(exc):
     if "CERTIFICATE_VERIFY_FAILED" in text:
         return "certificate verify failed"
     return text.split("\n", maxsplit=1)[0][:200]
+
+
+# ---- the client from connection options, and the envelopes inside ``data`` --------------------------
+
+def client_from_options(options: dict[str, Any], warn: Callable[..., Any] | None = None) -> TosClient:
+    """Build the client from connection options (a module's params or a plugin's options)."""
+    if not options.get("validate_certs", True) and warn is not None:
+        warn("validate_certs is false: the manager's TLS certificate is not verified.")
+    if options.get("api_token") and warn is not None:
+        exposed = [url for url in normalize_urls(options.get("api_url")) if _plain_http_off_host(url)]
+        if exposed:
+            warn("api_token is sent over plain http:// to %s: anyone on the network path can read it. Use an "
+                 "https:// api_url." % ", ".join(safe_url(url) for url in exposed))
+    client = TosClient(
+        api_url=options.get("api_url"),
+        api_token=options.get("api_token"),
+        validate_certs=options.get("validate_certs", True),
+        ca_path=options.get("ca_path"),
+        timeout=30 if options.get("timeout") is None else options.get("timeout"),
+    )
+    client.warn = warn
+    return client
+
+
+def _plain_http_off_host(url: str) -> bool:
+    """Whether ``url`` is plain http:// to another machine (loopback traffic never leaves the host)."""
+    if not url.lower().startswith("http://"):
+        return False
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return True
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
+def meta_data(data: Any) -> dict[str, Any]:
+    """The ``meta_data`` object of the snapshot/daemon endpoints (tolerates its absence)."""
+    if isinstance(data, dict) and isinstance(data.get("meta_data"), dict):
+        return data["meta_data"]
+    return data if isinstance(data, dict) else {}

@@ -13,6 +13,8 @@ between 0 and 100.
 
 from __future__ import annotations
 
+from typing import Any, Iterable
+
 INSPECTION = "/v1/cluster/inspection"
 PROGRESS = "/v1/cluster/inspection/progress"
 STOP = "/v1/cluster/inspection/stop"
@@ -25,7 +27,7 @@ _NAME_ALIASES = {"checking": "running", "inspecting": "running", "done": "finish
                  "none": "idle", "": "idle"}
 
 
-def start_body(cluster_uuid, cluster_name, checks):
+def start_body(cluster_uuid: str, cluster_name: str, checks: Iterable[str]) -> dict[str, Any]:
     """The ``cluster/inspection`` body: every documented flag, true for the checks asked for."""
     body = {"cluster_uuid": cluster_uuid, "cluster_name": cluster_name}
     for check in CHECKS:
@@ -33,18 +35,19 @@ def start_body(cluster_uuid, cluster_name, checks):
     return body
 
 
-def stop_body(cluster_uuid, cluster_name):
+def stop_body(cluster_uuid: str, cluster_name: str) -> dict[str, Any]:
     return {"cluster_uuid": cluster_uuid, "cluster_name": cluster_name}
 
 
-def _percent(value):
+def _number(value: Any, kind: str = float) -> Any:
+    """``value`` as ``kind`` (float or int); 0 for what is not a number."""
     try:
-        return float(value or 0)
+        return kind(value or 0)
     except (TypeError, ValueError):
-        return 0.0
+        return kind(0)
 
 
-def state_name(data):
+def state_name(data: Any) -> str:
     """``idle``, ``running``, ``finished`` or ``stopped`` for a progress answer."""
     data = data or {}
     state = data.get("state")
@@ -60,24 +63,24 @@ def state_name(data):
         if text in STATE_NAMES.values():
             return text
     # no usable state: judge by what is being checked and how far it got
-    percent = _percent(data.get("finishedPercent"))
+    percent = _number(data.get("finishedPercent"))
     if data.get("checking") or 0 < percent < 100:
         return "running"
     return "finished" if percent >= 100 else "idle"
 
 
-def is_running(data):
+def is_running(data: Any) -> bool:
     return state_name(data) == "running"
 
 
-def inspection_id(data):
+def inspection_id(data: Any) -> Any:
     """An identity for one inspection run: the status UUID when given, else its start time."""
     data = data or {}
     status = data.get("status") if isinstance(data.get("status"), dict) else {}
     return status.get("UUID") or data.get("uuid") or data.get("start_time") or None
 
 
-def _items(value):
+def _items(value: Any) -> list[Any] | None:
     if value is None:
         return None
     if isinstance(value, dict):  # tolerate a category given as {"items": [...]}
@@ -85,14 +88,7 @@ def _items(value):
     return [dict(item) if isinstance(item, dict) else item for item in value]
 
 
-def _int(value):
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return 0
-
-
-def shape_result(data):
+def shape_result(data: Any) -> dict[str, Any]:
     """The result users get: the documented fields, plus ``state_name``, ``running`` and identity.
 
     Categories that were not checked stay ``None``; a checked category without items is ``[]``.
@@ -100,10 +96,10 @@ def shape_result(data):
     data = data or {}
     name = state_name(data)
     result = {
-        "normal": _int(data.get("normal")),
-        "alarm": _int(data.get("alarm")),
-        "fault": _int(data.get("fault")),
-        "score": data.get("score") if isinstance(data.get("score"), (int, float)) else _int(data.get("score")),
+        "normal": _number(data.get("normal"), int),
+        "alarm": _number(data.get("alarm"), int),
+        "fault": _number(data.get("fault"), int),
+        "score": data.get("score") if isinstance(data.get("score"), (int, float)) else _number(data.get("score"), int),
         "state": data.get("state"),
         "state_name": name,
         "running": name == "running",
@@ -117,9 +113,3 @@ def shape_result(data):
         if key in data:
             result[key] = data[key]
     return result
-
-
-def summary_line(result):
-    """A one-line summary such as ``finished: score 85, 10 normal, 2 alarm, 1 fault``."""
-    return "%s: score %s, %s normal, %s alarm, %s fault" % (
-        result["state_name"], result["score"], result["normal"], result["alarm"], result["fault"])

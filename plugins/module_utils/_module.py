@@ -12,13 +12,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
-import ipaddress
 import json
 import os
 import time
 import traceback
-from urllib.parse import urlsplit
+from typing import Any, Callable, Iterable, Iterator
 
 from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
@@ -30,11 +30,10 @@ from ansible_collections.tos.cloud.plugins.module_utils._api import (
     REQUESTS_IMPORT_ERROR,
     TosApiError,
     TosClient,
+    client_from_options,
     connection_problems,
-    normalize_urls,
-    safe_url,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._redact import redact, redact_value, secret_forms
+from ansible_collections.tos.cloud.plugins.module_utils._redact import redact, redact_value, secret_forms, secret_hidden
 
 MASK = "********"
 
@@ -52,33 +51,13 @@ WAIT_ARGSPEC = dict(
 )
 
 
-def client_from_options(options, warn=None):
-    """Build the client from connection options (a module's params or a plugin's options)."""
-    if not options.get("validate_certs", True) and warn is not None:
-        warn("validate_certs is false: the manager's TLS certificate is not verified.")
-    if options.get("api_token") and warn is not None:
-        exposed = [url for url in normalize_urls(options.get("api_url")) if _plain_http_off_host(url)]
-        if exposed:
-            warn("api_token is sent over plain http:// to %s: anyone on the network path can read it. Use an "
-                 "https:// api_url." % ", ".join(safe_url(url) for url in exposed))
-    client = TosClient(
-        api_url=options.get("api_url"),
-        api_token=options.get("api_token"),
-        validate_certs=options.get("validate_certs", True),
-        ca_path=options.get("ca_path"),
-        timeout=30 if options.get("timeout") is None else options.get("timeout"),
-    )
-    client.warn = warn
-    return client
-
-
 # What a value of each argument-spec type must not be.  ansible-core turns a list given for a str
 # option into the text "['a']" and crashes on a list or a number given for a dict with suboptions,
 # so these shapes are refused before AnsibleModule sees them.
 _SHAPES = {"str": "a string", "path": "a path", "dict": "a dictionary (key: value)"}
 
 
-def _shape_problem(name, option, value):
+def _shape_problem(name: str, option: str, value: Any) -> str | None:
     """Why ``value`` does not have the shape of ``option``, or None.  Never shows the value."""
     if value is None:
         return None
@@ -102,7 +81,7 @@ def _shape_problem(name, option, value):
     return None
 
 
-def _not_a_dict(text):
+def _not_a_dict(text: str) -> bool:
     try:
         check_type_dict(text)
     except (TypeError, ValueError):
@@ -110,12 +89,12 @@ def _not_a_dict(text):
     return False
 
 
-def _type_name(value):
+def _type_name(value: Any) -> str:
     return {list: "a list", bool: "a boolean", int: "a number", float: "a number", dict: "a dictionary"}.get(
         type(value), "a %s" % type(value).__name__)
 
 
-def shape_problems(spec, raw, prefix=""):
+def shape_problems(spec: dict[str, Any], raw: Any, prefix: str = "") -> tuple[list[str], dict[str, Any]]:
     """Check raw module arguments against ``spec`` before ansible-core converts them.
 
     Returns ``(problems, spec)``: the messages, each naming the option, and a copy of ``spec`` in which
@@ -156,7 +135,7 @@ def shape_problems(spec, raw, prefix=""):
     return problems, shielded
 
 
-def _raw_arguments():
+def _raw_arguments() -> dict[str, Any] | None:
     """The task's arguments as ansible-core received them, or None where they cannot be read (e.g. in
     ansible-test's argument-spec inspection, which replaces the loader)."""
     try:
@@ -164,22 +143,6 @@ def _raw_arguments():
     except Exception:  # noqa: BLE001  pylint: disable=broad-exception-caught
         return None
     return params if isinstance(params, dict) else None
-
-
-def _plain_http_off_host(url):
-    """Whether ``url`` is plain http:// to another machine (loopback traffic never leaves the host)."""
-    if not url.lower().startswith("http://"):
-        return False
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
-        return True
-    if host == "localhost":
-        return False
-    try:
-        return not ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return True
 
 
 class TosModule:
@@ -198,7 +161,7 @@ class TosModule:
             TosModule(argument_spec=..., secrets=("password",)).execute(run)
     """
 
-    def __init__(self, argument_spec, secrets=(), **kwargs):
+    def __init__(self, argument_spec: dict[str, Any], secrets: Iterable[str] = (), **kwargs: Any) -> None:
         spec = dict(CONNECTION_ARGSPEC)
         spec.update(argument_spec)
         kwargs.setdefault("supports_check_mode", True)
@@ -233,7 +196,6 @@ class TosModule:
         self.changed = False
         self.before = {}
         self.after = {}
-        self.warnings = []
         self.operation = None
         self.writes = 0  # POSTs the manager accepted in this task: a later failure still changed something
         self._client = None
@@ -241,50 +203,36 @@ class TosModule:
             self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
 
     @property
-    def client(self):
+    def client(self) -> TosClient:
         if self._client is None:
             self._client = client_from_options(self.params, warn=self.warn)
-            self._client.post_verified = self._keeping_operation(self._client.post_verified)
+            # sent, or found applied after a lost answer: a later failure still changed something
+            self._client.post_verified = self._counting_writes(self._client.post_verified)
             self._client.post = self._counting_writes(self._client.post)
         return self._client
 
-    def _counting_writes(self, post):
-        def wrapper(*args, **kwargs):
+    def _counting_writes(self, post: Callable[..., Any]) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             data = post(*args, **kwargs)
             self.writes += 1
             return data
         return wrapper
 
-    def _keeping_operation(self, post_verified):
-        """Wrap ``client.post_verified`` so that its ``landed()`` re-read, which may name look-ups of its
-        own with ``doing()``, leaves the write's operation as the one a later failure names."""
-        def wrapper(path, body, landed, *args, **kwargs):
-            operation = self.operation
-
-            def landed_keeping_operation():
-                outcome = landed()
-                self.operation = operation
-                return outcome
-            outcome = post_verified(path, body, landed_keeping_operation, *args, **kwargs)
-            self.writes += 1  # sent, or found applied after a lost answer
-            return outcome
-        return wrapper
-
-    def warn(self, message):
+    def warn(self, message: str) -> None:
         self.module.warn(redact(message, self._secret_values()))
 
-    def fail(self, msg, **kwargs):
+    def fail(self, msg: str, **kwargs: Any) -> None:
         kwargs.setdefault("changed", self.changed_on_failure())
         if _progress.records():
             kwargs.setdefault("wait_progress", _progress.records())
         self.module.fail_json(msg=msg, **kwargs)
 
-    def changed_on_failure(self, error=None):
+    def changed_on_failure(self, error: BaseException | None = None) -> bool:
         """A failed task changed something only when a write was accepted before the failure, or the
         failed write may have been applied (its answer was lost); a refused write changed nothing."""
         return self.changed and (self.writes > 0 or bool(error is not None and error.may_have_landed))
 
-    def track(self, before, after, key=None):
+    def track(self, before: Any, after: Any, key: str | None = None) -> bool:
         """Record a before/after pair for ``--diff`` and return whether it changes anything.
 
         With ``key`` the pair is stored under that key (for modules managing several objects).
@@ -297,13 +245,13 @@ class TosModule:
         self.changed = self.changed or changed
         return changed
 
-    def diff(self):
+    def diff(self) -> dict[str, str]:
         """``before``/``after`` as text: the JSON ansible-core's callbacks would print for a dict, but with
         Chinese (any non-ASCII) text as it is instead of ``\\u5317``-escapes."""
         after = masked(self.after, self.secrets, reference=self.before)
         return dict(before=diff_text(masked(self.before, self.secrets)), after=diff_text(after))
 
-    def exit(self, **result):
+    def exit(self, **result: Any) -> None:
         result.setdefault("changed", self.changed)
         if _progress.records():
             result.setdefault("wait_progress", _progress.records())
@@ -312,49 +260,109 @@ class TosModule:
             result["diff"] = self.diff()
         self.module.exit_json(**result)
 
-    def execute(self, run):
+    def execute(self, run: Callable[..., Any]) -> None:
         """Run ``run(self)``; the one place where a failure becomes ``fail_json``.
 
         A ``TosApiError`` is a message for the user.  Anything else is a bug of the collection: it fails
         with the exception and its traceback, secrets masked, never as a crash of the module process."""
-        crash = None
-        try:
-            run(self)
+        dummy, error = capture(run, Exception, self)
+        if error is None:
             return
-        except TosApiError as exc:
-            error = exc
-        except Exception as exc:  # noqa: BLE001 - a programming error: reported, not crashed on
-            error = None
-            crash = "%s: %s" % (type(exc).__name__, exc), traceback.format_exc()
         secrets = self._secret_values()
-        # Outside the except block: ansible-core 2.19+ would attach the active traceback to the result,
-        # and an API failure is a message for the user, not a crash.
-        if crash is not None:
+        if not isinstance(error, TosApiError):  # a programming error: reported, not crashed on
             self.module.fail_json(
-                msg=redact("tos.cloud.%s failed unexpectedly%s (%s). This is a bug of the collection: please report "
-                           "it with this message." % (self.module._name, " while trying to %s" % self.operation
-                                                      if self.operation else "", crash[0]), secrets),
-                exception=redact(crash[1], secrets), changed=self.changed_on_failure())
+                msg=redact("tos.cloud.%s failed unexpectedly%s (%s: %s). This is a bug of the collection: please "
+                           "report it with this message." % (self.module._name, " while trying to %s" % self.operation
+                                                             if self.operation else "", type(error).__name__, error),
+                           secrets),
+                exception=redact("".join(traceback.format_exception(type(error), error, error.__traceback__)),
+                                 secrets), changed=self.changed_on_failure())
         error.redact(secrets)
         what = ("Could not %s: " % self.operation) if self.operation else ""
         self.fail(what + error.message, api_error=redact_value(error.to_dict(), secrets),
                   changed=self.changed_on_failure(error))
 
-    def _secret_values(self):
+    def run_or_fail(
+            self,
+            call: Callable[..., Any],
+            errors: type[BaseException] | tuple[type[BaseException], ...],
+            message: str,
+    ) -> Any:
+        """``call()``'s result; when it raises one of ``errors``, the module fails with ``message(exc)``, a
+        ``(msg, extra result keys)`` pair.  The one failure path for an expected exception (a host task that
+        did not finish, an API refusal that is a message): it fails outside the except block, since
+        ansible-core 2.19+ would attach the active traceback to the result."""
+        result, failure = capture(call, errors)
+        if failure is not None:
+            msg, extra = message(failure)
+            self.fail(msg, **extra)
+        return result
+
+    def run_state(
+            self,
+            validate: Callable[..., Any],
+            resolve: Callable[..., Any],
+            present: Callable[..., Any],
+            absent: Callable[..., Any],
+    ) -> None:
+        """The state dispatch of a ``state: present/absent`` module, written once: ``validate(params)``
+        (a message or None: fails before any request), ``resolve(self)`` (the object the state applies to,
+        e.g. the cluster; failing when unknown), then ``present(self, target)`` or ``absent(self, target)``,
+        which return the result keys to exit with."""
+        error = validate(self.params)
+        if error:
+            self.fail(error)
+        target = resolve(self)
+        ensure = present if self.params["state"] == "present" else absent
+        self.exit(**ensure(self, target))
+
+    def _secret_values(self) -> list[Any]:
         """The values of the no_log options (the token, passwords) as given."""
         return [value for value in self.module.no_log_values if isinstance(value, str)]
 
-    def doing(self, operation):
-        """Name what the module is doing now, for error messages ("create cluster 'c1'")."""
+    @contextlib.contextmanager
+    def scope(self, name: str) -> Iterator[TosModule]:
+        """Name what the module is doing inside the block, for error messages ("create cluster 'c1'").
+
+        A failure inside the block names this operation; when the block ends normally the outer name
+        comes back, so a look-up made inside a write (a ``landed()`` re-read) leaves the write's name for
+        a failure after it."""
+        outer = self.operation
+        self.operation = name
+        yield self
+        self.operation = outer
+
+    def doing(self, operation: str) -> TosModule:
+        """Name the step the module starts now, until the next step (the statement form of ``scope()``,
+        for the top level of a ``run``; a helper that may run inside another operation uses ``scope()``)."""
         self.operation = operation
         return self
 
-    def wait_for(self, probe, timeout, interval=2.0, what="the operation"):
+    def wait_for(
+            self,
+            probe: Callable[..., Any],
+            timeout: float,
+            interval: float = 2.0,
+            what: str = "the operation",
+    ) -> Any:
         """Poll ``probe()`` until it returns a truthy value; fail after ``timeout`` seconds."""
         return wait_for(probe, timeout, interval=interval, what=what, on_timeout=self.fail)
 
 
-def _blank(spec, params):
+def capture(
+        call: Callable[..., Any],
+        errors: type[BaseException] | tuple[type[BaseException], ...],
+        *args: Any,
+) -> tuple[Any, BaseException | None]:
+    """``(call(*args), None)``, or ``(None, exc)`` when it raises one of ``errors``: the exception comes back
+    to be handled outside the except block."""
+    try:
+        return call(*args), None
+    except errors as exc:  # noqa: BLE001 - the caller names what it expects
+        return None, exc
+
+
+def _blank(spec: dict[str, Any], params: dict[str, Any]) -> Iterator[str]:
     """An option that names a cluster or a host (``cluster``, ``host``, the entries of ``hosts``) given as an empty or
     blank string: refused here, before a request would look for an object named '' (or, where ``cluster`` is
     optional, pick the first cluster)."""
@@ -370,12 +378,19 @@ def _blank(spec, params):
             yield "%s: must not hold an empty entry (give %s)" % (name, what)
 
 
-def _given(raw, option, name):
+def _given(raw: Any, option: str, name: str) -> bool:
     return any(raw.get(alias) not in (None, "", []) for alias in [name] + list(option.get("aliases") or ()))
 
 
-def wait_for(probe, timeout, interval=2.0, what="the operation", on_timeout=None, clock=time.monotonic,
-             sleep=time.sleep):
+def wait_for(
+        probe: Callable[..., Any],
+        timeout: float,
+        interval: float = 2.0,
+        what: str = "the operation",
+        on_timeout: Callable[..., Any] | None = None,
+        clock: Callable[..., Any] = time.monotonic,
+        sleep: Callable[..., Any] = time.sleep,
+) -> Any:
     deadline = clock() + timeout
     delay = min(0.5, interval)
     while True:
@@ -393,12 +408,12 @@ def wait_for(probe, timeout, interval=2.0, what="the operation", on_timeout=None
         delay = min(interval, delay * 2)
 
 
-def diff_text(value):
+def diff_text(value: Any) -> str:
     """``value`` laid out as ansible-core lays out a dict in a diff (sorted keys, indent 4), non-ASCII kept."""
     return json.dumps(value, sort_keys=True, indent=4, separators=(",", ": "), ensure_ascii=False, default=str) + "\n"
 
 
-def merge(current, desired):
+def merge(current: Any, desired: Any) -> dict[str, Any]:
     """Deep-merge ``desired`` into a copy of ``current``; ``None`` in desired means "leave it"."""
     result = copy.deepcopy(current) if current is not None else {}
     for key, value in (desired or {}).items():
@@ -411,7 +426,7 @@ def merge(current, desired):
     return result
 
 
-def masked(value, secrets, reference=None):
+def masked(value: Any, secrets: Iterable[str], reference: Any = None) -> Any:
     """Copy ``value`` with every key named in ``secrets`` replaced by a mask, at any depth.
 
     With ``reference`` (the "before" side of a diff), a secret that differs from the reference
@@ -433,16 +448,28 @@ def masked(value, secrets, reference=None):
     return value
 
 
-def pick(params, names):
+def pick(params: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
     """The subset of ``params`` named in ``names`` that the user set (not None)."""
     return {name: params[name] for name in names if params.get(name) is not None}
 
 
-def to_api(values, mapping):
+def to_api(values: Any, mapping: dict[str, str]) -> dict[str, Any]:
     """Rename option names to API field names with ``mapping`` (option -> field)."""
     return {mapping[key]: value for key, value in values.items() if key in mapping}
 
 
-def from_api(fields, mapping):
+def from_api(fields: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
     """Rename API field names to option names (inverse of ``to_api``), keeping only mapped ones."""
     return {option: fields.get(field) for option, field in mapping.items() if field in (fields or {})}
+
+
+def hide_secret(tm: TosModule, value: Any) -> None:
+    """Treat ``value`` (a secret read from the API, not given as a no_log option) like a no_log
+    value: Ansible then replaces it in every string the module returns, errors included."""
+    if isinstance(value, str) and value and not secret_hidden(value):
+        tm.module.no_log_values.add(value)
+
+
+def without(data: Any, keys: Iterable[str]) -> dict[str, Any]:
+    """A copy of a dict without ``keys`` (to compare objects apart from their secrets)."""
+    return {k: v for k, v in (data or {}).items() if k not in keys}

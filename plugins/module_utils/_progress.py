@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import os
 import time
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:  # pragma: no cover
+    pass
 
 # Set by the in-process action: a callable taking one line.
 EMIT = None
@@ -25,7 +29,7 @@ DEFAULT_EVERY = 10.0
 _RECORDS = {}
 
 
-def every():
+def every() -> float:
     """Seconds between two lines (TOS_PROGRESS_INTERVAL, default 10)."""
     try:
         value = float(os.environ.get("TOS_PROGRESS_INTERVAL") or DEFAULT_EVERY)
@@ -34,7 +38,7 @@ def every():
     return value if value > 0 else DEFAULT_EVERY
 
 
-def _duration(seconds):
+def _duration(seconds: float) -> str:
     seconds = int(round(max(0.0, seconds)))
     if seconds < 60:
         return "%ds" % seconds
@@ -44,7 +48,7 @@ def _duration(seconds):
     return "%dh%02dm" % (hours, rest // 60)
 
 
-def eta(record):
+def eta(record: dict[str, Any]) -> float | None:
     """Seconds left at the rate seen since the first reading, or None when the progress did not move."""
     p0, p1 = record["first_progress"], record["progress"]
     spent = record["last_at"] - record["first_at"]
@@ -55,7 +59,7 @@ def eta(record):
     return (1.0 - p1) * spent / (p1 - p0)
 
 
-def line(record):
+def line(record: dict[str, Any]) -> str:
     pct = "%3.0f%%" % (record["progress"] * 100)
     spent = _duration(record["last_at"] - record["started_at"])
     batch = " (batch %d of %d)" % (record["batch"], record["batches"]) if record.get("batches", 0) > 1 else ""
@@ -66,7 +70,14 @@ def line(record):
     return "tos.cloud: waiting for %s%s: %s after %s, %s" % (record["what"], batch, pct.strip(), spent, left)
 
 
-def report(key, what, progress, status="running", clock=time.monotonic, wall=time.time):
+def report(
+        key: str,
+        what: str,
+        progress: float,
+        status: str = "running",
+        clock: Callable[..., Any] = time.monotonic,
+        wall: Any = time.time,
+) -> None:
     """One reading of a wait: ``key`` names it (a host, a cluster), ``what`` says what is awaited, ``progress``
     is 0..1, ``status`` running, finished, failed or timed_out."""
     now = clock()
@@ -90,7 +101,7 @@ def report(key, what, progress, status="running", clock=time.monotonic, wall=tim
     return record
 
 
-def records():
+def records() -> list[dict[str, Any]]:
     """The waits of this run as data: what, status, progress, when it started, seconds spent, the estimate
     left at the last reading, the batch, how many readings and lines."""
     out = []
@@ -108,6 +119,6 @@ def records():
     return out
 
 
-def reset():
+def reset() -> None:
     _RECORDS.clear()
     CONTEXT.clear()

@@ -16,8 +16,7 @@ from typing import Any, Callable, Iterable
 
 from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import host_addresses, topology
-from ansible_collections.tos.cloud.plugins.module_utils._tasks import (
+from ansible_collections.tos.cloud.plugins.module_utils._host_tasks import (
     ANOTHER_RUN,
     THIS_RUN,
     HostTaskFailed,
@@ -26,6 +25,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._tasks import (
     task_is,
     wait_host_task,
 )
+from ansible_collections.tos.cloud.plugins.module_utils._topology import host_addresses, topology
 
 Entry = dict  # one host of a plan, or its outcome: {host, ip, uuid, service_types, from_versions, status...}
 

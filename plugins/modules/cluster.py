@@ -171,19 +171,21 @@ cluster:
       elements: dict
 """
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
+from ansible_collections.tos.cloud.plugins.module_utils._checks import check_ip, check_name, first_error
+from ansible_collections.tos.cloud.plugins.module_utils._host_tasks import busy_hosts
+from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
+from ansible_collections.tos.cloud.plugins.module_utils._system_vm import list_cvms, list_storage_vms
+from ansible_collections.tos.cloud.plugins.module_utils._topology import (
     CLUSTER_ADD,
     CLUSTER_DELETE,
-    busy_hosts,
     cluster_by_name,
     describe_cluster,
-    list_cvms,
-    list_storage_vms,
+    find_cluster,
+    get_cluster,
+    host_addresses,
     read_cloud_manage,
+    topology,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import find_cluster, get_cluster, host_addresses, topology
-from ansible_collections.tos.cloud.plugins.module_utils._validate import check_ip, check_name, first_error
 
 DESC_MAX = 256
 
@@ -292,16 +294,9 @@ def ensure_absent(tm, params):
 
 
 def run(tm):
-    params = tm.params
-    error = validate(params)
-    if error:
-        tm.fail(error)
-    tm.doing("find cluster %r" % params["name"])
-    if params["state"] == "present":
-        cluster = ensure_present(tm, params)
-    else:
-        cluster = ensure_absent(tm, params)
-    tm.exit(cluster=cluster)
+    tm.run_state(validate, lambda tm: tm.doing("find cluster %r" % tm.params["name"]).params,
+                 lambda tm, params: {"cluster": ensure_present(tm, params)},
+                 lambda tm, params: {"cluster": ensure_absent(tm, params)})
 
 
 def main():

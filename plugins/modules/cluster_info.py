@@ -227,17 +227,19 @@ cluster:
 """
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError, by_field
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
+from ansible_collections.tos.cloud.plugins.module_utils._checks import check_range, first_error
+from ansible_collections.tos.cloud.plugins.module_utils._config import SNAPSHOT_LIST, read_snapshot_policy, snapshot_names
+from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
+from ansible_collections.tos.cloud.plugins.module_utils._system_vm import list_cvms, list_storage_vms
+from ansible_collections.tos.cloud.plugins.module_utils._topology import (
     describe_cluster,
-    list_cvms,
-    list_storage_vms,
+    get_cluster,
+    leader_ip,
+    list_clusters,
     physical_nodes,
     read_cloud_manage,
     require_cluster,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import get_cluster, list_clusters
-from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
 
 HARDWARE_FLAGS = ("storage_status", "storage_top", "cpu_status", "cpu_top", "memory_status", "memory_top",
                   "network_status", "network_top", "vsm_status", "io_status")
@@ -273,9 +275,7 @@ class Gatherer:
 
     def center_ip(self):
         """The leader center node's address (else the first), or None without a center node."""
-        cvms = list_cvms(self.detail, self.manage())
-        leaders = [c for c in cvms if c["is_leader"]] or cvms
-        return leaders[0]["ip"] if leaders else None
+        return leader_ip(self.manage(), self.detail)
 
     # -- the sections, one method each, named like the gather choice -------------------------
 
@@ -361,18 +361,16 @@ class Gatherer:
         ip = self.center_ip()
         if ip is None:
             return []
-        meta = self.get("/v1/cluster/data/snapshot/list", ip=ip).get("meta_data") or {}
-        return list(meta.get("Snapshot") or [])
+        return snapshot_names(self.get(SNAPSHOT_LIST, ip=ip))
 
     def snapshot_policy(self):
         ip = self.center_ip()
         if ip is None:
             return None
-        config = (self.get("/v1/cluster/data/snapshot/config/inspect", ip=ip).get("meta_data") or {}) \
-            .get("SnapshotConfig") or {}
-        daemon = (self.get("/v1/cluster/data/daemon/state", ip=ip).get("meta_data") or {}).get("DaemonState")
-        return {"duration": config.get("duration"), "display_option": config.get("DisplayOption"),
-                "mtime": config.get("MTime"), "daemon_state": daemon or None}
+        self.tm.doing("read the snapshot policy of cluster %r" % self.name)
+        policy = read_snapshot_policy(self.client, self.query(ip=ip))
+        return {"duration": policy["interval"], "display_option": policy["display_option"], "mtime": policy["mtime"],
+                "daemon_state": policy["daemon_state"]}
 
     def inspection(self):
         return self.get("/v1/cluster/inspection/progress")

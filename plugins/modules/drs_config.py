@@ -122,90 +122,29 @@ cluster:
   sample: {"name": "prod", "uuid": "3afdbbfc-e45a-430e-abba-842074a8b035"}
 """
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC, require_cluster
-from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule, from_api, merge, pick, to_api
-from ansible_collections.tos.cloud.plugins.module_utils._settings import (
-    INT32_MAX,
-    check_at_least,
-    check_fraction,
-    check_low_below_high,
-    parse_level,
+from ansible_collections.tos.cloud.plugins.module_utils._checks import first_error
+from ansible_collections.tos.cloud.plugins.module_utils._config import (
+    DRS_GET,
+    DRS_UPDATE,
+    drs_argument_spec,
+    drs_as_api,
+    drs_as_options,
+    drs_desired,
+    drs_merged_errors,
     same_config,
     settle,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._validate import first_error
+from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule, merge
+from ansible_collections.tos.cloud.plugins.module_utils._topology import CLUSTER_ARGSPEC, require_cluster
 
-GET = "/v1/cluster/compute/service/drsconfig/get"
-UPDATE = "/v1/cluster/compute/service/drsconfig/update"
-
-# option -> API field, per section (section option -> API object)
-SECTIONS = {
-    "drs": ("DRS", {
-        "enabled": "Enabled",
-        "max_step": "MaxStep",
-        "max_concurrent_migration": "MaxConcurrentMigration",
-        "max_host_concurrent_migration": "MaxHostConcurrentMigration",
-        "threshold_level": "ThresholdLevel",
-        "min_benefit_level": "MinBenefitLevel",
-    }),
-    "dpm": ("DPM", {
-        "enabled": "Enabled",
-        "high_threshold": "HighThreshold",
-        "low_threshold": "LowThreshold",
-    }),
-}
-LEVELS = ("threshold_level", "min_benefit_level")
-COUNTS = ("max_step", "max_concurrent_migration", "max_host_concurrent_migration")
+# the options, their API fields and their checks: _config.DRS_OPTIONS (shared with the cluster_bringup role's filter)
+as_api = drs_as_api
+as_options = drs_as_options
 
 
 def desired_options(params):
     """The options the user set, per section, with levels as numbers; and the input errors."""
-    errors = []
-    desired = {}
-    for section, (_field, mapping) in SECTIONS.items():
-        values = pick(params.get(section) or {}, list(mapping))
-        for name in LEVELS:
-            if name in values:
-                values[name], error = parse_level("%s.%s" % (section, name), values[name])
-                errors.append(error)
-        for name in COUNTS:
-            # cluster-api.md, drsconfig/get and update, DRS object: MaxStep, MaxConcurrentMigration and
-            # MaxHostConcurrentMigration are int32 (no other bound is documented)
-            errors.append(check_at_least("%s.%s" % (section, name), values.get(name), 1, INT32_MAX))
-        for name in ("high_threshold", "low_threshold"):
-            errors.append(check_fraction("%s.%s" % (section, name), values.get(name)))
-        desired[section] = values
-    return desired, [e for e in errors if e]
-
-
-def as_options(config):
-    """The API's config object in option names."""
-    return {section: from_api((config or {}).get(field) or {}, mapping)
-            for section, (field, mapping) in SECTIONS.items()}
-
-
-def as_api(options):
-    return {field: to_api(options.get(section) or {}, mapping) for section, (field, mapping) in SECTIONS.items()}
-
-
-def merged_errors(desired, after):
-    """Checks of the merged configuration that involve what the user set: DPM low < high, and no
-    more migrations per host than in the whole cluster."""
-    errors = []
-    dpm, drs = desired.get("dpm") or {}, desired.get("drs") or {}
-    if "low_threshold" in dpm or "high_threshold" in dpm:
-        merged = after.get("DPM") or {}
-        errors.append(check_low_below_high("dpm.low_threshold", merged.get("LowThreshold"),
-                                           "dpm.high_threshold", merged.get("HighThreshold"),
-                                           set_by_user=["dpm.%s" % name for name in dpm]))
-    if "max_host_concurrent_migration" in drs or "max_concurrent_migration" in drs:
-        merged = after.get("DRS") or {}
-        per_host, total = merged.get("MaxHostConcurrentMigration"), merged.get("MaxConcurrentMigration")
-        if isinstance(per_host, int) and isinstance(total, int) and per_host > total:
-            errors.append("drs.max_host_concurrent_migration: %s%s must not exceed drs.max_concurrent_migration %s%s" % (
-                per_host, "" if "max_host_concurrent_migration" in drs else " (current value)",
-                total, "" if "max_concurrent_migration" in drs else " (current value)"))
-    return [e for e in errors if e]
+    return drs_desired(params)
 
 
 def run(tm):
@@ -216,39 +155,23 @@ def run(tm):
     tm.doing("read the DRS/DPM configuration of cluster %r" % cluster["name"])
 
     def read():
-        return (tm.client.get(GET, {"cluster_uuid": cluster["uuid"]}) or {}).get("config") or {}
+        return (tm.client.get(DRS_GET, {"cluster_uuid": cluster["uuid"]}) or {}).get("config") or {}
 
     current = read()
     after = merge(current, settle(current, as_api(desired)))
-    errors = merged_errors(desired, after)
+    errors = drs_merged_errors(desired, after)
     if errors:
         tm.fail(first_error(*errors))
     changed = tm.track(as_options(current), as_options(after))
     if changed and not tm.check_mode:
         tm.doing("update the DRS/DPM configuration of cluster %r" % cluster["name"])
         body = {"cluster_uuid": cluster["uuid"], "cluster_name": cluster["name"], "config": after}
-        tm.client.post_verified(UPDATE, body, landed=lambda: same_config(read(), after))
+        tm.client.post_verified(DRS_UPDATE, body, landed=lambda: same_config(read(), after))
     tm.exit(config=as_options(after), cluster={"name": cluster["name"], "uuid": cluster["uuid"]})
 
 
 def main():
-    spec = dict(
-        CLUSTER_ARGSPEC,
-        drs=dict(type="dict", options=dict(
-            enabled=dict(type="bool"),
-            max_step=dict(type="int"),
-            max_concurrent_migration=dict(type="int"),
-            max_host_concurrent_migration=dict(type="int"),
-            threshold_level=dict(type="raw"),
-            min_benefit_level=dict(type="raw"),
-        )),
-        dpm=dict(type="dict", options=dict(
-            enabled=dict(type="bool"),
-            high_threshold=dict(type="float"),
-            low_threshold=dict(type="float"),
-        )),
-    )
-    TosModule(argument_spec=spec).execute(run)
+    TosModule(argument_spec=dict(CLUSTER_ARGSPEC, **drs_argument_spec())).execute(run)
 
 
 if __name__ == "__main__":

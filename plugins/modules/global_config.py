@@ -80,22 +80,19 @@ cluster:
   sample: {"name": "prod", "uuid": "3afdbbfc-e45a-430e-abba-842074a8b035"}
 """
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC, require_cluster
+from ansible_collections.tos.cloud.plugins.module_utils._checks import first_error
+from ansible_collections.tos.cloud.plugins.module_utils._config import (
+    GLOBAL_CONFIG_FIELDS,
+    GLOBAL_CONFIG_GET,
+    GLOBAL_CONFIG_SET,
+    global_config_errors,
+    same_config,
+    settle,
+)
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule, from_api, merge, pick, to_api
-from ansible_collections.tos.cloud.plugins.module_utils._settings import check_positive, same_config, settle
-from ansible_collections.tos.cloud.plugins.module_utils._validate import first_error
+from ansible_collections.tos.cloud.plugins.module_utils._topology import CLUSTER_ARGSPEC, require_cluster
 
-GET = "/v1/cluster/get/global/config"
-SET = "/v1/cluster/set/global/config"
-MAXIMUM = 100
-
-# option -> API field
-FIELDS = {
-    "storage": "StorOverAllocationThreshold",
-    "cpu": "CPUOverAllocationThreshold",
-    "memory": "MemOverAllocationThreshold",
-    "usd": "USDOverAllocationThreshold",
-}
+FIELDS = GLOBAL_CONFIG_FIELDS
 
 
 def config_of(data):
@@ -111,14 +108,14 @@ def config_of(data):
 
 def run(tm):
     desired = pick(tm.params, list(FIELDS))
-    error = first_error(*[check_positive(name, value, MAXIMUM) for name, value in desired.items()])
+    error = first_error(*global_config_errors(desired))
     if error:
         tm.fail(error)
     cluster = require_cluster(tm, tm.params["cluster"])
     tm.doing("read the global configuration of cluster %r" % cluster["name"])
 
     def read():
-        return config_of(tm.client.get(GET, {"cluster_uuid": cluster["uuid"]}))
+        return config_of(tm.client.get(GLOBAL_CONFIG_GET, {"cluster_uuid": cluster["uuid"]}))
 
     current = read()
     after = merge(current, settle(current, to_api(desired, FIELDS)))
@@ -130,7 +127,7 @@ def run(tm):
     if changed and not tm.check_mode:
         tm.doing("set the global configuration of cluster %r" % cluster["name"])
         body = dict(after, cluster_uuid=cluster["uuid"])
-        tm.client.post_verified(SET, body, landed=lambda: same_config(read(), after))
+        tm.client.post_verified(GLOBAL_CONFIG_SET, body, landed=lambda: same_config(read(), after))
     tm.exit(config=from_api(after, FIELDS), cluster={"name": cluster["name"], "uuid": cluster["uuid"]})
 
 

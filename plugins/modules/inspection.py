@@ -233,7 +233,8 @@ wait_progress:
 
 from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC, require_cluster
+from ansible_collections.tos.cloud.plugins.module_utils._checks import check_range, first_error
+from ansible_collections.tos.cloud.plugins.module_utils._host_tasks import ANOTHER_RUN, THIS_RUN
 from ansible_collections.tos.cloud.plugins.module_utils._inspection import (
     CHECKS,
     INSPECTION,
@@ -246,107 +247,124 @@ from ansible_collections.tos.cloud.plugins.module_utils._inspection import (
     state_name,
     stop_body,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._module import WAIT_ARGSPEC, TosModule, wait_for
-from ansible_collections.tos.cloud.plugins.module_utils._tasks import ANOTHER_RUN, THIS_RUN
-from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
+from ansible_collections.tos.cloud.plugins.module_utils._module import WAIT_ARGSPEC, TosModule, capture, wait_for
+from ansible_collections.tos.cloud.plugins.module_utils._topology import CLUSTER_ARGSPEC, require_cluster
 
 POLL_INTERVAL = 3.0
 
 
-def run(tm):
-    params = tm.params
-    error = first_error(
-        check_range("wait_timeout", params["wait_timeout"], 0, 10 ** 7, low_open=True),
-    )
-    if error:
-        tm.fail(error)
-    cluster = require_cluster(tm, params["cluster"])
-    uuid, name = cluster["uuid"], cluster["name"]
-    out = dict(cluster={"name": name, "uuid": uuid}, attached=False, started_by=None)
+class Inspection:
+    """The one-click inspection of one cluster: read, stop, start (or join), wait."""
 
-    def progress():
-        return tm.client.get(PROGRESS, {"cluster_uuid": uuid}) or {}
+    def __init__(self, tm, cluster):
+        self.tm = tm
+        self.uuid, self.name = cluster["uuid"], cluster["name"]
+        self.out = dict(cluster={"name": self.name, "uuid": self.uuid}, attached=False, started_by=None)
 
-    tm.doing("read the inspection progress of cluster '%s'" % name)
-    current = progress()
-    before = shape_result(current)
+    def progress(self):
+        return self.tm.client.get(PROGRESS, {"cluster_uuid": self.uuid}) or {}
 
-    if params["state"] == "stopped":
+    def stopped(self):
+        data = self.progress()
+        return data if not is_running(data) else None
+
+    def stop(self, before):
+        """state=stopped: stop a running inspection; exits."""
+        tm = self.tm
         if not before["running"]:
             tm.track({"state": before["state_name"]}, {"state": before["state_name"]})
-            tm.exit(inspection=before, **out)
+            tm.exit(inspection=before, **self.out)
         tm.track({"state": "running"}, {"state": "stopped"})
         if tm.check_mode:
-            tm.exit(inspection=before, **out)
-        tm.doing("stop the inspection of cluster '%s'" % name)
+            tm.exit(inspection=before, **self.out)
+        tm.doing("stop the inspection of cluster '%s'" % self.name)
+        tm.client.post_verified(STOP, stop_body(self.uuid, self.name), self.stopped)
+        tm.doing("read the inspection progress of cluster '%s'" % self.name)
+        tm.exit(inspection=shape_result(self.progress()), **self.out)
 
-        def stopped():
-            data = progress()
-            return data if not is_running(data) else None
-
-        tm.client.post_verified(STOP, stop_body(uuid, name), stopped)
-        tm.doing("read the inspection progress of cluster '%s'" % name)
-        tm.exit(inspection=shape_result(progress()), **out)
-
-    if before["running"]:
-        # a running inspection is joined, never started again (module_utils/_tasks.py)
-        out.update(attached=True, started_by=ANOTHER_RUN)
-        tm.track({"state": "running"}, {"state": "running"})
-    elif params["state"] == "joined":
-        tm.track({"state": before["state_name"]}, {"state": before["state_name"]})
-    else:
-        tm.track({"state": before["state_name"]}, {"state": "running", "checks": list(params["checks"])})
-        out["started_by"] = THIS_RUN
+    def converge(self, current, before):
+        """state=started/joined: join a running inspection (never start a second), else start one; returns
+        the progress read last."""
+        tm = self.tm
+        if before["running"]:
+            # a running inspection is joined, never started again (module_utils/_host_tasks.py)
+            self.out.update(attached=True, started_by=ANOTHER_RUN)
+            tm.track({"state": "running"}, {"state": "running"})
+            return current
+        if tm.params["state"] == "joined":
+            tm.track({"state": before["state_name"]}, {"state": before["state_name"]})
+            return current
+        tm.track({"state": before["state_name"]}, {"state": "running", "checks": list(tm.params["checks"])})
+        self.out["started_by"] = THIS_RUN
         if tm.check_mode:
-            tm.exit(inspection=before, **out)
-        tm.doing("start the inspection of cluster '%s'" % name)
+            tm.exit(inspection=before, **self.out)
+        return self.start(current)
+
+    def start(self, current):
+        tm = self.tm
+        tm.doing("start the inspection of cluster '%s'" % self.name)
         previous_id = inspection_id(current)
 
         def started():
-            data = progress()
+            data = self.progress()
             if is_running(data) or (inspection_id(data) and inspection_id(data) != previous_id):
                 return data
             return None
 
-        refused = None
-        try:
-            current = tm.client.post_verified(INSPECTION, start_body(uuid, name, params["checks"]), started) or {}
-        except TosApiError as exc:
-            if exc.kind != "api":
-                raise
-            refused = exc
-        if refused is not None:
-            # Someone started one between our read and our start ("already running"): attach to it.
-            current = progress()
-            if not is_running(current):
-                raise refused
-            out.update(attached=True, started_by=ANOTHER_RUN)
-            tm.changed = False
+        answer, refused = capture(tm.client.post_verified, TosApiError, INSPECTION,
+                                  start_body(self.uuid, self.name, tm.params["checks"]), started)
+        if refused is None:
+            return answer or {}
+        if refused.kind != "api":
+            raise refused
+        # Someone started one between our read and our start ("already running"): attach to it.
+        current = self.progress()
+        if not is_running(current):
+            raise refused
+        self.out.update(attached=True, started_by=ANOTHER_RUN)
+        tm.changed = False
+        return current
 
-    if params["wait"] and not tm.check_mode and (out["started_by"] or params["state"] != "joined"):
-        tm.doing("wait for the inspection of cluster '%s'" % name)
-
+    def wait(self, current):
+        tm = self.tm
+        tm.doing("wait for the inspection of cluster '%s'" % self.name)
         last = {"data": current}
 
         def finished():
-            last["data"] = progress()
-            report_progress(name, last["data"])
+            last["data"] = self.progress()
+            report_progress(self.name, last["data"])
             return (last["data"] or {"state": 0}) if not is_running(last["data"]) else None
 
         def timed_out(msg):
             # the inspection goes on: say how far it got, and that this run started it (changed)
             tm.fail(msg + " The inspection goes on; run the module again to attach to it.",
-                    changed=tm.changed, attached=out["attached"], inspection=shape_result(last["data"]))
+                    changed=tm.changed, attached=self.out["attached"], inspection=shape_result(last["data"]))
 
-        current = wait_for(finished, params["wait_timeout"], interval=POLL_INTERVAL, on_timeout=timed_out,
-                           what="the inspection of cluster '%s' to finish" % name)
+        return wait_for(finished, tm.params["wait_timeout"], interval=POLL_INTERVAL, on_timeout=timed_out,
+                        what="the inspection of cluster '%s' to finish" % self.name)
+
+
+def run(tm):
+    params = tm.params
+    error = first_error(check_range("wait_timeout", params["wait_timeout"], 0, 10 ** 7, low_open=True))
+    if error:
+        tm.fail(error)
+    inspection = Inspection(tm, require_cluster(tm, params["cluster"]))
+    tm.doing("read the inspection progress of cluster '%s'" % inspection.name)
+    current = inspection.progress()
+    before = shape_result(current)
+    if params["state"] == "stopped":
+        inspection.stop(before)
+    current = inspection.converge(current, before)
+    if params["wait"] and not tm.check_mode and (inspection.out["started_by"] or params["state"] != "joined"):
+        current = inspection.wait(current)
     elif not current:
-        current = progress()
+        current = inspection.progress()
     result = shape_result(current)
     if params["wait"] and not tm.check_mode and result["state_name"] == "stopped":
         tm.warn("The inspection of cluster '%s' was stopped before it finished (%s%%)." % (
-            name, result["finishedPercent"]))
-    tm.exit(inspection=result, **out)
+            inspection.name, result["finishedPercent"]))
+    tm.exit(inspection=result, **inspection.out)
 
 
 def report_progress(name, data):

@@ -122,16 +122,17 @@ test:
       sample: The manager sent a test mail to ops@example.com.
 """
 
-from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule, from_api, merge, pick, to_api
-from ansible_collections.tos.cloud.plugins.module_utils._settings import (
-    check_email,
-    check_port,
+from ansible_collections.tos.cloud.plugins.module_utils._checks import check_email, check_port, first_error
+from ansible_collections.tos.cloud.plugins.module_utils._module import (
+    TosModule,
+    from_api,
     hide_secret,
-    same_secret,
-    secret_hidden,
+    merge,
+    pick,
+    to_api,
     without,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._validate import first_error
+from ansible_collections.tos.cloud.plugins.module_utils._redact import same_secret, secret_hidden
 
 INSPECT = "/v1/system/mail_setting/inspect"
 UPDATE = "/v1/system/mail_setting/update"

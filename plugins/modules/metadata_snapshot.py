@@ -114,17 +114,17 @@ cluster:
 
 import re
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC, require_cluster
+from ansible_collections.tos.cloud.plugins.module_utils._api import meta_data
+from ansible_collections.tos.cloud.plugins.module_utils._checks import check_at_least, check_ip, first_error
+from ansible_collections.tos.cloud.plugins.module_utils._config import SNAPSHOT_LIST, snapshot_names
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
-from ansible_collections.tos.cloud.plugins.module_utils._settings import (
+from ansible_collections.tos.cloud.plugins.module_utils._topology import (
     CENTER_IP_ARGSPEC,
-    check_at_least,
-    meta_data,
+    CLUSTER_ARGSPEC,
     require_center_ip,
+    require_cluster,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._validate import check_ip, first_error
 
-LIST = "/v1/cluster/data/snapshot/list"
 SAVE = "/v1/cluster/data/snapshot/save"
 DELETE = "/v1/cluster/data/snapshot/delete"
 NEW = "(new snapshot)"
@@ -138,7 +138,7 @@ def age_key(name):
 
 
 def names_of(data):
-    return sorted((str(n) for n in meta_data(data).get("Snapshot") or []), key=age_key)
+    return sorted(snapshot_names(data), key=age_key)
 
 
 def to_prune(names, retain, keep=()):
@@ -162,7 +162,7 @@ def saved_name(answer, before, names):
             name = source.get("file_name") or source.get("FileName")
             if name:
                 return str(name)
-        new = [str(n) for n in meta_data(answer).get("Snapshot") or [] if str(n) not in before]
+        new = [name for name in snapshot_names(answer) if name not in before]
         if len(new) == 1:
             return new[0]
     new = [n for n in names if n not in before]
@@ -192,7 +192,7 @@ def run(tm):
     query = {"cluster_uuid": cluster["uuid"], "ip": ip}
 
     def read():
-        return names_of(tm.client.get(LIST, query))
+        return names_of(tm.client.get(SNAPSHOT_LIST, query))
 
     tm.doing("list the metadata snapshots of cluster %r" % cluster["name"])
     before = read()

@@ -95,44 +95,33 @@ cluster:
   sample: {"name": "prod", "uuid": "3afdbbfc-e45a-430e-abba-842074a8b035"}
 """
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC, require_cluster
-from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
-from ansible_collections.tos.cloud.plugins.module_utils._settings import (
-    CENTER_IP_ARGSPEC,
-    UNITS,
-    check_multiple,
-    display_option,
+from ansible_collections.tos.cloud.plugins.module_utils._checks import (
+    check_ip,
+    first_error,
     format_interval,
-    meta_data,
-    parse_interval,
-    require_center_ip,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._validate import check_ip, first_error
-
-INSPECT = "/v1/cluster/data/snapshot/config/inspect"
-UPDATE = "/v1/cluster/data/snapshot/config/update"
-DAEMON_STATE = "/v1/cluster/data/daemon/state"
-DAEMON = {"started": "/v1/cluster/data/daemon/start", "stopped": "/v1/cluster/data/daemon/stop"}
-STEP = UNITS["s"]  # the documents: seconds, nothing coarser
-RUNNING_WORDS = ("running", "started", "active", "run")
-
-
-def daemon_of(data):
-    state = str(meta_data(data).get("DaemonState") or "").strip().lower()
-    return "started" if state in RUNNING_WORDS else "stopped"
-
-
-def config_of(data):
-    config = meta_data(data).get("SnapshotConfig") or {}
-    duration = config.get("duration", config.get("Duration"))
-    return {"interval": int(duration) if isinstance(duration, (int, float)) else duration,
-            "display_option": config.get("DisplayOption", config.get("display_option"))}
+from ansible_collections.tos.cloud.plugins.module_utils._config import (
+    DAEMON,
+    DAEMON_STATE,
+    SNAPSHOT_CONFIG,
+    SNAPSHOT_CONFIG_UPDATE,
+    daemon_of,
+    display_option,
+    snapshot_config_of,
+    snapshot_interval,
+)
+from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
+from ansible_collections.tos.cloud.plugins.module_utils._topology import (
+    CENTER_IP_ARGSPEC,
+    CLUSTER_ARGSPEC,
+    require_center_ip,
+    require_cluster,
+)
 
 
 def run(tm):
-    interval, error = parse_interval("interval", tm.params["interval"])
-    error = first_error(error, check_multiple("interval", interval, STEP, "second"),
-                        check_ip("center_ip", tm.params["center_ip"]))
+    interval, errors = snapshot_interval("interval", tm.params["interval"])
+    error = first_error(*errors, check_ip("center_ip", tm.params["center_ip"]))
     if error:
         tm.fail(error)
     cluster = require_cluster(tm, tm.params["cluster"])
@@ -140,7 +129,8 @@ def run(tm):
     query = {"cluster_uuid": cluster["uuid"], "ip": ip}
 
     def read_config():
-        return config_of(tm.client.get(INSPECT, query))
+        config = snapshot_config_of(tm.client.get(SNAPSHOT_CONFIG, query))
+        return {"interval": config["interval"], "display_option": config["display_option"]}
 
     def read_daemon():
         return daemon_of(tm.client.get(DAEMON_STATE, query))
@@ -158,7 +148,7 @@ def run(tm):
         if wanted != {"interval": before["interval"], "display_option": before["display_option"]}:
             tm.doing("set the snapshot interval of cluster %r to %s" % (cluster["name"], format_interval(interval)))
             body = dict(query, duration=interval, display_option=after["display_option"])
-            tm.client.post_verified(UPDATE, body, landed=lambda: read_config() == wanted)
+            tm.client.post_verified(SNAPSHOT_CONFIG_UPDATE, body, landed=lambda: read_config() == wanted)
         if after["daemon"] != before["daemon"]:
             verb = "start" if after["daemon"] == "started" else "stop"
             tm.doing("%s the snapshot daemon of cluster %r" % (verb, cluster["name"]))

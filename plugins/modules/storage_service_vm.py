@@ -218,46 +218,34 @@ wait_progress:
       returned: upgrade with several batches
 """
 
-import ipaddress
-
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
-    CLUSTER_ARGSPEC,
-    STORAGE_VM_DELETE,
-    STORAGE_VM_DEPLOY,
+from ansible_collections.tos.cloud.plugins.module_utils._checks import (
+    check_ipv4,
+    check_range,
     check_vm_cidr,
     check_vm_gateway,
-    enabled_roles,
+    first_error,
     ip_of,
-    list_storage_vms,
-    normalize_cidr,
-    physical_nodes,
-    require_cluster,
-    storage_vm_by_manage_ip,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._module import WAIT_ARGSPEC, TosModule
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import get_cluster, host_addresses, topology
-from ansible_collections.tos.cloud.plugins.module_utils._tasks import ANOTHER_RUN, THIS_RUN, HostTaskFailed, join_host_task
-from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
-
-DEPLOY_OPTIONS = ("manage_gateway", "storage_address", "storage_gateway")
-DEPLOYING = ("deploying", "running_task", "creating")
+from ansible_collections.tos.cloud.plugins.module_utils._system_vm import StorageVm, manage
+from ansible_collections.tos.cloud.plugins.module_utils._topology import CLUSTER_ARGSPEC
 
 
 def validate(params):
-    manage, storage = params.get("manage_address"), params.get("storage_address")
+    manage_address, storage = params.get("manage_address"), params.get("storage_address")
     same = None
-    if manage and storage and not check_vm_cidr("manage_address", manage) and not check_vm_cidr("storage_address", storage) \
-            and ip_of(manage) == ip_of(storage):
+    if manage_address and storage and not check_vm_cidr("manage_address", manage_address) \
+            and not check_vm_cidr("storage_address", storage) and ip_of(manage_address) == ip_of(storage):
         same = "storage_address: %s is the same address as manage_address" % ip_of(storage)
-    if params.get("state") == "absent" and manage is not None and "/" not in str(manage):
+    if params.get("state") == "absent" and manage_address is not None and "/" not in str(manage_address):
         # the IP alone identifies the VM to delete; the prefix only matters for a deploy
-        manage_error = check_ipv4("manage_address", manage)
-        manage = None
+        manage_error = check_ipv4("manage_address", manage_address)
+        manage_address = None
     else:
-        manage_error = check_vm_cidr("manage_address", manage)
+        manage_error = check_vm_cidr("manage_address", manage_address)
     return first_error(
         manage_error,
-        check_vm_gateway("manage_gateway", params.get("manage_gateway"), "manage_address", manage),
+        check_vm_gateway("manage_gateway", params.get("manage_gateway"), "manage_address", manage_address),
         check_vm_cidr("storage_address", storage),
         check_vm_gateway("storage_gateway", params.get("storage_gateway"), "storage_address", storage),
         same,
@@ -265,191 +253,8 @@ def validate(params):
     )
 
 
-def check_ipv4(option, value):
-    try:
-        ipaddress.IPv4Address(str(value).strip())
-    except ValueError:
-        return "%s: %r is neither an IPv4 address nor an address in CIDR notation (e.g. 192.0.2.101/24)" % (
-            option, value)
-    return None
-
-
-def desired_view(params):
-    return {
-        "vm_type": params["vm_type"],
-        "manage_address": normalize_cidr(params["manage_address"]),
-        "manage_gateway": params.get("manage_gateway"),
-        "storage_address": normalize_cidr(params["storage_address"]) if params.get("storage_address") else None,
-        "storage_gateway": params.get("storage_gateway"),
-    }
-
-
-def diff_view(vm):
-    if not vm:
-        return {}
-    return {key: vm.get(key) for key in ("vm_type", "manage_address", "manage_gateway", "storage_address",
-                                         "storage_gateway")}
-
-
-def differences(current, params):
-    """The options whose value differs from the existing VM's (unset options are left alone)."""
-    desired = desired_view(params)
-    found = []
-    for key, want in desired.items():
-        have = current.get(key)
-        if want is None or have is None:
-            continue
-        if key.endswith("_address"):
-            same = normalize_cidr(have) == want
-        else:
-            same = str(have) == str(want)
-        if not same:
-            found.append("%s is %s (not %s)" % (key, have, want))
-    return found
-
-
-def is_deploying(vm):
-    status = str(vm.get("status") or "").lower()
-    if status:
-        return status in DEPLOYING
-    progress = vm.get("progress")
-    return isinstance(progress, (int, float)) and progress < 1
-
-
-def address_owner(detail, vms, ip):
-    """Who already uses ``ip`` in the cluster (a host, a system VM, another storage VM), or None."""
-    for node in topology(detail):
-        if ip in host_addresses(node).values():
-            return "%s %s" % ("system VM" if node.get("IsSystemService") else "host", node.get("name"))
-    for vm in vms:
-        if ip in (vm["manage_ip"], vm["storage_ip"]):
-            return "storage-service VM %s" % vm["name"]
-    return None
-
-
-class StorageVm:
-    def __init__(self, tm, cluster):
-        self.tm = tm
-        self.client = tm.client
-        self.cluster = cluster
-        self.ip = ip_of(tm.params["manage_address"])
-        self.label = "%s (cluster %r)" % (self.ip, cluster["name"])
-
-    def current(self):
-        self.tm.doing("look up the storage-service VM %s" % self.label)
-        return storage_vm_by_manage_ip(self.client, self.cluster["uuid"], self.ip)
-
-    def deployed(self):
-        vm = self.current()
-        return vm if vm is not None and not is_deploying(vm) else None
-
-    def wait_deploy(self, vm):
-        params = self.tm.params
-        self.tm.doing("wait for the storage-service VM %s to deploy" % self.label)
-        if vm.get("host_uuid"):
-            failure = None
-            try:
-                join_host_task(self.client, self.cluster["uuid"], vm["host_uuid"],
-                               "%s on host %s" % (self.ip, vm.get("host_name") or vm["host_uuid"]),
-                               params["wait_timeout"])
-            except HostTaskFailed as exc:
-                failure = exc
-            if failure is not None:  # outside the except block: a message, not a traceback
-                self.tm.fail("The deploy of the storage-service VM %s did not finish: %s" % (
-                    self.label, failure.reason), progress=failure.progress)
-        else:
-            self.tm.wait_for(self.deployed, params["wait_timeout"],
-                             what="the deploy of the storage-service VM %s" % self.label)
-        return self.current() or vm
-
-    def deploy(self, params, predicted):
-        body = {"cluster_uuid": self.cluster["uuid"], "vm_type": params["vm_type"],
-                "manage_cidr": normalize_cidr(params["manage_address"]), "manage_gateway": params["manage_gateway"],
-                "storage_cidr": normalize_cidr(params["storage_address"]), "storage_gateway": params["storage_gateway"]}
-        self.tm.doing("deploy the storage-service VM %s" % self.label)
-        self.client.post_verified(STORAGE_VM_DEPLOY, body, landed=self.current)
-        self.tm.track({}, diff_view(predicted))  # after the request: a refused deploy changed nothing
-        vm = self.current()
-        if vm is None:
-            self.tm.fail("The platform accepted the storage-service VM %s but does not list it." % self.label)
-        if params["wait"] and is_deploying(vm):
-            vm = self.wait_deploy(vm)
-        return vm
-
-    def delete(self, vm):
-        body = {"cluster_uuid": self.cluster["uuid"], "uuid": vm["uuid"], "force": self.tm.params["force"]}
-        if vm.get("name"):
-            body["name"] = vm["name"]
-        self.tm.doing("delete the storage-service VM %s" % self.label)
-        self.client.post_verified(STORAGE_VM_DELETE, body, landed=lambda: self.current() is None)
-
-
-def ensure_present(tm, svm, params):
-    """The VM as it is (or will be) and which run started its deploy (None: nothing ran)."""
-    current = svm.current()
-    if current is not None:
-        # a deploy already running is joined, never sent again (the list tells its addresses at once)
-        started_by = ANOTHER_RUN if is_deploying(current) else None
-        diffs = differences(current, params)
-        if diffs:
-            tm.fail("The storage-service VM %s exists but %s. The API cannot change a deployed VM: delete it first "
-                    "(state: absent) and deploy it again, or change the options to match." % (
-                        svm.label, "; ".join(diffs)), storage_vm=current, started_by=started_by)
-        if started_by and params["wait"] and not tm.check_mode:
-            current = svm.wait_deploy(current)
-        tm.track(diff_view(current), diff_view(current))
-        return current, started_by
-    missing = [name for name in DEPLOY_OPTIONS if not params.get(name)]
-    if missing:
-        tm.fail("%s required to deploy the storage-service VM %s, which does not exist." % (
-            " and ".join(missing) + (" are" if len(missing) > 1 else " is"), svm.label))
-    tm.doing("read cluster %r" % svm.cluster["name"])
-    detail = get_cluster(tm.client, svm.cluster["uuid"])
-    if not any("usm" in enabled_roles(node) for node in physical_nodes(detail)):
-        tm.fail("No host of cluster %r runs the storage service, so it cannot take a storage-service VM."
-                % svm.cluster["name"])
-    vms = list_storage_vms(tm.client, svm.cluster["uuid"])
-    for option in ("manage_address", "storage_address"):
-        owner = address_owner(detail, vms, ip_of(params[option]))
-        if owner:
-            tm.fail("%s: %s is already used by %s in cluster %r." % (option, ip_of(params[option]), owner,
-                                                                     svm.cluster["name"]))
-    predicted = dict.fromkeys(("uuid", "name", "host_uuid", "host_ip", "host_name"))
-    predicted.update(desired_view(params), manage_ip=svm.ip, storage_ip=ip_of(params["storage_address"]),
-                     status="running" if params["wait"] else "deploying", progress=1.0 if params["wait"] else 0.0)
-    if tm.check_mode:
-        tm.track({}, diff_view(predicted))
-        return predicted, THIS_RUN
-    return svm.deploy(params, predicted), THIS_RUN
-
-
-def ensure_absent(tm, svm, params):
-    current = svm.current()
-    if current is None:
-        tm.track({}, {})
-        return {}
-    if is_deploying(current) and not params["force"]:
-        tm.fail("The storage-service VM %s is still being deployed: set force: true to cancel the deploy and delete "
-                "it, or wait for the deploy to finish." % svm.label, storage_vm=current)
-    if not tm.check_mode:
-        svm.delete(current)
-    tm.track(diff_view(current), {})
-    return current
-
-
 def run(tm):
-    params = tm.params
-    error = validate(params)
-    if error:
-        tm.fail(error)
-    cluster = require_cluster(tm, params["cluster"])
-    svm = StorageVm(tm, cluster)
-    started_by = None
-    if params["state"] == "present":
-        vm, started_by = ensure_present(tm, svm, params)
-    else:
-        vm = ensure_absent(tm, svm, params)
-    tm.exit(storage_vm=vm, started_by=started_by)
+    manage(tm, validate, StorageVm)
 
 
 def main():

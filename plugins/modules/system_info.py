@@ -101,9 +101,8 @@ settings:
 
 import re
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import require_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import list_clusters
+from ansible_collections.tos.cloud.plugins.module_utils._topology import list_clusters, require_cluster
 
 _WORD_RE = re.compile(r"\S+")
 SECRETS = ("smtp_password",)

@@ -152,16 +152,17 @@ settings:
 
 import copy
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import require_cluster
-from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule, from_api, merge, pick, to_api
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import list_clusters
-from ansible_collections.tos.cloud.plugins.module_utils._settings import (
-    check_at_least,
+from ansible_collections.tos.cloud.plugins.module_utils._checks import check_at_least, first_error, parse_ip_range
+from ansible_collections.tos.cloud.plugins.module_utils._config import same_ranges
+from ansible_collections.tos.cloud.plugins.module_utils._module import (
+    TosModule,
+    from_api,
     hide_secret,
-    parse_ip_range,
-    same_ranges,
+    merge,
+    pick,
+    to_api,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._validate import first_error
+from ansible_collections.tos.cloud.plugins.module_utils._topology import list_clusters, require_cluster
 
 INSPECT = "/v1/system/setting/inspect"
 UPDATE = "/v1/system/setting/update"

@@ -335,14 +335,15 @@ wait_progress:
 """
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
+from ansible_collections.tos.cloud.plugins.module_utils._checks import check_range, first_error
+from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
+from ansible_collections.tos.cloud.plugins.module_utils._system_vm import list_cvms
+from ansible_collections.tos.cloud.plugins.module_utils._topology import (
     CLUSTER_ARGSPEC,
-    list_cvms,
+    get_cluster,
     read_cloud_manage,
     require_cluster,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import get_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     FAILED,
     NOT_STARTED,
@@ -363,7 +364,6 @@ from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     summarize,
     to_do,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._validate import check_range, first_error
 
 PLAN_KEYS = ("host", "ip", "uuid", "service_types", "from_versions", "to_version", "leader_cvm")
 

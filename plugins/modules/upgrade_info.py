@@ -161,9 +161,8 @@ hosts:
           type: int
 """
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import CLUSTER_ARGSPEC, require_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import get_cluster
+from ansible_collections.tos.cloud.plugins.module_utils._topology import CLUSTER_ARGSPEC, get_cluster, require_cluster
 from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     compare_versions,
     read_backups,

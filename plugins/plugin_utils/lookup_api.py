@@ -34,6 +34,8 @@ import tempfile
 import time
 
 from ansible.errors import AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError, TosClient, normalize_urls
@@ -42,6 +44,8 @@ try:
     import fcntl
 except ImportError:  # not on the controllers ansible-core supports (POSIX only); no lock then
     fcntl = None
+
+display = Display()
 
 CONNECTION_OPTIONS = ("api_url", "api_token", "validate_certs", "ca_path", "timeout")
 CACHE_ROOT_ENV = "TOS_LOOKUP_CACHE_DIR"
@@ -208,6 +212,28 @@ class CachedReader:
     def paginate(self, path, params=None, **kwargs):
         """``TosClient.paginate`` over the cached ``get``: each page is a question of its own."""
         return TosClient.paginate(self, path, params, **kwargs)
+
+
+class TosLookup(LookupBase):
+    """The plumbing every lookup of the collection shares: options, the connection and the run cache
+    (``reader``), an API failure as a lookup error naming the lookup (``guarded``), the result as data
+    (``unsafe``), and the ``missing`` option for a term that names nothing.  A lookup implements ``ask``."""
+
+    def run(self, terms, variables=None, **kwargs):
+        client = reader(self, variables, **kwargs)
+        return unsafe(guarded(self.ansible_name, self.ask, client, terms))
+
+    def ask(self, client, terms):
+        """The lookup's list of answers for ``terms``."""
+        raise NotImplementedError
+
+    def not_found(self, message):
+        """None for a term that names nothing, after the ``missing`` option's action (error, warn or skip)."""
+        missing = self.get_option("missing")
+        if missing == "error":
+            raise AnsibleLookupError(message)
+        if missing == "warn":
+            display.warning(message)
 
 
 def reader(plugin, variables, **kwargs):

@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.tos.cloud.plugins.module_utils import _module
-from ansible_collections.tos.cloud.plugins.module_utils._settings import INT32_MAX
+from ansible_collections.tos.cloud.plugins.module_utils._checks import INT32_MAX
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:

@@ -140,7 +140,7 @@ def _import_utils():
     collection's parent is on sys.path; else bound to the tree this file is in (ansible-rulebook runs source
     files by path, without the collection on sys.path)."""
     try:
-        from ansible_collections.tos.cloud.plugins.module_utils import _api, _inspection, _resolve, _upgrade
+        from ansible_collections.tos.cloud.plugins.module_utils import _api, _inspection, _topology, _upgrade
     except ImportError:
         root = Path(os.path.abspath(__file__)).parents[4]
         for name, path in (("ansible_collections", None), ("ansible_collections.tos", None),
@@ -149,11 +149,11 @@ def _import_utils():
                 module = types.ModuleType(name)
                 module.__path__ = [str(path)] if path is not None else []
                 sys.modules[name] = module
-        from ansible_collections.tos.cloud.plugins.module_utils import _api, _inspection, _resolve, _upgrade
-    return _api, _inspection, _resolve, _upgrade
+        from ansible_collections.tos.cloud.plugins.module_utils import _api, _inspection, _topology, _upgrade
+    return _api, _inspection, _topology, _upgrade
 
 
-_api, _inspection, _resolve, _upgrade = _import_utils()
+_api, _inspection, _topology, _upgrade = _import_utils()
 
 
 # ---- settings ------------------------------------------------------------------------------------
@@ -387,10 +387,10 @@ def read_snapshot(client, cluster_uuid, centers):
 
 
 def _host_nodes(detail):
-    for node in _resolve.topology(detail):
+    for node in _topology.topology(detail):
         if not isinstance(node, dict) or not node.get("UUID"):
             continue
-        yield str(node["UUID"]), _resolve.host_addresses(node)["management"], node.get("name") or node.get("Name")
+        yield str(node["UUID"]), _topology.host_addresses(node)["management"], node.get("name") or node.get("Name")
 
 
 def observe(client, settings, previous, now):
@@ -403,7 +403,7 @@ def observe(client, settings, previous, now):
     prev_clusters = previous.get("clusters") or {}
     manager = read_manager(client)
     clusters = {}
-    listed = [c for c in _resolve.list_clusters(client) if c.get("uuid")]
+    listed = [c for c in _topology.list_clusters(client) if c.get("uuid")]
     wanted = settings["clusters"]
     if wanted:
         listed = [c for c in listed if c["uuid"] in wanted or c["name"] in wanted]

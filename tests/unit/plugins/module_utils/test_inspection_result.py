@@ -13,7 +13,6 @@ from ansible_collections.tos.cloud.plugins.module_utils._inspection import (
     shape_result,
     start_body,
     state_name,
-    summary_line,
 )
 
 # the documented answer of cluster/inspection (nothing checked yet)
@@ -62,7 +61,6 @@ def test_shape_result_keeps_the_documented_fields_and_names_the_state():
     assert result["finishedPercent"] == 100 and result["checking"] == ""
     assert result["id"] == "run-1" and result["start_time"] == 100 and result["end_time"] == 160
     assert "status" not in result
-    assert summary_line(result) == "finished: score 95, 3 normal, 1 alarm, 0 fault"
 
 
 def test_shape_result_of_nothing_is_an_idle_empty_result():

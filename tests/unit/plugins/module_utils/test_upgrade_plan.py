@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
-from ansible_collections.tos.cloud.plugins.module_utils._tasks import read_host_task as read_task
+from ansible_collections.tos.cloud.plugins.module_utils._host_tasks import read_host_task as read_task
 from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     FAILED,
     NOT_STARTED,

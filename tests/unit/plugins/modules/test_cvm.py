@@ -7,12 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
-    check_vm_cidr,
-    check_vm_gateway,
-    cvm_on_host,
-    list_cvms,
-)
+from ansible_collections.tos.cloud.plugins.module_utils._checks import check_vm_cidr, check_vm_gateway
+from ansible_collections.tos.cloud.plugins.module_utils._system_vm import address_mismatch, cvm_on_host, list_cvms
 from ansible_collections.tos.cloud.plugins.modules import cvm
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.cluster_harness import FakePlatform
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_module
@@ -217,11 +213,11 @@ def test_a_topology_center_node_missing_from_cloud_manage_still_counts():
 
 
 def test_address_mismatch_compares_cidr_when_known_else_ip():
-    assert not cvm.address_mismatch({"address": "192.0.2.101/24", "ip": "192.0.2.101"}, None)
-    assert not cvm.address_mismatch({"address": "192.0.2.101/24", "ip": "192.0.2.101"}, " 192.0.2.101/24")
-    assert cvm.address_mismatch({"address": "192.0.2.101/24", "ip": "192.0.2.101"}, "192.0.2.101/25")
-    assert not cvm.address_mismatch({"address": None, "ip": "192.0.2.101"}, "192.0.2.101/25")
-    assert cvm.address_mismatch({"address": None, "ip": "192.0.2.101"}, "192.0.2.109/24")
+    assert not address_mismatch({"address": "192.0.2.101/24", "ip": "192.0.2.101"}, None)
+    assert not address_mismatch({"address": "192.0.2.101/24", "ip": "192.0.2.101"}, " 192.0.2.101/24")
+    assert address_mismatch({"address": "192.0.2.101/24", "ip": "192.0.2.101"}, "192.0.2.101/25")
+    assert not address_mismatch({"address": None, "ip": "192.0.2.101"}, "192.0.2.101/25")
+    assert address_mismatch({"address": None, "ip": "192.0.2.101"}, "192.0.2.109/24")
 
 
 @pytest.mark.parametrize("check_mode", [True, False])

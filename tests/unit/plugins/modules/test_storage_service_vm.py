@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.tos.cloud.plugins.module_utils._cluster import describe_storage_vm
+from ansible_collections.tos.cloud.plugins.module_utils._system_vm import describe_storage_vm, differences, is_deploying
 from ansible_collections.tos.cloud.plugins.modules import storage_service_vm as ssvm
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.cluster_harness import FakePlatform
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_module
@@ -40,9 +40,9 @@ def test_differences_leave_unset_options_alone():
                "storage_address": "192.0.2.161/24", "storage_gateway": "192.0.2.1"}
     params = {"vm_type": "GST", "manage_address": "192.0.2.121/24", "manage_gateway": None,
               "storage_address": None, "storage_gateway": "192.0.2.254"}
-    assert ssvm.differences(current, params) == ["storage_gateway is 192.0.2.1 (not 192.0.2.254)"]
+    assert differences(current, params) == ["storage_gateway is 192.0.2.1 (not 192.0.2.254)"]
     params["storage_gateway"] = None
-    assert ssvm.differences(current, params) == []
+    assert differences(current, params) == []
 
 
 def test_a_vm_whose_address_only_starts_the_same_is_another_vm(capsys):
@@ -125,11 +125,11 @@ def test_list_items_are_read_whatever_the_spelling():
     for view in (simulator, other):
         assert (view["uuid"], view["manage_ip"], view["storage_ip"], view["host_uuid"]) == \
             ("u", "192.0.2.150", "192.0.2.160", "h1")
-        assert not ssvm.is_deploying(view)
+        assert not is_deploying(view)
 
 
 def test_deploying_is_read_from_status_or_else_progress():
-    assert ssvm.is_deploying({"status": "deploying", "progress": 1.0})
-    assert not ssvm.is_deploying({"status": "running", "progress": 0.2})
-    assert ssvm.is_deploying({"status": None, "progress": 0.5})
-    assert not ssvm.is_deploying({"status": None, "progress": None})
+    assert is_deploying({"status": "deploying", "progress": 1.0})
+    assert not is_deploying({"status": "running", "progress": 0.2})
+    assert is_deploying({"status": None, "progress": 0.5})
+    assert not is_deploying({"status": None, "progress": None})

@@ -10,7 +10,7 @@ import stat
 import pytest
 
 from ansible_collections.tos.cloud.plugins.module_utils import _api
-from ansible_collections.tos.cloud.plugins.module_utils._resolve import find_cluster
+from ansible_collections.tos.cloud.plugins.module_utils._topology import find_cluster
 from ansible_collections.tos.cloud.plugins.plugin_utils import run_cache
 from ansible_collections.tos.cloud.plugins.plugin_utils.run_cache import RunStore, TaskCache
 

@@ -28,9 +28,14 @@ a server sends it, only narrows which operation it is (``task_is``).
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any, Callable
 
 from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
+from ansible_collections.tos.cloud.plugins.module_utils._topology import physical_nodes
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ansible_collections.tos.cloud.plugins.module_utils._api import TosClient
 
 TASK_PROGRESS = "/v1/cluster/host/task/progress"
 FAILED_STATES = ("failed", "error", "fail")
@@ -44,7 +49,7 @@ MAX_PREDICTIONS = 3
 class HostTaskFailed(Exception):
     """A host task ended in failure, or stopped progressing until the timeout."""
 
-    def __init__(self, host, reason, progress=None, timed_out=False):
+    def __init__(self, host: str, reason: str, progress: float | None = None, timed_out: bool = False) -> None:
         super().__init__("%s: %s" % (host, reason))
         self.host = host
         self.reason = reason
@@ -55,7 +60,7 @@ class HostTaskFailed(Exception):
 RUNNING_STATES = ("running", "upgrading", "in_progress", "deploying")
 
 
-def host_task_state(data, previous=None):
+def host_task_state(data: Any, previous: float | None = None) -> dict[str, Any]:
     """What a ``host/task/progress`` answer says, as ``{progress, status, running, finished, failed,
     reason, kind}``; the one reading of host task state for every module.
 
@@ -95,7 +100,12 @@ def host_task_state(data, previous=None):
             "reason": reason, "kind": data.get("task_type") or None}
 
 
-def read_host_task(client, cluster_uuid, host_uuid, previous=None):
+def read_host_task(
+        client: TosClient,
+        cluster_uuid: str,
+        host_uuid: str,
+        previous: float | None = None,
+) -> dict[str, Any]:
     """``host_task_state`` of the host's (or system VM's) current task, read from the manager.
 
     An error envelope (``TosApiError`` of kind ``api``) is read as the host's last task having failed,
@@ -112,13 +122,20 @@ def read_host_task(client, cluster_uuid, host_uuid, previous=None):
     return host_task_state(data, previous)
 
 
-def task_is(task, *kinds):
+def task_is(task: dict[str, Any], *kinds: Any) -> bool:
     """Whether a running task (``host_task_state``) may be one of ``kinds``: its ``kind`` is one of them, or
     unknown (the documents do not say which operation a host task is)."""
     return task["running"] and (task["kind"] is None or task["kind"] in kinds)
 
 
-def join_host_task(client, cluster_uuid, host_uuid, host_label, timeout, **kwargs):
+def join_host_task(
+        client: TosClient,
+        cluster_uuid: str,
+        host_uuid: str,
+        host_label: str,
+        timeout: float,
+        **kwargs: Any,
+) -> float:
     """Join a task found running on a host (see the rule above): wait for it to end, sending nothing.
 
     Returns the final progress; raises ``HostTaskFailed`` (``timed_out`` when the wait ran out) when it
@@ -127,14 +144,10 @@ def join_host_task(client, cluster_uuid, host_uuid, host_label, timeout, **kwarg
     return wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, **kwargs)
 
 
-def task_progress(client, cluster_uuid, host_uuid, previous=None):
-    """``(progress, failed_reason)`` of the host's current task; progress in 0..1."""
-    state = read_host_task(client, cluster_uuid, host_uuid, previous)
-    return state["progress"], state["reason"] if state["failed"] else None
-
-
-def wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, interval=2.0, stall_timeout=None,
-                   clock=time.monotonic, sleep=time.sleep, on_progress=None, started=None):
+def wait_host_task(client: TosClient, cluster_uuid: str, host_uuid: str, host_label: str, timeout: float,
+                   interval: float = 2.0, stall_timeout: float | None = None,
+                   clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], Any] = time.sleep,
+                   on_progress: Callable[[float], Any] | None = None, started: float | None = None) -> float:
     """Poll the host's task until progress reaches 1.
 
     Raises ``HostTaskFailed`` when the task reports a failure, when the server refuses the progress
@@ -155,12 +168,13 @@ def wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, interva
     predictions = 0
     while True:
         try:
-            progress, failure = task_progress(client, cluster_uuid, host_uuid,
-                                              previous=last_progress if last_progress >= 0 else None)
+            state = read_host_task(client, cluster_uuid, host_uuid,
+                                   previous=last_progress if last_progress >= 0 else None)
         except TosApiError as exc:
             if exc.kind != "api":
                 raise
             raise HostTaskFailed(host_label, exc.message, progress=max(last_progress, 0.0))
+        progress, failure = state["progress"], state["reason"] if state["failed"] else None
         if on_progress is not None:
             on_progress(progress)
         what = "the task on host %s" % host_label
@@ -192,10 +206,20 @@ def wait_host_task(client, cluster_uuid, host_uuid, host_label, timeout, interva
         delay = min(interval, delay * 2)
 
 
-def predicted_end(first, last):
+def predicted_end(first: Any, last: Any) -> float | None:
     """Seconds from ``last`` until the task should reach progress 1 at the rate seen between two readings
     ``(clock, progress)``, with a margin (5 % and 50 ms); None when the progress did not move."""
     (t0, p0), (t1, p1) = first, last
     if p1 <= p0 or t1 <= t0:
         return None
     return (1.0 - p1) * (t1 - t0) / (p1 - p0) * 1.05 + 0.05
+
+
+def busy_hosts(client: TosClient, cluster_uuid: str, detail: dict[str, Any]) -> list[str]:
+    """Labels of the physical hosts whose latest task is still running (a deploy or an upgrade)."""
+    busy = []
+    for node in physical_nodes(detail):
+        state = read_host_task(client, cluster_uuid, node.get("UUID"))
+        if state["running"]:
+            busy.append("%s (%s at %.0f%%)" % (node.get("name"), state["kind"] or "task", state["progress"] * 100))
+    return busy
