@@ -90,9 +90,10 @@ options:
     description:
       - Set C(tos_networks), every network of the host (C(management), C(storage), C(backup), C(compute)) with its
         C(nic), C(addresses) (with prefix length) and C(mtu).
-      - Off by default because it is the largest host variable, and Ansible copies and tags every value of every
-        host variable, so with 1,000 hosts it costs a noticeable share of the inventory's time. The addresses without
-        prefix length are always set (C(tos_management_ip), C(tos_storage_ip), C(tos_backup_ip), C(tos_compute_ip)).
+      - Off by default because it is the largest host variable, and Ansible copies and encodes every value of every
+        host variable (for example in C(ansible-inventory --list)), so with many hosts it costs a noticeable share of
+        the time. The addresses without prefix length are always set (C(tos_management_ip), C(tos_storage_ip),
+        C(tos_backup_ip), C(tos_compute_ip)).
       - Needs no request and does not invalidate the cache.
     type: bool
     default: false
