@@ -90,9 +90,10 @@ options:
     description:
       - Set C(tos_networks), every network of the host (C(management), C(storage), C(backup), C(compute)) with its
         C(nic), C(addresses) (with prefix length) and C(mtu).
-      - Off by default because it is the largest host variable, and Ansible copies and tags every value of every
-        host variable, so with 1,000 hosts it costs a noticeable share of the inventory's time. The addresses without
-        prefix length are always set (C(tos_management_ip), C(tos_storage_ip), C(tos_backup_ip), C(tos_compute_ip)).
+      - Off by default because it is the largest host variable, and Ansible copies and encodes every value of every
+        host variable (for example in C(ansible-inventory --list)), so with many hosts it costs a noticeable share of
+        the time. The addresses without prefix length are always set (C(tos_management_ip), C(tos_storage_ip),
+        C(tos_backup_ip), C(tos_compute_ip)).
       - Needs no request and does not invalidate the cache.
     type: bool
     default: false
@@ -378,6 +379,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         want = {"networks": bool(self.get_option("want_networks")), "services": bool(self.get_option("want_services"))}
         constructed = self._constructed_options()
         role_group = self._role_groups()
+        set_variable = self._variable_setter()
         cluster_groups: dict = {}
         for cluster in data.get("clusters") or []:
             group = self._cluster_group(cluster, cluster_groups)
@@ -388,12 +390,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                     "skipping the one in cluster '%s'." % (
                                         name, self.get_option("hostname_key"), cluster["name"]))
                     continue
-                self._add_host(name, group, hostvars, role_group)
+                self._add_host(name, group, hostvars, role_group, set_variable)
                 if constructed:
                     self._construct(name, *constructed)
 
-    def _add_host(self, name: str, group: str, hostvars: dict, role_group) -> None:
-        """Add one host to its cluster group and its role groups, with its variables (every value made unsafe)."""
+    def _add_host(self, name: str, group: str, hostvars: dict, role_group, set_variable) -> None:
+        """Add one host to its cluster group and its role groups, with its variables (every value made unsafe, which
+        also copies it: the inventory shares no list or dict with the API data or with another host)."""
         inventory = self.inventory
         inventory.add_host(name, group=group)
         roles = hostvars["tos_roles"]
@@ -401,9 +404,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             roles = roles + ["center_leader"]
         for role in roles:
             inventory.add_host(name, group=role_group(role))
-        set_variable = inventory.set_variable
         for key, value in hostvars.items():
             set_variable(name, key, make_unsafe(value))
+
+    def _variable_setter(self):
+        """``set_variable(host, key, value)`` of the inventory itself, past ansible-core's proxy.
+
+        ansible-core (2.19+) hands inventory plugins a proxy whose ``set_variable`` runs every value through a visitor
+        that checks its type, copies it and tags every string, number and container of it with the source file's
+        origin; for 10,000 hosts of 16 variables that is 1.6 s of CPU, most of a cached parse (docs/inventory.md).
+        The values here need none of it: they are JSON data (the types the visitor allows), freshly copied by
+        ``make_unsafe``, and not trusted as templates (the proxy would not trust them either: the plugin does not
+        set ``trusted_by_default``). What is lost is only the origin tag, which names the inventory file in an
+        error about a value. ``compose`` and the other constructed options still go through the proxy."""
+        inventory = self.inventory
+        return getattr(inventory, "__wrapped__", inventory).set_variable
 
     def _role_groups(self):
         """``group_of(role)``: the name of the role's group, added on first use (a cluster has a handful of roles,

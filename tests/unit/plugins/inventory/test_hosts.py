@@ -358,6 +358,25 @@ def test_every_host_variable_passes_through_make_unsafe(sim, monkeypatch):
             assert any(item is value or item == value for item in seen), name
 
 
+def test_hosts_share_no_list_or_dict_of_their_variables(sim):
+    # ansible-core's set_variable proxy copied every value; the plugin stores beneath it, so its own copy
+    # (make_unsafe) must leave no container shared between two hosts (a change to one would show in the other)
+    inventory = sim.load(want_versions=True, want_networks=True, want_services=True)
+    owner = {}
+
+    def containers(value):
+        if isinstance(value, (dict, list)):
+            yield value
+            for item in value.values() if isinstance(value, dict) else value:
+                yield from containers(item)
+
+    for host in inventory.hosts.values():
+        for name, value in host.vars.items():
+            for item in containers(value):
+                assert owner.setdefault(id(item), (host.name, name)) == (host.name, name), (host.name, name)
+    assert len(owner) > 4 * len(inventory.hosts)
+
+
 # -- constructed ----------------------------------------------------------------------------------
 
 def test_keyed_groups_compose_and_groups(sim):
