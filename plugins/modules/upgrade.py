@@ -309,8 +309,8 @@ failed_host:
   sample: tos-b2
 unhealthy:
   description:
-    - Why the health gate (O(health_retries)) failed after the last batch upgraded, e.g.
-      V(center nodes or etcd not healthy: 192.0.2.101).
+    - "Why the health gate (O(health_retries)) failed after the last batch upgraded, for example
+      V(center nodes or etcd not healthy: 192.0.2.101)."
   returned: when the health gate failed
   type: str
   version_added: 1.0.0
@@ -370,6 +370,8 @@ wait_progress:
       returned: upgrade with several batches
 """
 
+import os
+
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
     CLUSTER_ARGSPEC,
@@ -379,8 +381,6 @@ from ansible_collections.tos.cloud.plugins.module_utils._cluster import (
 )
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
 from ansible_collections.tos.cloud.plugins.module_utils._resolve import get_cluster
-import os
-
 from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     FAILED,
     NOT_STARTED,
