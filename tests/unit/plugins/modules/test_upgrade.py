@@ -207,7 +207,7 @@ def test_the_health_gate_waits_after_each_batch_before_the_next_starts(capsys):
     result = run_module(upgrade.main, GATE, fake, capsys)
     assert result["changed"] is True and "failed" not in result, result
     assert result["upgraded_hosts"] == ["h12", "h13", "h11"] and set(fake.versions["192.0.2.11"].values()) == {TARGET}
-    order = [(method, path) for method, path, _ in fake.calls if method == "POST" or path == OVERALL]
+    order = [(method, path) for method, path, _params in fake.calls if method == "POST" or path == OVERALL]
     assert order == [("POST", UPGRADE)] * 2 + [("GET", OVERALL)] * 3 + [("POST", UPGRADE), ("GET", OVERALL)]
     assert fake.reads(MEMBERS) == 2  # ready at once, after each batch
 
