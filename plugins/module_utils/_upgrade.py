@@ -25,7 +25,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._host_tasks import (
     task_is,
     wait_host_task,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._topology import host_addresses, topology
+from ansible_collections.tos.cloud.plugins.module_utils._topology import host_addresses, read_cloud_manage, topology
 
 Entry = dict  # one host of a plan, or its outcome: {host, ip, uuid, service_types, from_versions, status...}
 
@@ -35,6 +35,12 @@ PACKAGE_LIST = "/v1/system/upgrade_package/list"
 CURRENT_PACKAGE = "/v1/system/upgrade_package/current/inspect"
 BACKUP_LIST = "/v1/system/compute/version/list"
 UPGRADE = "/v1/system/compute/version/upgrade"
+MEMBERS = "/v1/system/member/list"
+OVERALL_STATUS = "/v1/cluster/overall_status/inspect"
+# the sections of the overall status the health gate reads (those of tos.cloud.cluster_info's overall_status)
+OVERALL_STATUS_FLAGS = ("manager_cloud_status", "compute_status", "storage_status", "network_status",
+                        "cloud_manage_status")
+ETCD_HEALTHY = ("health", "healthy")
 
 # Outcome of one host in a plan or a run.
 PENDING = "pending"          # check mode: would be upgraded
@@ -278,7 +284,7 @@ def plan_batches(plan: list, batch_size: int) -> list:
 
 
 def leader_host_uuids(cvms: Iterable[dict]) -> list:
-    """The physical hosts (UUIDs) that run the leader cloud-management VM (``_cluster.list_cvms``)."""
+    """The physical hosts (UUIDs) that run the leader cloud-management VM (``_system_vm.list_cvms``)."""
     return [cvm["host_uuid"] for cvm in cvms if cvm.get("is_leader") and cvm.get("host_uuid")]
 
 
@@ -485,7 +491,8 @@ def _run_batch(client: Any, cluster_uuid: str, batch: list, timeout: float, stop
 
 
 def run_plan(client: Any, cluster_uuid: str, plan: list, timeout: float, stall_timeout: float | None = None,
-             wait: bool = True, on_host: Callable | None = None, batch_size: int = 1, **kwargs: Any) -> list:
+             wait: bool = True, on_host: Callable | None = None, batch_size: int = 1,
+             after_batch: Callable | None = None, **kwargs: Any) -> list:
     """Upgrade the pending hosts of ``plan`` batch by batch (``plan_batches``), in plan order.
 
     The upgrades of a batch are all started, then waited for (``timeout`` per host, counted from its
@@ -493,7 +500,9 @@ def run_plan(client: Any, cluster_uuid: str, plan: list, timeout: float, stall_t
     Stops at the first failure: a host whose upgrade cannot be started ends the starts of its batch (the
     hosts of the batch already started are still waited for), and a failed batch ends the run; the hosts
     not started are ``not_started``.  With ``wait=false`` only the first batch is started and the other
-    hosts are ``not_started``.  Returns the list of outcomes (plan order).
+    hosts are ``not_started``.  ``after_batch(upgraded outcomes)``, called after each batch that upgraded
+    its hosts (``wait``), returns None to go on or why the next hosts are not started (the health gate).
+    Returns the list of outcomes (plan order).
     """
     batch_size = max(1, int(batch_size or 1))
     batches = plan_batches(plan, batch_size)
@@ -511,7 +520,63 @@ def run_plan(client: Any, cluster_uuid: str, plan: list, timeout: float, stall_t
             elif started and not wait:
                 stop = ("not started: wait=false starts one host per run" if batch_size == 1
                         else "not started: wait=false starts one batch of %d hosts per run" % batch_size)
+            elif started and after_batch is not None:
+                stop = after_batch([o for o in outcomes.values() if o["status"] == UPGRADED])
     return [done.get(id(entry)) or dict(entry) for entry in plan]
+
+
+# -- the health gate between batches -----------------------------------------------------------
+
+def cluster_unhealthy(manage: list, overall: dict) -> str | None:
+    """Why the cluster is not healthy, or None: a section of the overall status in fault, no running center
+    node, or a center node whose status is not 1 or whose etcd is not healthy (the rules of the
+    tos.cloud.rolling_upgrade role's gate)."""
+    faults = [key for key, section in (overall or {}).items()
+              if isinstance(section, dict) and section.get("status") == "fault"]
+    if faults:
+        return "overall status in fault: %s" % ", ".join(faults)
+    bad = [node.get("ip") or "?" for node in manage
+           if node.get("status") != 1
+           or (node.get("etcd_base_info") or {}).get("etcd_cluter_health") not in ETCD_HEALTHY]
+    if not manage or bad:
+        return "center nodes or etcd not healthy: %s" % (", ".join(bad) or "none")
+    return None
+
+
+def read_health(client: Any, cluster_uuid: str) -> str | None:
+    """One reading of the cluster's health (center nodes, etcd, overall status): None when healthy, else why."""
+    try:
+        manage = read_cloud_manage(client, cluster_uuid)
+        overall = client.get(OVERALL_STATUS, dict(dict.fromkeys(OVERALL_STATUS_FLAGS, "true"),
+                                                  cluster_uuid=cluster_uuid)) or {}
+    except TosApiError as exc:
+        if exc.kind != "api":
+            raise
+        return "the cluster could not be read: %s" % exc.message
+    return cluster_unhealthy(manage, overall)
+
+
+def wait_healthy(client: Any, cluster_uuid: str, attempts: int, delay: float,
+                 sleep: Callable = time.sleep) -> str | None:
+    """The health gate: the manager's members ready, then the cluster healthy (``read_health``), each read
+    up to ``attempts`` times ``delay`` seconds apart.  None when both hold, else why not (the last reading)."""
+    members: dict = {}
+    for attempt in range(attempts):
+        if attempt:
+            sleep(delay)
+        members = client.get(MEMBERS) or {}
+        if members.get("ready"):
+            break
+    else:
+        return "the manager is not ready (leader %s)" % (members.get("leader") or "none")
+    reason = None
+    for attempt in range(attempts):
+        if attempt:
+            sleep(delay)
+        reason = read_health(client, cluster_uuid)
+        if reason is None:
+            break
+    return reason
 
 
 def strip_internal(outcomes: list) -> bool:

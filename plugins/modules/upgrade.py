@@ -87,10 +87,37 @@ options:
         goes on with the next batch.
       - A host whose upgrade cannot be started ends the starts of its batch; a failed host stops the run
         after its batch.
-      - The module does not check the cluster's health between batches; the C(tos.cloud.rolling_upgrade)
-        role does, calling this module once per batch.
+      - The cluster's health is checked between batches (and after the last) only with O(health_retries).
     type: int
     default: 1
+    version_added: 1.0.0
+  health_retries:
+    description:
+      - The health gate. After each batch whose hosts are upgraded and verified, wait for the cluster to be
+        healthy before the next batch starts (and before the module returns, after the last batch) - first
+        the manager's members ready (C(/v1/system/member/list)), then every center node of the cluster
+        with status 1 and its etcd healthy (C(/v1/cluster/cloud/manage)) and no section of the overall
+        status in fault (C(/v1/cluster/overall_status/inspect)).
+      - Each is read once and then up to this many more times, O(health_delay) seconds apart; when it still
+        does not hold the module fails naming what is not healthy (the manager's leader, the sections in
+        fault, or the center nodes), and the hosts after the batch are not started.
+      - Not checked in check mode (nothing is upgraded, nothing is waited for), nor with O(wait=false).
+      - Default is no health gate.
+    type: int
+    version_added: 1.0.0
+  health_delay:
+    description:
+      - Seconds between two readings of the health gate (O(health_retries)).
+    type: int
+    default: 3
+    version_added: 1.0.0
+  halt_file:
+    description:
+      - While this file exists (on the host the module runs on, the controller with a local connection), the
+        module starts no host and fails saying so, in check mode too (after reading the plan; nothing is changed).
+      - The rulebook C(tos.cloud.upgrade_failed) (extensions/eda) writes such a file when a host task fails;
+        the C(tos.cloud.rolling_upgrade) role passes its C(rolling_upgrade_halt_file).
+    type: path
     version_added: 1.0.0
   wait_timeout:
     description:
@@ -130,12 +157,14 @@ EXAMPLES = r"""
     version: 3.2.5.rc2
     wait_timeout: 3600
 
-- name: Upgrade two hosts at the same time (one call; the health checks between batches are the role's)
+- name: Upgrade two hosts at a time, waiting up to 30 s after each pair for the cluster to be healthy
   tos.cloud.upgrade:
     api_url: http://127.0.0.1:9990
     cluster: demo-a
-    hosts: [tos-a3, tos-a4]
+    hosts: [tos-a3, tos-a4, tos-a2, tos-a1]
     batch_size: 2
+    health_retries: 10
+    health_delay: 3
 """
 
 RETURN = r"""
@@ -278,6 +307,13 @@ failed_host:
   returned: when a host failed
   type: str
   sample: tos-b2
+unhealthy:
+  description:
+    - "Why the health gate (O(health_retries)) failed after the last batch upgraded, for example
+      V(center nodes or etcd not healthy: 192.0.2.101)."
+  returned: when the health gate failed
+  type: str
+  version_added: 1.0.0
 upgraded_hosts:
   description: Names of the hosts upgraded by this run.
   returned: success
@@ -334,6 +370,8 @@ wait_progress:
       returned: upgrade with several batches
 """
 
+import os
+
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 from ansible_collections.tos.cloud.plugins.module_utils._checks import check_range, first_error
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
@@ -363,6 +401,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     strip_internal,
     summarize,
     to_do,
+    wait_healthy,
 )
 
 PLAN_KEYS = ("host", "ip", "uuid", "service_types", "from_versions", "to_version", "leader_cvm")
@@ -379,6 +418,10 @@ def validate(params):
         check_range("wait_timeout", params["wait_timeout"], 0, 10 ** 7, low_open=True),
         check_range("batch_size", params["batch_size"], 1, 1000),
         check_range("stall_timeout", params["stall_timeout"], 0, 10 ** 7),
+        check_range("health_retries", params["health_retries"], 0, 10 ** 4)
+        if params["health_retries"] is not None else None,
+        check_range("health_delay", params["health_delay"], 0, 3600),
+        "halt_file: must not be empty" if params["halt_file"] is not None and not params["halt_file"].strip() else None,
     )
 
 
@@ -434,6 +477,35 @@ def fail_host(tm, outcomes, summary, target, result):
             failed_host=bad["host"], **result)
 
 
+def check_halt(tm, plan):
+    """Fail, before anything is sent, while the halt file exists."""
+    halt = tm.params["halt_file"]
+    if halt and os.path.exists(halt):
+        names = [entry["host"] for entry in to_do(plan)]
+        tm.fail("The rolling upgrade is halted: %s exists (written when a host task failed); no host (%s) was "
+                "started. Delete the file to resume." % (halt, ", ".join(names) or "none to upgrade"))
+
+
+def health_gate(tm, uuid, gate):
+    """The ``after_batch`` of ``run_plan`` with O(health_retries): None, or why the next batch does not start
+    (``gate`` keeps the message)."""
+    params = tm.params
+    if params["health_retries"] is None:
+        return None
+    attempts = params["health_retries"] + 1
+
+    def after_batch(upgraded):
+        names = ", ".join(o["host"] for o in upgraded)
+        tm.doing("wait for the cluster to be healthy after upgrading %s" % names)
+        reason = wait_healthy(tm.client, uuid, attempts, params["health_delay"])
+        if reason is None:
+            return None
+        gate.update(unhealthy=reason, msg="Health gate failed after upgrading %s: %s (checked %d times, %d s apart)."
+                    % (names, reason, attempts, params["health_delay"]))
+        return "not started because the cluster was not healthy after upgrading %s" % names
+    return after_batch
+
+
 def run(tm):
     params = tm.params
     error = validate(params)
@@ -446,6 +518,7 @@ def run(tm):
     package = read_target(tm, cluster)
     target = package["version"]
     plan = make_plan(tm, cluster, detail, target)
+    check_halt(tm, plan)
     before, after = plan_diff(plan, joined=params["wait"], first=None if params["wait"] else params["batch_size"])
     tm.track(before, after)
 
@@ -465,12 +538,18 @@ def run(tm):
     def on_host(entry):
         tm.doing("upgrade host %s (%s) to %s" % (entry["host"], entry["ip"], target))
 
+    gate: dict = {}
     outcomes = run_plan(tm.client, uuid, plan, params["wait_timeout"], stall_timeout=params["stall_timeout"] or None,
-                        wait=params["wait"], on_host=on_host, batch_size=params["batch_size"])
+                        wait=params["wait"], on_host=on_host, batch_size=params["batch_size"],
+                        after_batch=health_gate(tm, uuid, gate))
     tm.changed = strip_internal(outcomes)
     summary = summarize(outcomes)
     if summary[FAILED]:
         fail_host(tm, outcomes, summary, target, result)
+    if gate:
+        msg = gate.pop("msg") + (" Not started: %s." % ", ".join(summary[NOT_STARTED]) if summary[NOT_STARTED] else "")
+        tm.fail(msg, changed=tm.changed, hosts=outcomes, upgraded_hosts=summary[UPGRADED],
+                skipped_hosts=summary[SKIPPED], **dict(result, **gate))
     tm.exit(hosts=outcomes, upgraded_hosts=summary[UPGRADED], skipped_hosts=summary[SKIPPED], **result)
 
 
@@ -485,6 +564,9 @@ def main():
             wait_timeout=dict(type="int", default=1800),
             batch_size=dict(type="int", default=1),
             stall_timeout=dict(type="int", default=600),
+            health_retries=dict(type="int"),
+            health_delay=dict(type="int", default=3),
+            halt_file=dict(type="path"),
         ),
     ).execute(run)
 

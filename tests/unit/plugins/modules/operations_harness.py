@@ -46,6 +46,11 @@ class FakePlatform(OneClusterClient):
         self.versions_at_post = []
         self.names = {uuid: "h%s" % ip.rsplit(".", 1)[1] for uuid, ip in self.uuid_ip.items()}
         self.package = dict(PACKAGE)
+        # the health gate's readings: the manager's members, the center nodes' etcd, the overall status
+        # (a section in fault for the first ``fault_reads`` readings)
+        self.members = {"leader": "192.0.2.11", "candidates": [], "ready": True}
+        self.etcd = "healthy"
+        self.fault_reads = 0
 
     def topology(self):
         return [{"UUID": uuid, "name": self.names[uuid], "IsSystemService": False,
@@ -62,7 +67,14 @@ class FakePlatform(OneClusterClient):
             return dict(self.package)
         if path == "/v1/cluster/cloud/manage":
             return {"host_info": [{"uuid": self.leader, "ip": self.uuid_ip[self.leader], "is_leader": True,
-                                   "status": 1}] if self.leader else []}
+                                   "status": 1, "etcd_base_info": {"etcd_cluter_health": self.etcd}}]
+                    if self.leader else []}
+        if path == "/v1/system/member/list":
+            return dict(self.members)
+        if path == "/v1/cluster/overall_status/inspect":
+            self.fault_reads -= 1
+            return {"storage_status": {"status": "fault" if self.fault_reads >= 0 else "normal"},
+                    "compute_status": {"status": "normal"}}
         if path == "/v1/system/upgrade_package/list":
             return {"list": [{"host_ip": ip, "type_version": dict(v)} for ip, v in self.versions.items()]}
         if path == "/v1/cluster/host/task/progress":
@@ -95,6 +107,10 @@ class FakePlatform(OneClusterClient):
             self.lose_answer_of.discard(ip)
             raise TosApiError("lost", method="POST", path=path, kind="connection", may_have_landed=True)
         return {"list": []}
+
+    def reads(self, path):
+        """How many times ``path`` was read."""
+        return sum(1 for method, read, _params in self.calls if method == "GET" and read == path)
 
     @property
     def posts(self):

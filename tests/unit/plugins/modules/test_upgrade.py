@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
+from ansible_collections.tos.cloud.plugins.module_utils._upgrade import UPGRADE
 from ansible_collections.tos.cloud.plugins.modules import upgrade, upgrade_info
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_module
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.operations_harness import TARGET, FakePlatform
@@ -105,6 +106,9 @@ def test_batch_size_upgrades_a_batch_together_and_names_the_failed_host(capsys):
     ({"service_types": []}, "service_types"),
     ({"wait_timeout": 0}, "wait_timeout"),
     ({"batch_size": 0}, "batch_size: 0 is outside the allowed range"),
+    ({"health_retries": -1}, "health_retries: -1 is outside the allowed range"),
+    ({"health_retries": 3, "health_delay": -1}, "health_delay: -1 is outside the allowed range"),
+    ({"halt_file": " "}, "halt_file: must not be empty"),
     ({"cluster": "other"}, "cluster: no cluster is named 'other' or has that UUID (known clusters: demo)"),
 ])
 def test_bad_input_fails_before_any_change(capsys, args, fragment):
@@ -188,3 +192,75 @@ def test_a_joined_wait_that_times_out_fails_without_sending(capsys):
     assert result["failed"] is True and fake.posts == []
     assert "started by another run" in result["msg"] and "nothing was sent" in result["msg"]
     assert [h["status"] for h in result["hosts"]] == ["failed", "not_started"]
+
+
+# -- the health gate (health_retries) and the halt file ------------------------------------------------
+
+OVERALL = "/v1/cluster/overall_status/inspect"
+MEMBERS = "/v1/system/member/list"
+GATE = {"cluster": "demo", "batch_size": 2, "health_retries": 2, "health_delay": 0}
+
+
+def test_the_health_gate_waits_after_each_batch_before_the_next_starts(capsys):
+    fake = platform(leader="u1")
+    fake.fault_reads = 2  # storage in fault for two readings after the first batch, then normal
+    result = run_module(upgrade.main, GATE, fake, capsys)
+    assert result["changed"] is True and "failed" not in result, result
+    assert result["upgraded_hosts"] == ["h12", "h13", "h11"] and set(fake.versions["192.0.2.11"].values()) == {TARGET}
+    order = [(method, path) for method, path, _params in fake.calls if method == "POST" or path == OVERALL]
+    assert order == [("POST", UPGRADE)] * 2 + [("GET", OVERALL)] * 3 + [("POST", UPGRADE), ("GET", OVERALL)]
+    assert fake.reads(MEMBERS) == 2  # ready at once, after each batch
+
+
+def test_the_health_gate_fails_naming_the_fault_and_starts_no_later_host(capsys):
+    fake = platform(leader="u1")
+    fake.fault_reads = 100
+    result = run_module(upgrade.main, GATE, fake, capsys)
+    assert result["failed"] is True and result["changed"] is True
+    assert result["msg"] == ("Health gate failed after upgrading h12, h13: overall status in fault: storage_status "
+                             "(checked 3 times, 0 s apart). Not started: h11."), result["msg"]
+    assert result["unhealthy"] == "overall status in fault: storage_status"
+    assert fake.posts == ["192.0.2.12", "192.0.2.13"] and fake.versions["192.0.2.11"] == OLD
+    assert fake.reads(OVERALL) == 3
+    assert [h["status"] for h in result["hosts"]] == ["upgraded", "upgraded", "not_started"]
+
+
+@pytest.mark.parametrize("sick, reason", [
+    ({"members": {"leader": None, "ready": False}}, "the manager is not ready (leader none)"),
+    ({"etcd": "unhealthy"}, "center nodes or etcd not healthy: 192.0.2.11"),
+    ({"leader": None}, "center nodes or etcd not healthy: none"),
+])
+def test_the_health_gate_names_what_is_not_healthy(capsys, sick, reason):
+    fake = platform(leader=sick.pop("leader", "u1"))
+    for name, value in sick.items():
+        setattr(fake, name, value)
+    result = run_module(upgrade.main, dict(GATE, hosts=["h12"]), fake, capsys)
+    assert result["failed"] is True and result["unhealthy"] == reason, result
+    assert result["msg"].startswith("Health gate failed after upgrading h12: %s (checked 3 times" % reason)
+    assert fake.posts == ["192.0.2.12"]
+    assert fake.reads(MEMBERS) == (3 if "manager" in reason else 1)
+    assert fake.reads(OVERALL) == (0 if "manager" in reason else 3)
+
+
+def test_check_mode_and_no_health_retries_read_no_health(capsys):
+    fake = platform(leader="u1")
+    fake.fault_reads = 100
+    check = run_module(upgrade.main, GATE, fake, capsys, check_mode=True)
+    assert check["changed"] is True and "failed" not in check and fake.posts == []
+    assert fake.reads(MEMBERS) == fake.reads(OVERALL) == 0
+    real = run_module(upgrade.main, {"cluster": "demo", "batch_size": 2}, fake, capsys)
+    assert real["upgraded_hosts"] == ["h12", "h13", "h11"] and fake.reads(MEMBERS) == fake.reads(OVERALL) == 0
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_the_halt_file_starts_no_host(capsys, tmp_path, check_mode):
+    fake = platform()
+    halt = tmp_path / "upgrade.halt"
+    halt.write_text("{}")
+    result = run_module(upgrade.main, {"cluster": "demo", "halt_file": str(halt)}, fake, capsys, check_mode=check_mode)
+    assert result["failed"] is True and result["changed"] is False and fake.posts == []
+    assert result["msg"] == ("The rolling upgrade is halted: %s exists (written when a host task failed); no host "
+                             "(h11, h12, h13) was started. Delete the file to resume." % halt)
+    halt.unlink()
+    result = run_module(upgrade.main, {"cluster": "demo", "halt_file": str(halt)}, fake, capsys, check_mode=check_mode)
+    assert "failed" not in result and fake.posts == ([] if check_mode else ["192.0.2.11", "192.0.2.12", "192.0.2.13"])
