@@ -437,6 +437,13 @@ class TosClient:
             try:
                 return self.post(path, body)
             except TosApiError as exc:
+                if last is not None and exc.kind == "api":
+                    # Sent again because state did not show the first POST yet, and refused: the first one
+                    # may have landed after all (the manager refuses a duplicate). Ask state once more.
+                    outcome = landed()
+                    if outcome:
+                        return outcome
+                    raise
                 if not exc.may_have_landed:
                     raise
                 last = exc

@@ -318,6 +318,29 @@ def test_post_verified_sends_again_only_when_state_shows_it_did_not_land(httpser
     assert len(httpserver.log) == 2
 
 
+def test_post_verified_refused_again_asks_state_once_more(httpserver):
+    # the first POST landed (its answer lost) but state showed it only after the re-read: the second POST
+    # is refused as a duplicate, and the change is there: success, not the refusal
+    httpserver.expect_ordered_request("/v1/cluster/add").respond_with_data("lost", status=502)
+    httpserver.expect_ordered_request("/v1/cluster/add").respond_with_json(
+        dict(NEW_ERR, scode=3001, message="already exists", message_cn="已存在"))
+    client, dummy = make_client(httpserver.url_for(""))
+    answers = iter([None, {"uuid": "u1"}])
+    assert client.post_verified("/v1/cluster/add", {"name": "c1"}, lambda: next(answers)) == {"uuid": "u1"}
+    assert len(httpserver.log) == 2
+
+
+def test_post_verified_refused_again_and_not_there_is_the_refusal(httpserver):
+    httpserver.expect_ordered_request("/v1/cluster/add").respond_with_data("lost", status=502)
+    httpserver.expect_ordered_request("/v1/cluster/add").respond_with_json(
+        dict(NEW_ERR, scode=3001, message="bad name", message_cn="名称无效"))
+    client, dummy = make_client(httpserver.url_for(""))
+    with pytest.raises(TosApiError) as err:
+        client.post_verified("/v1/cluster/add", {"name": "c1"}, lambda: None)
+    assert err.value.kind == "api" and "bad name" in str(err.value.message)
+    assert len(httpserver.log) == 2
+
+
 def test_post_is_retried_when_the_connection_was_refused(httpserver):
     httpserver.expect_request("/v1/cluster/add").respond_with_json(NEW_OK)
     dead = "http://127.0.0.1:%d" % free_port()
