@@ -22,10 +22,13 @@ from ansible_collections.tos.cloud.plugins.module_utils._checks import (
     check_vm_gateway,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._config import (
+    DRS_OPTIONS,
+    GLOBAL_CONFIG_FIELDS,
     drs_as_api,
     drs_desired,
     drs_merged_errors,
     global_config_errors,
+    shape_errors,
     snapshot_interval,
 )
 from ansible_collections.tos.cloud.plugins.modules.system_setting import desired_settings
@@ -45,9 +48,20 @@ def _drs_errors(where, drs, dpm):
     configuration for the values of a section given without errors."""
     errors = []
     for section, values in (("drs", drs), ("dpm", dpm)):
+        kinds = {name: kind for name, (_field, kind) in DRS_OPTIONS[section][1].items()}
+        shape = shape_errors("%s.%s" % (where, section), values, kinds)
+        if shape:
+            errors += shape
+            continue
         desired, found = drs_desired({section: values}, prefix=where + ".", coerce=True)
         errors += found or drs_merged_errors(desired, drs_as_api(desired), prefix=where + ".")
     return errors
+
+
+def _global_config_errors(where, values):
+    """tos.cloud.global_config's own options (its table) and checks."""
+    shape = shape_errors(where, values, {name: "float" for name in GLOBAL_CONFIG_FIELDS})
+    return shape or global_config_errors(values, prefix=where + ".", coerce=True)
 
 
 def _cluster_errors(where, cluster, seen):
@@ -75,7 +89,7 @@ def _cluster_errors(where, cluster, seen):
         errors.append(_address_once(at + ".manage_cidr", svm.get("manage_cidr"), seen))
         errors.append(_address_once(at + ".storage_cidr", svm.get("storage_cidr"), seen))
     errors += _drs_errors(where, cluster.get("drs") or {}, cluster.get("dpm") or {})
-    errors += global_config_errors(cluster.get("global_config") or {}, prefix=where + ".global_config.", coerce=True)
+    errors += _global_config_errors(where + ".global_config", cluster.get("global_config") or {})
     errors += snapshot_interval("%s.snapshot_policy.interval" % where,
                                 (cluster.get("snapshot_policy") or {}).get("interval"))[1]
     return errors

@@ -115,6 +115,20 @@ def snapshot_names(data: Any) -> list[str]:
     return [str(name) for name in meta_data(data).get("Snapshot") or []]
 
 
+def shape_errors(where: str, values: Any, kinds: dict[str, str]) -> list[str]:
+    """For a caller without an argument spec (a role's variables): ``values`` is a dict whose keys are
+    options of ``kinds`` (``{option: argument type}``, a module's own table) and whose values have their
+    type; each error named ``where.option``."""
+    if values is None:
+        return []
+    if not isinstance(values, dict):
+        return ["%s: must be a dict of %s, not %s" % (where, ", ".join(sorted(kinds)), type(values).__name__)]
+    errors = ["%s.%s: not an option (known: %s)" % (where, name, ", ".join(sorted(kinds)))
+              for name in sorted(values, key=str) if name not in kinds]
+    errors += [as_kind("%s.%s" % (where, name), values[name], kinds[name])[1] for name in kinds if name in values]
+    return [e for e in errors if e]
+
+
 # ---- DRS and DPM (tos.cloud.drs_config) ------------------------------------------------------------
 
 DRS_GET = "/v1/cluster/compute/service/drsconfig/get"

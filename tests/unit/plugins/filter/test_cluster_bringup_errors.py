@@ -118,3 +118,24 @@ def test_a_storage_address_used_twice_is_refused():
     errors = cluster_bringup_errors(with_(storage_vms=[dict(GOOD["storage_vms"][0], storage_cidr="192.0.2.101/24")]))
     assert errors == ["cluster_bringup_clusters[0].storage_vms[0].storage_cidr: 192.0.2.101 is also given to "
                       "cluster_bringup_clusters[0].cvms[0].address"]
+
+
+def test_a_setting_the_module_does_not_know_is_refused_by_name():
+    errors = cluster_bringup_errors(with_(drs={"enabled": True, "max_stepp": 4}, global_config={"gpu": 2}))
+    assert errors == [
+        "cluster_bringup_clusters[0].drs.max_stepp: not an option (known: enabled, max_concurrent_migration, "
+        "max_host_concurrent_migration, max_step, min_benefit_level, threshold_level)",
+        "cluster_bringup_clusters[0].global_config.gpu: not an option (known: cpu, memory, storage, usd)",
+    ]
+
+
+def test_a_setting_of_the_wrong_type_is_refused_by_name():
+    errors = cluster_bringup_errors(with_(drs={"enabled": "maybe", "max_step": "four"}, dpm="on",
+                                          global_config={"cpu": "lots"}))
+    assert errors == [
+        "cluster_bringup_clusters[0].drs.enabled: 'maybe' is not a boolean (true or false)",
+        "cluster_bringup_clusters[0].drs.max_step: 'four' is not an integer",
+        "cluster_bringup_clusters[0].dpm: must be a dict of enabled, high_threshold, low_threshold, not str",
+        "cluster_bringup_clusters[0].global_config.cpu: 'lots' is not a number",
+    ]
+    assert cluster_bringup_errors(with_(drs={"enabled": "yes"}, dpm={"enabled": "false"})) == []
