@@ -14,10 +14,8 @@ from __future__ import annotations
 
 from ansible_collections.tos.cloud.plugins.module_utils._checks import (
     as_kind,
-    check_email,
     check_ip,
     check_name,
-    check_port,
     check_vm_cidr,
     check_vm_gateway,
 )
@@ -28,10 +26,11 @@ from ansible_collections.tos.cloud.plugins.module_utils._config import (
     drs_desired,
     drs_merged_errors,
     global_config_errors,
+    mail_errors,
     shape_errors,
     snapshot_interval,
+    system_settings_desired,
 )
-from ansible_collections.tos.cloud.plugins.modules.system_setting import desired_settings
 
 
 def _vm_errors(where, vm, pairs):
@@ -147,10 +146,18 @@ def _host_ips(clusters):
 def _system_settings_errors(settings):
     """tos.cloud.system_setting's own checks (minimums, IP ranges), named as the role's variable."""
     try:
-        errors = desired_settings(settings)[1]
+        errors = system_settings_desired(settings)[1]
     except (TypeError, ValueError, AttributeError):
         return []  # a value of the wrong type: the module's argument spec names it when its turn comes
     return ["cluster_bringup_system_settings.%s" % error for error in errors]
+
+
+def _mail_errors(mail):
+    """tos.cloud.mail_setting's own checks, named as the role's variable."""
+    port, error = as_kind("cluster_bringup_mail.smtp_port", mail.get("smtp_port"), "int")
+    if error:
+        return [error] + mail_errors(dict(mail, smtp_port=None), prefix="cluster_bringup_mail.")
+    return mail_errors(dict(mail, smtp_port=port), prefix="cluster_bringup_mail.")
 
 
 def cluster_bringup_errors(clusters, mail=None, system_settings=None):
@@ -170,11 +177,7 @@ def cluster_bringup_errors(clusters, mail=None, system_settings=None):
             errors.append("%s: must be a dict (name, seed_ip, ...)" % where)
             continue
         errors += _cluster_errors(where, cluster, seen)
-    mail = mail or {}
-    port, error = as_kind("cluster_bringup_mail.smtp_port", mail.get("smtp_port"), "int")
-    errors += [error, check_port("cluster_bringup_mail.smtp_port", port)]
-    for name in ("sender_mail", "test_recipient"):
-        errors.append(check_email("cluster_bringup_mail.%s" % name, mail.get(name)))
+    errors += _mail_errors(mail or {})
     errors += _system_settings_errors(system_settings or {})
     return [e for e in errors if e]
 
