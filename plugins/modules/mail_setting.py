@@ -157,12 +157,12 @@ def run(tm):
     error = first_error(*mail_errors(tm.params))
     if error:
         tm.fail(error)
-    tm.doing("read the mail settings")
 
     def read():
         return tm.client.get(INSPECT) or {}
 
-    current = read()
+    with tm.scope("read the mail settings"):
+        current = read()
     hide_secret(tm, current.get(PASSWORD))
     after, unknown = desired_settings(current, tm.params)
     if unknown:
@@ -186,15 +186,15 @@ def run(tm):
         else:
             # the test endpoint takes the settings in its body: test them BEFORE saving, so settings that cannot
             # send (a wrong password) are never stored
-            tm.doing("send a test mail to %s with the %s settings (nothing is saved when it fails)" % (
-                recipient, "new" if changed else "current"))
-            tm.client.post(TEST, dict(body, receiver_email=recipient))
+            with tm.scope("send a test mail to %s with the %s settings (nothing is saved when it fails)" % (
+                    recipient, "new" if changed else "current")):
+                tm.client.post(TEST, dict(body, receiver_email=recipient))
             result["test"] = {"recipient": recipient, "sent": True,
                               "msg": "The manager sent a test mail to %s." % recipient}
     if changed and not tm.check_mode:
-        tm.doing("update the mail settings")
-        tm.client.post_verified(UPDATE, body,
-                                landed=lambda: without(read(), (PASSWORD,)) == without(after, (PASSWORD,)))
+        with tm.scope("update the mail settings"):
+            tm.client.post_verified(UPDATE, body,
+                                    landed=lambda: without(read(), (PASSWORD,)) == without(after, (PASSWORD,)))
         tm.track(before_view, after_view)  # after the request: a refused test or update changed nothing
     tm.exit(**result)
 

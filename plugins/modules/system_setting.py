@@ -240,8 +240,8 @@ def update_body(after, desired, cluster_uuid):
 def pick_cluster(tm):
     if tm.params["cluster"]:
         return require_cluster(tm, tm.params["cluster"])
-    tm.doing("find a cluster to address the system settings through")
-    clusters = list_clusters(tm.client)
+    with tm.scope("find a cluster to address the system settings through"):
+        clusters = list_clusters(tm.client)
     if not clusters:
         tm.fail("cluster: the manager has no cluster, and the system settings API needs one; create a cluster first.")
     return clusters[0]
@@ -253,22 +253,23 @@ def run(tm):
         tm.fail(first_error(*errors))
     cluster = pick_cluster(tm)
     query = {"cluster_uuid": cluster["uuid"]}
-    tm.doing("read the system settings")
 
     def read():
         settings = tm.client.get(INSPECT, query) or {}
         hide_secret(tm, (settings.get("mail_setting") or {}).get("smtp_password"))
         return managed(settings)
 
-    current = read()
+    with tm.scope("read the system settings"):
+        current = read()
     after = apply(current, desired)
     errors = merged_errors(desired, after)
     if errors:
         tm.fail(first_error(*errors))
     changed = tm.track(as_options(current), as_options(after))
     if changed and not tm.check_mode:
-        tm.doing("update the system settings")
-        tm.client.post_verified(UPDATE, update_body(after, desired, cluster["uuid"]), landed=lambda: read() == after)
+        with tm.scope("update the system settings"):
+            tm.client.post_verified(UPDATE, update_body(after, desired, cluster["uuid"]),
+                                    landed=lambda: read() == after)
     tm.exit(settings=as_options(after))
 
 
