@@ -14,21 +14,23 @@ from __future__ import annotations
 
 from ansible_collections.tos.cloud.plugins.module_utils._checks import (
     as_kind,
-    check_email,
     check_ip,
     check_name,
-    check_port,
     check_vm_cidr,
     check_vm_gateway,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._config import (
+    DRS_OPTIONS,
+    GLOBAL_CONFIG_FIELDS,
     drs_as_api,
     drs_desired,
     drs_merged_errors,
     global_config_errors,
+    mail_errors,
+    shape_errors,
     snapshot_interval,
+    system_settings_desired,
 )
-from ansible_collections.tos.cloud.plugins.modules.system_setting import desired_settings
 
 
 def _vm_errors(where, vm, pairs):
@@ -45,9 +47,20 @@ def _drs_errors(where, drs, dpm):
     configuration for the values of a section given without errors."""
     errors = []
     for section, values in (("drs", drs), ("dpm", dpm)):
+        kinds = {name: kind for name, (_field, kind) in DRS_OPTIONS[section][1].items()}
+        shape = shape_errors("%s.%s" % (where, section), values, kinds)
+        if shape:
+            errors += shape
+            continue
         desired, found = drs_desired({section: values}, prefix=where + ".", coerce=True)
         errors += found or drs_merged_errors(desired, drs_as_api(desired), prefix=where + ".")
     return errors
+
+
+def _global_config_errors(where, values):
+    """tos.cloud.global_config's own options (its table) and checks."""
+    shape = shape_errors(where, values, {name: "float" for name in GLOBAL_CONFIG_FIELDS})
+    return shape or global_config_errors(values, prefix=where + ".", coerce=True)
 
 
 def _cluster_errors(where, cluster, seen):
@@ -75,7 +88,7 @@ def _cluster_errors(where, cluster, seen):
         errors.append(_address_once(at + ".manage_cidr", svm.get("manage_cidr"), seen))
         errors.append(_address_once(at + ".storage_cidr", svm.get("storage_cidr"), seen))
     errors += _drs_errors(where, cluster.get("drs") or {}, cluster.get("dpm") or {})
-    errors += global_config_errors(cluster.get("global_config") or {}, prefix=where + ".global_config.", coerce=True)
+    errors += _global_config_errors(where + ".global_config", cluster.get("global_config") or {})
     errors += snapshot_interval("%s.snapshot_policy.interval" % where,
                                 (cluster.get("snapshot_policy") or {}).get("interval"))[1]
     return errors
@@ -133,10 +146,18 @@ def _host_ips(clusters):
 def _system_settings_errors(settings):
     """tos.cloud.system_setting's own checks (minimums, IP ranges), named as the role's variable."""
     try:
-        errors = desired_settings(settings)[1]
+        errors = system_settings_desired(settings)[1]
     except (TypeError, ValueError, AttributeError):
         return []  # a value of the wrong type: the module's argument spec names it when its turn comes
     return ["cluster_bringup_system_settings.%s" % error for error in errors]
+
+
+def _mail_errors(mail):
+    """tos.cloud.mail_setting's own checks, named as the role's variable."""
+    port, error = as_kind("cluster_bringup_mail.smtp_port", mail.get("smtp_port"), "int")
+    if error:
+        return [error] + mail_errors(dict(mail, smtp_port=None), prefix="cluster_bringup_mail.")
+    return mail_errors(dict(mail, smtp_port=port), prefix="cluster_bringup_mail.")
 
 
 def cluster_bringup_errors(clusters, mail=None, system_settings=None):
@@ -156,11 +177,7 @@ def cluster_bringup_errors(clusters, mail=None, system_settings=None):
             errors.append("%s: must be a dict (name, seed_ip, ...)" % where)
             continue
         errors += _cluster_errors(where, cluster, seen)
-    mail = mail or {}
-    port, error = as_kind("cluster_bringup_mail.smtp_port", mail.get("smtp_port"), "int")
-    errors += [error, check_port("cluster_bringup_mail.smtp_port", port)]
-    for name in ("sender_mail", "test_recipient"):
-        errors.append(check_email("cluster_bringup_mail.%s" % name, mail.get(name)))
+    errors += _mail_errors(mail or {})
     errors += _system_settings_errors(system_settings or {})
     return [e for e in errors if e]
 

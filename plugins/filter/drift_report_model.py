@@ -246,19 +246,8 @@ def _secretless(value):
     return value
 
 
-def drift_report_model(results, clusters=None, mail=None, system_settings=None, title="tos cloud drift report",
-                       generated="", manager=None, loop_var="drift_report_cluster", vm_var="drift_report_vm"):
-    """The report model; ``results`` maps each check (cluster, cvm, storage_vm, drs, global_config,
-    snapshot_policy, mail, system) to its registered task result."""
-    results = results or {}
-    indexed = {
-        "cluster": _index(results.get("cluster"), loop_var, _cluster_key),
-        "cvm": _index(results.get("cvm"), vm_var, _vm_key("address")),
-        "storage_vm": _index(results.get("storage_vm"), vm_var, _vm_key("manage_cidr")),
-        "drs": _index(results.get("drs"), loop_var, _cluster_key),
-        "global_config": _index(results.get("global_config"), loop_var, _cluster_key),
-        "snapshot_policy": _index(results.get("snapshot_policy"), loop_var, _cluster_key),
-    }
+def _report_clusters(clusters, indexed, loop_var, vm_var):
+    """Each described cluster with its checks and their status."""
     report_clusters = []
     for cluster in clusters or []:
         checks = cluster_checks(cluster, indexed, loop_var, vm_var)
@@ -268,12 +257,14 @@ def drift_report_model(results, clusters=None, mail=None, system_settings=None, 
             "status": _status_of(checks),
             "checks": checks,
         })
+    return report_clusters
+
+
+def _manager_checks(mail, system_settings, results):
+    """The checks of the manager's own settings: mail, then each described system-settings section."""
     manager_checks = []
-    mail = dict(mail or {})
-    mail.pop("test_recipient", None)
     if mail:
         manager_checks.append(_check(None, "mail", "", mail, results.get("mail")))
-    system_settings = system_settings or {}
     system = results.get("system")
     for section in SYSTEM_SECTIONS:
         if system_settings.get(section) is None:
@@ -289,6 +280,27 @@ def drift_report_model(results, clusters=None, mail=None, system_settings=None, 
         elif not isinstance(system, dict) or system.get("skipped"):
             skip = "not checked: no described cluster exists to reach the system settings through"
         manager_checks.append(_check(None, section, "", system_settings[section], part, skip=skip))
+    return manager_checks
+
+
+def drift_report_model(results, clusters=None, mail=None, system_settings=None, title="tos cloud drift report",
+                       generated="", manager=None, loop_var="drift_report_cluster", vm_var="drift_report_vm"):
+    """The report model; ``results`` maps each check (cluster, cvm, storage_vm, drs, global_config,
+    snapshot_policy, mail, system) to its registered task result."""
+    results = results or {}
+    indexed = {
+        "cluster": _index(results.get("cluster"), loop_var, _cluster_key),
+        "cvm": _index(results.get("cvm"), vm_var, _vm_key("address")),
+        "storage_vm": _index(results.get("storage_vm"), vm_var, _vm_key("manage_cidr")),
+        "drs": _index(results.get("drs"), loop_var, _cluster_key),
+        "global_config": _index(results.get("global_config"), loop_var, _cluster_key),
+        "snapshot_policy": _index(results.get("snapshot_policy"), loop_var, _cluster_key),
+    }
+    report_clusters = _report_clusters(clusters, indexed, loop_var, vm_var)
+    mail = dict(mail or {})
+    mail.pop("test_recipient", None)
+    system_settings = system_settings or {}
+    manager_checks = _manager_checks(mail, system_settings, results)
     every = [c for cl in report_clusters for c in cl["checks"]] + manager_checks
     counts = dict((s, sum(1 for c in every if c["status"] == s)) for s in STATUSES)
     drifted = counts["missing"] + counts["drift"]

@@ -16,6 +16,8 @@ import math
 import re
 from typing import Any, Iterable, Optional
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 Message = Optional[str]
 
 
@@ -127,8 +129,13 @@ def check_low_below_high(
 
 
 def as_kind(option: str, value: Any, kind: str) -> tuple[Any, str | None]:
-    """``(value, error)``: ``value`` converted to ``kind`` (``int``, ``float``; anything else as it is), as an
+    """``(value, error)``: ``value`` converted to ``kind`` (``int``, ``float``, ``bool``; anything else as it is), as an
     argument spec would, for callers that have none (a role's variables).  None stays None."""
+    if kind == "bool" and value is not None:
+        try:
+            return boolean(value, strict=True), None
+        except TypeError:
+            return None, "%s: %r is not a boolean (true or false)" % (option, value)
     if value is None or isinstance(value, bool) or kind not in ("int", "float"):
         return value, None
     try:

@@ -2,9 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The cluster settings as the modules and the API name them: option <-> field tables, comparison of
-a configuration up to the API's float noise, and the readers that more than one plugin shares (the
-metadata snapshot policy: ``snapshot_policy`` and ``cluster_info``).
+"""The cluster and manager settings as the modules and the API name them: option <-> field tables and
+their input checks (used by the modules and by the bring-up role's filter), comparison of a configuration
+up to the API's float noise, and the readers that more than one plugin shares (the metadata snapshot
+policy: ``snapshot_policy`` and ``cluster_info``).
 """
 
 from __future__ import annotations
@@ -18,15 +19,18 @@ from ansible_collections.tos.cloud.plugins.module_utils._checks import (
     UNITS,
     as_kind,
     check_at_least,
+    check_email,
     check_fraction,
     check_low_below_high,
     check_multiple,
+    check_port,
     check_positive,
     finite,
     parse_interval,
+    parse_ip_range,
     parse_level,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._module import from_api, to_api
+from ansible_collections.tos.cloud.plugins.module_utils._module import from_api, pick, to_api
 
 
 def same_number(a: Any, b: Any, rel_tol: float = 1e-6, abs_tol: float = 1e-9) -> bool:
@@ -113,6 +117,20 @@ def read_snapshot_policy(client: Any, query: dict[str, Any]) -> dict[str, Any]:
 def snapshot_names(data: Any) -> list[str]:
     """The snapshot names of a ``data/snapshot/list`` (or snapshot create) answer."""
     return [str(name) for name in meta_data(data).get("Snapshot") or []]
+
+
+def shape_errors(where: str, values: Any, kinds: dict[str, str]) -> list[str]:
+    """For a caller without an argument spec (a role's variables): ``values`` is a dict whose keys are
+    options of ``kinds`` (``{option: argument type}``, a module's own table) and whose values have their
+    type; each error named ``where.option``."""
+    if values is None:
+        return []
+    if not isinstance(values, dict):
+        return ["%s: must be a dict of %s, not %s" % (where, ", ".join(sorted(kinds)), type(values).__name__)]
+    errors = ["%s.%s: not an option (known: %s)" % (where, name, ", ".join(sorted(kinds)))
+              for name in sorted(values, key=str) if name not in kinds]
+    errors += [as_kind("%s.%s" % (where, name), values[name], kinds[name])[1] for name in kinds if name in values]
+    return [e for e in errors if e]
 
 
 # ---- DRS and DPM (tos.cloud.drs_config) ------------------------------------------------------------
@@ -246,3 +264,105 @@ def snapshot_interval(option: str, value: Any) -> tuple[int | None, list[str]]:
     """The interval in seconds and its errors."""
     seconds, error = parse_interval(option, value)
     return seconds, [e for e in (error, check_multiple(option, seconds, SNAPSHOT_STEP, "second")) if e]
+
+
+# ---- mail settings (tos.cloud.mail_setting) -----------------------------------------------------------
+
+MAIL_PASSWORD = "smtp_password"
+# option -> API field
+MAIL_FIELDS = {
+    "enabled": "enabled",
+    "async_send": "asynchronous_send_enabled",
+    "sender_mail": "sender_mail",
+    "sender_name": "sender_name",
+    "smtp_server": "smtp_server_ip",
+    "smtp_port": "smtp_server_port",
+    "smtp_tls": "smtp_tls_enabled",
+    "smtp_account": "smtp_account",
+    "smtp_password": MAIL_PASSWORD,
+}
+
+
+def mail_errors(params: dict[str, Any], prefix: str = "") -> list[str]:
+    """The input errors of mail settings (``{option: value}``, options not given are not checked), each
+    named ``prefix + option``."""
+    server, sender, recipient = params.get("smtp_server"), params.get("sender_mail"), params.get("test_recipient")
+    server = None if server is None else str(server).strip()
+    errors = [
+        check_port(prefix + "smtp_port", params.get("smtp_port")),
+        check_email(prefix + "sender_mail", sender),
+        check_email(prefix + "test_recipient", recipient),
+        prefix + "test_recipient: must not be empty" if recipient == "" else None,
+        prefix + "smtp_server: must be a host name or IP address without spaces" if server is not None and (
+            not server or " " in server) else None,
+        # RFC 1035 2.3.4: a host name has at most 253 characters (the documents' smtp_server_ip is a host
+        # name or address, system-api.md mail_setting example "smtp.163.com")
+        prefix + "smtp_server: %d characters is longer than a host name can be (253)" % len(server)
+        if server is not None and len(server) > 253 else None,
+        # RFC 5321 4.5.3.1: an address in a mail path has at most 254 characters
+        prefix + "sender_mail: %d characters is longer than an e-mail address can be (254)" % len(str(sender))
+        if sender is not None and len(str(sender)) > 254 else None,
+    ]
+    return [e for e in errors if e]
+
+
+# ---- system settings (tos.cloud.system_setting) ---------------------------------------------------------
+
+# section option -> (API object, {option -> API field})
+LOGIN_POLICY = ("login_policy", {
+    "login_fail_retry_times": "login_fail_retry_times",
+    "login_fail_punish_seconds": "login_fail_punish_seconds",
+    "token_expire_seconds": "token_expire_second",
+})
+PASSWORD_POLICY = ("password_complexity_policy", {
+    "minimum_length": "password_minimum_length",
+    "must_include_special_char": "password_must_include_special_char",
+    "max_expired_age": "password_max_expired_age",
+    "expired_warn_age": "password_expired_warn_age",
+    "expire_force_modify": "password_expire_force_modify",
+    "expired_warn_windows_popup": "password_expired_warn_windows_popup",
+    "expired_warn_email_notify": "password_expired_warn_email_notify",
+    "notify_user_password_when_create": "notify_user_password_when_create",
+})
+ACCESS_POLICY = "access_control_policy"
+IP_POLICY = "ip_access_control_policy"
+SETTING_MINIMUMS = {
+    "login_policy.login_fail_retry_times": 0,
+    "login_policy.login_fail_punish_seconds": 0,
+    "login_policy.token_expire_seconds": 60,
+    "password_policy.minimum_length": 1,
+    "password_policy.max_expired_age": 0,
+    "password_policy.expired_warn_age": 0,
+}
+
+
+def _ip_policy(access: dict[str, Any], errors: list[Any]) -> dict[str, Any]:
+    ip_policy: dict[str, Any] = {}
+    if access.get("enabled") is not None:
+        ip_policy["enabled"] = access["enabled"]
+    if access.get("mode") is not None:
+        ip_policy["whitelist"] = access["mode"] == "whitelist"
+    if access.get("ip_ranges") is not None:
+        ranges = []
+        for index, text in enumerate(access["ip_ranges"]):
+            parsed, error = parse_ip_range("access_control.ip_ranges[%d]" % index, text)
+            errors.append(error)
+            if parsed:
+                ranges.append(parsed)
+        ip_policy["ip_ranges"] = {"ranges": ranges}
+    return ip_policy
+
+
+def system_settings_desired(params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """What the user set, in API shape (only set fields), and the input errors."""
+    errors: list[Any] = []
+    desired = {}
+    for option, (field, mapping) in (("login_policy", LOGIN_POLICY), ("password_policy", PASSWORD_POLICY)):
+        values = pick(params.get(option) or {}, list(mapping))
+        for name, value in values.items():
+            minimum = SETTING_MINIMUMS.get("%s.%s" % (option, name))
+            if minimum is not None:
+                errors.append(check_at_least("%s.%s" % (option, name), value, minimum))
+        desired[field] = to_api(values, mapping)
+    desired[ACCESS_POLICY] = {IP_POLICY: _ip_policy(params.get("access_control") or {}, errors)}
+    return desired, [e for e in errors if e]

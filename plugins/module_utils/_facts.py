@@ -22,6 +22,13 @@ import os
 import socket
 import sys
 import time
+from typing import Any, Callable, Collection, Iterable, TextIO, Tuple
+
+# The types of the injected readers (tests pass their own): a file's text or None; whether a path exists.
+# Aliases are evaluated at import time, so they use typing's names, which Python 3.8 knows.
+Reader = Callable[[str], "str | None"]
+Exists = Callable[[str], bool]
+Fields = Tuple[Tuple[str, str], ...]
 
 SECTIONS = ("host", "cpu", "memory", "disks", "nics", "rates")
 # The module's options, for AnsibleModule and for the action's validation (the same validator, the same messages).
@@ -34,7 +41,7 @@ MISSING_PSUTIL = ("host_facts needs the Python package psutil on the managed hos
                   "install python3-psutil or pip install psutil")
 
 
-def check_params(params):
+def check_params(params: dict[str, Any]) -> str | None:
     """What is wrong with validated ``params`` beyond the argument spec (a message), or None."""
     sample = params["sample_seconds"]
     if sample < 0 or sample > 60:
@@ -66,7 +73,7 @@ _FAMILIES = {
 _PLATFORM_NAMES = {"rhel": "redhat", "ol": "oracle", "amzn": "amazon", "sles_sap": "sles"}
 
 
-def read_text(path, limit=1 << 20):
+def read_text(path: str, limit: int = 1 << 20) -> str | None:
     """The text of a small file, or None when it cannot be read."""
     try:
         with open(path, "rb") as handle:
@@ -75,7 +82,7 @@ def read_text(path, limit=1 << 20):
         return None
 
 
-def _unquote(value):
+def _unquote(value: str) -> str:
     """A shell-style value: double quotes allow backslash escapes, single quotes are literal."""
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] == "'":
@@ -94,7 +101,7 @@ def _unquote(value):
     return value
 
 
-def parse_os_release(text):
+def parse_os_release(text: str | None) -> dict[str, str]:
     """``/etc/os-release`` (shell-style ``KEY=value`` lines, values maybe quoted) as a dict."""
     result = {}
     for line in (text or "").splitlines():
@@ -106,7 +113,7 @@ def parse_os_release(text):
     return result
 
 
-def platform_info(os_release):
+def platform_info(os_release: dict[str, str] | None) -> tuple[str, str, str]:
     """``(platform, platform_family, platform_version)`` from parsed os-release, as gopsutil names them."""
     os_release = os_release or {}
     platform = (os_release.get("ID") or "").strip().lower()
@@ -137,7 +144,7 @@ _DMI_VENDORS = (("qemu", "kvm"), ("kvm", "kvm"), ("amazon ec2", "kvm"), ("openst
                 ("bochs", "bochs"), ("google compute engine", "kvm"))
 
 
-def detect_virtualization(read=read_text, exists=os.path.exists):
+def detect_virtualization(read: Reader = read_text, exists: Exists = os.path.exists) -> tuple[str, str]:
     """``(virtualization_system, virtualization_role)`` like gopsutil: ``("kvm", "host")`` on a KVM host,
     ``("kvm", "guest")`` in a VM, ``("docker", "guest")`` in a container, ``("", "")`` when unknown.
 
@@ -183,7 +190,7 @@ def detect_virtualization(read=read_text, exists=os.path.exists):
     return "", ""
 
 
-def host_id(read=read_text):
+def host_id(read: Reader = read_text) -> str:
     """The host's stable ID as gopsutil reads it: DMI product UUID, else machine-id, else boot id."""
     for path in ("/sys/class/dmi/id/product_uuid", "/etc/machine-id", "/proc/sys/kernel/random/boot_id"):
         value = (read(path) or "").strip().lower()
@@ -192,7 +199,7 @@ def host_id(read=read_text):
     return ""
 
 
-def cpu_model(cpuinfo):
+def cpu_model(cpuinfo: str | None) -> str:
     for line in (cpuinfo or "").splitlines():
         key, _sep, value = line.partition(":")
         if key.strip() in ("model name", "Model", "cpu model", "Processor"):
@@ -200,7 +207,7 @@ def cpu_model(cpuinfo):
     return ""
 
 
-def _times(cpu_times):
+def _times(cpu_times: Any) -> tuple[float, float]:
     """``(busy, total)`` seconds of a psutil ``cpu_times()`` reading (or a dict of the same fields).
 
     guest and guest_nice are already counted in user and nice, so they are left out of the total.
@@ -211,7 +218,7 @@ def _times(cpu_times):
     return total - idle, total
 
 
-def cpu_usage(before, after=None):
+def cpu_usage(before: Any, after: Any = None) -> float:
     """CPU usage in percent between two ``cpu_times()`` readings, or since boot with one."""
     busy, total = _times(before)
     if after is not None:
@@ -228,7 +235,7 @@ NET_RATE_FIELDS = (("bytes_recv", "rx_bytes_per_second"), ("bytes_sent", "tx_byt
                    ("packets_recv", "rx_packets_per_second"), ("packets_sent", "tx_packets_per_second"))
 
 
-def _values(counter, fields):
+def _values(counter: Any, fields: Fields) -> dict[str, Any]:
     """The counter fields of a psutil tuple (or a dict) as a dict; zeros when it is None."""
     if counter is None:
         return {field: 0 for field, _name in fields}
@@ -237,13 +244,13 @@ def _values(counter, fields):
     return {field: getattr(counter, field, 0) for field, _name in fields}
 
 
-def _per_second(before, after, seconds, fields):
+def _per_second(before: Any, after: Any, seconds: float, fields: Fields) -> dict[str, float]:
     b, a = _values(before, fields), _values(after, fields)
     return {name: round(max(0, a[field] - b[field]) / seconds, 1) if seconds > 0 else 0.0
             for field, name in fields}
 
 
-def _total(counters, fields):
+def _total(counters: Iterable[Any], fields: Fields) -> dict[str, Any]:
     total = {field: 0 for field, _name in fields}
     for counter in counters:
         for field, value in _values(counter, fields).items():
@@ -251,7 +258,8 @@ def _total(counters, fields):
     return total
 
 
-def rates(before, after, seconds):
+def rates(before: tuple[Any, dict[str, Any]], after: tuple[Any, dict[str, Any]],
+          seconds: float) -> dict[str, Any]:
     """Disk and network rates from two ``(disk_io, {nic: net_io})`` readings ``seconds`` apart.
 
     The network total leaves out the loopback interface.
@@ -272,7 +280,8 @@ def rates(before, after, seconds):
 # -- reading the host (psutil) -------------------------------------------------------------------
 
 
-def host_section(psutil, read=read_text, exists=os.path.exists, now=time.time):
+def host_section(psutil: Any, read: Reader = read_text, exists: Exists = os.path.exists,
+                 now: Callable[[], float] = time.time) -> dict[str, Any]:
     """The HostInfo fields of the documents."""
     boot = int(psutil.boot_time())
     hostname = (read("/proc/sys/kernel/hostname") or "").strip() or socket.gethostname()
@@ -296,7 +305,7 @@ def host_section(psutil, read=read_text, exists=os.path.exists, now=time.time):
     }
 
 
-def memory_section(psutil):
+def memory_section(psutil: Any) -> dict[str, Any]:
     mem = psutil.virtual_memory()
     swap = psutil.swap_memory()
     return {
@@ -311,7 +320,7 @@ def memory_section(psutil):
     }
 
 
-def disks_section(psutil):
+def disks_section(psutil: Any) -> list[dict[str, Any]]:
     disks, seen = [], set()
     for part in psutil.disk_partitions(all=False):
         if part.mountpoint in seen:
@@ -333,7 +342,7 @@ def disks_section(psutil):
     return disks
 
 
-def nics_section(psutil):
+def nics_section(psutil: Any) -> list[dict[str, Any]]:
     families = {socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6"}
     link = getattr(psutil, "AF_LINK", None)
     stats = psutil.net_if_stats()
@@ -359,7 +368,7 @@ def nics_section(psutil):
     return nics
 
 
-def _counters(psutil):
+def _counters(psutil: Any) -> tuple[Any, dict[str, Any]]:
     try:
         disk = psutil.disk_io_counters(perdisk=False)
     except (OSError, RuntimeError):
@@ -371,8 +380,9 @@ def _counters(psutil):
     return disk, nets
 
 
-def gather(psutil, sections, sample_seconds, read=read_text, exists=os.path.exists, sleep=time.sleep,
-           clock=time.monotonic):
+def gather(psutil: Any, sections: Collection[str], sample_seconds: float, read: Reader = read_text,
+           exists: Exists = os.path.exists, sleep: Callable[[float], Any] = time.sleep,
+           clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
     """Everything asked for in ``sections``; CPU usage and rates are measured over ``sample_seconds``
     (when 0, CPU usage is the average since boot and there are no rates)."""
     facts = {}
@@ -410,7 +420,7 @@ def gather(psutil, sections, sample_seconds, read=read_text, exists=os.path.exis
     return facts
 
 
-def collect(params, out=None):
+def collect(params: dict[str, Any], out: TextIO | None = None) -> None:
     """The collector's entry point on the managed host (the action appends ``collect({...})`` to this file's
     source): prints the module's result as JSON, ``failed`` with one line when psutil is missing or the host
     cannot be read."""

@@ -333,8 +333,11 @@ class TosModule:
         self.operation = outer
 
     def doing(self, operation: str) -> TosModule:
-        """Name the step the module starts now, until the next step (the statement form of ``scope()``,
-        for the top level of a ``run``; a helper that may run inside another operation uses ``scope()``)."""
+        """Name the step the module starts now, until the next step (the statement form of ``scope()``).
+
+        Deprecated inside the collection: only ``upgrade`` and ``upgrade_info`` (through ``_upgrade``) still
+        call it, until they move to ``scope()``; every other plugin names its requests with ``scope()``.
+        Do not add callers."""
         self.operation = operation
         return self
 

@@ -100,10 +100,10 @@ def unknown_cluster_message(
 
 def require_cluster(tm: TosModule, key: str, option: str = "cluster") -> dict[str, Any]:
     """The cluster list entry for ``key`` (exact name or UUID); fails the module when unknown."""
-    tm.doing("find cluster %r" % key)
-    cluster = find_cluster(tm.client, key)
-    if cluster is None:
-        tm.fail(unknown_cluster_message([c["name"] for c in list_clusters(tm.client)], key, option))
+    with tm.scope("find cluster %r" % key):
+        cluster = find_cluster(tm.client, key)
+        if cluster is None:
+            tm.fail(unknown_cluster_message([c["name"] for c in list_clusters(tm.client)], key, option))
     return cluster
 
 
@@ -304,8 +304,9 @@ def require_center_ip(tm: TosModule, cluster: dict[str, Any], option: str = "cen
     """``tm.params[option]`` when set and one of the cluster's center nodes, else the cluster's leader
     center node; fails the module, naming ``option``, when the given IP is not a center node of the
     cluster or when the cluster has none."""
-    tm.doing("find the center nodes of cluster %r" % cluster["name"])
-    nodes = read_center_nodes(tm.client, cluster["uuid"], get_detail=lambda: get_cluster(tm.client, cluster["uuid"]))
+    with tm.scope("find the center nodes of cluster %r" % cluster["name"]):
+        nodes = read_center_nodes(tm.client, cluster["uuid"],
+                                  get_detail=lambda: get_cluster(tm.client, cluster["uuid"]))
     given = tm.params.get(option)
     if not nodes and given:
         tm.fail("%s: cluster %r has no center node (cloud-management VM) to send the request to; deploy one with "

@@ -212,14 +212,15 @@ def seed_is_member(detail, ip):
 
 
 def read(tm, entry):
-    tm.doing("read cluster %r" % entry["name"])
-    return get_cluster(tm.client, entry["uuid"])
+    with tm.scope("read cluster %r" % entry["name"]):
+        return get_cluster(tm.client, entry["uuid"])
 
 
 def ensure_present(tm, params):
     name = params["name"]
     client = tm.client
-    entry = cluster_by_name(client, name)
+    with tm.scope("find cluster %r" % name):
+        entry = cluster_by_name(client, name)
     if entry is not None:
         detail = read(tm, entry)
         cluster = describe_cluster(entry, detail)
@@ -243,11 +244,11 @@ def ensure_present(tm, params):
         tm.track({}, diff_view(predicted))
         return predicted
 
-    tm.doing("create cluster %r from host %s" % (name, params["ip"]))
-    client.post_verified(CLUSTER_ADD, body, landed=lambda: cluster_by_name(client, name))
+    with tm.scope("create cluster %r from host %s" % (name, params["ip"])):
+        client.post_verified(CLUSTER_ADD, body, landed=lambda: cluster_by_name(client, name))
     tm.track({}, diff_view(predicted))  # after the request: a refused create changed nothing
-    tm.doing("read the new cluster %r" % name)
-    entry = cluster_by_name(client, name)
+    with tm.scope("read the new cluster %r" % name):
+        entry = cluster_by_name(client, name)
     if entry is None:
         tm.fail("Cluster %r was created but does not appear in the cluster list." % name)
     cluster = describe_cluster(entry, read(tm, entry))
@@ -271,7 +272,8 @@ def holdings_message(name, cvms, storage_vms, busy):
 
 def ensure_absent(tm, params):
     client = tm.client
-    entry = find_cluster(client, params["name"])
+    with tm.scope("find cluster %r" % params["name"]):
+        entry = find_cluster(client, params["name"])
     if entry is None:
         tm.track({}, {})
         return {}
@@ -279,22 +281,22 @@ def ensure_absent(tm, params):
     detail = read(tm, entry)
     cluster = describe_cluster(entry, detail)
     if not params["force"]:
-        tm.doing("read what cluster %r holds" % name)
-        cvms = list_cvms(detail, read_cloud_manage(client, entry["uuid"]))
-        storage_vms = list_storage_vms(client, entry["uuid"])
-        busy = [] if cvms or storage_vms else busy_hosts(client, entry["uuid"], detail)
+        with tm.scope("read what cluster %r holds" % name):
+            cvms = list_cvms(detail, read_cloud_manage(client, entry["uuid"]))
+            storage_vms = list_storage_vms(client, entry["uuid"])
+            busy = [] if cvms or storage_vms else busy_hosts(client, entry["uuid"], detail)
         if cvms or storage_vms or busy:
             tm.fail(holdings_message(name, cvms, storage_vms, busy), cluster=cluster)
     if not tm.check_mode:
-        tm.doing("delete cluster %r" % name)
-        client.post_verified(CLUSTER_DELETE, {"cluster_uuid": entry["uuid"], "force": params["force"]},
-                             landed=lambda: find_cluster(client, entry["uuid"]) is None)
+        with tm.scope("delete cluster %r" % name):
+            client.post_verified(CLUSTER_DELETE, {"cluster_uuid": entry["uuid"], "force": params["force"]},
+                                 landed=lambda: find_cluster(client, entry["uuid"]) is None)
     tm.track(diff_view(cluster), {})
     return cluster
 
 
 def run(tm):
-    tm.run_state(validate, lambda tm: tm.doing("find cluster %r" % tm.params["name"]).params,
+    tm.run_state(validate, lambda tm: tm.params,
                  lambda tm, params: {"cluster": ensure_present(tm, params)},
                  lambda tm, params: {"cluster": ensure_absent(tm, params)})
 

@@ -264,13 +264,13 @@ class Gatherer:
         return dict(extra, cluster_uuid=self.uuid)
 
     def get(self, path, **extra):
-        self.tm.doing("read %s of cluster %r" % (path, self.name))
-        return self.client.get(path, self.query(**extra)) or {}
+        with self.tm.scope("read %s of cluster %r" % (path, self.name)):
+            return self.client.get(path, self.query(**extra)) or {}
 
     def manage(self):
         if self._manage is None:
-            self.tm.doing("read the center nodes of cluster %r" % self.name)
-            self._manage = read_cloud_manage(self.client, self.uuid)
+            with self.tm.scope("read the center nodes of cluster %r" % self.name):
+                self._manage = read_cloud_manage(self.client, self.uuid)
         return self._manage
 
     def center_ip(self):
@@ -280,8 +280,8 @@ class Gatherer:
     # -- the sections, one method each, named like the gather choice -------------------------
 
     def topology(self):
-        self.tm.doing("read the network topology of cluster %r" % self.name)
-        data = self.client.post("/v1/cluster/all_cluster/topology", self.query(width=760, height=550)) or {}
+        with self.tm.scope("read the network topology of cluster %r" % self.name):
+            data = self.client.post("/v1/cluster/all_cluster/topology", self.query(width=760, height=550)) or {}
         info = data.get("info") or {}
         return info.get(self.uuid) or (next(iter(info.values())) if len(info) == 1 else info)
 
@@ -301,14 +301,15 @@ class Gatherer:
         return list_cvms(self.detail, self.manage())
 
     def storage_vms(self):
-        self.tm.doing("list the storage-service VMs of cluster %r" % self.name)
-        return list_storage_vms(self.client, self.uuid)
+        with self.tm.scope("list the storage-service VMs of cluster %r" % self.name):
+            return list_storage_vms(self.client, self.uuid)
 
     def compute(self):
         path = "/v1/cluster/compute/service/statistic"
         pages = []
-        hosts = list(self.client.paginate(path, self.query(), items_key="HostStatistics",
-                                          key=by_field("HostUUID", "UUID"), on_page=pages.append))
+        with self.tm.scope("read %s of cluster %r" % (path, self.name)):
+            hosts = list(self.client.paginate(path, self.query(), items_key="HostStatistics",
+                                              key=by_field("HostUUID", "UUID"), on_page=pages.append))
         first = dict(pages[0]) if pages and isinstance(pages[0], dict) else {}
         first["HostStatistics"] = hosts
         return first
@@ -330,10 +331,11 @@ class Gatherer:
         return result
 
     def chassis(self):
-        self.tm.doing("list the chassis of cluster %r" % self.name)
         # the table: tenant_uuid and filter_ip required with default "" (the example sends filter_ip=)
-        return list(self.client.paginate("/v1/cluster/chassis/list", dict(self.query(), tenant_uuid="", filter_ip=""),
-                                         key=by_field("chassis.chassis_uuid", "encap.chassis_uuid")))
+        with self.tm.scope("list the chassis of cluster %r" % self.name):
+            return list(self.client.paginate("/v1/cluster/chassis/list",
+                                             dict(self.query(), tenant_uuid="", filter_ip=""),
+                                             key=by_field("chassis.chassis_uuid", "encap.chassis_uuid")))
 
     def global_config(self):
         return self.get("/v1/cluster/get/global/config")
@@ -367,8 +369,8 @@ class Gatherer:
         ip = self.center_ip()
         if ip is None:
             return None
-        self.tm.doing("read the snapshot policy of cluster %r" % self.name)
-        policy = read_snapshot_policy(self.client, self.query(ip=ip))
+        with self.tm.scope("read the snapshot policy of cluster %r" % self.name):
+            policy = read_snapshot_policy(self.client, self.query(ip=ip))
         return {"duration": policy["interval"], "display_option": policy["display_option"], "mtime": policy["mtime"],
                 "daemon_state": policy["daemon_state"]}
 
@@ -390,8 +392,8 @@ def sections_to_gather(gather):
 
 
 def read_cluster(tm, entry, sections):
-    tm.doing("read cluster %r" % entry["name"])
-    detail = get_cluster(tm.client, entry["uuid"])
+    with tm.scope("read cluster %r" % entry["name"]):
+        detail = get_cluster(tm.client, entry["uuid"])
     cluster = describe_cluster(entry, detail)
     gatherer = Gatherer(tm, entry, detail)
     for name in sections:
@@ -409,8 +411,9 @@ def run(tm):
         entry = require_cluster(tm, params["cluster"])
         cluster = read_cluster(tm, entry, sections)
         tm.exit(changed=False, clusters=[cluster], cluster=cluster)
-    tm.doing("list the clusters")
-    clusters = [read_cluster(tm, entry, sections) for entry in list_clusters(tm.client)]
+    with tm.scope("list the clusters"):
+        entries = list_clusters(tm.client)
+    clusters = [read_cluster(tm, entry, sections) for entry in entries]
     tm.exit(changed=False, clusters=clusters)
 
 

@@ -152,21 +152,21 @@ def run(tm):
     if errors:
         tm.fail(first_error(*errors))
     cluster = require_cluster(tm, tm.params["cluster"])
-    tm.doing("read the DRS/DPM configuration of cluster %r" % cluster["name"])
 
     def read():
         return (tm.client.get(DRS_GET, {"cluster_uuid": cluster["uuid"]}) or {}).get("config") or {}
 
-    current = read()
+    with tm.scope("read the DRS/DPM configuration of cluster %r" % cluster["name"]):
+        current = read()
     after = merge(current, settle(current, as_api(desired)))
     errors = drs_merged_errors(desired, after)
     if errors:
         tm.fail(first_error(*errors))
     changed = tm.track(as_options(current), as_options(after))
     if changed and not tm.check_mode:
-        tm.doing("update the DRS/DPM configuration of cluster %r" % cluster["name"])
-        body = {"cluster_uuid": cluster["uuid"], "cluster_name": cluster["name"], "config": after}
-        tm.client.post_verified(DRS_UPDATE, body, landed=lambda: same_config(read(), after))
+        with tm.scope("update the DRS/DPM configuration of cluster %r" % cluster["name"]):
+            body = {"cluster_uuid": cluster["uuid"], "cluster_name": cluster["name"], "config": after}
+            tm.client.post_verified(DRS_UPDATE, body, landed=lambda: same_config(read(), after))
     tm.exit(config=as_options(after), cluster={"name": cluster["name"], "uuid": cluster["uuid"]})
 
 

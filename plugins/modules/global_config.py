@@ -112,12 +112,12 @@ def run(tm):
     if error:
         tm.fail(error)
     cluster = require_cluster(tm, tm.params["cluster"])
-    tm.doing("read the global configuration of cluster %r" % cluster["name"])
 
     def read():
         return config_of(tm.client.get(GLOBAL_CONFIG_GET, {"cluster_uuid": cluster["uuid"]}))
 
-    current = read()
+    with tm.scope("read the global configuration of cluster %r" % cluster["name"]):
+        current = read()
     after = merge(current, settle(current, to_api(desired, FIELDS)))
     missing = [name for name, field in FIELDS.items() if after.get(field) is None]
     if missing:
@@ -125,9 +125,9 @@ def run(tm):
                 % (", ".join(missing), ", ".join(missing)))
     changed = tm.track(from_api(current, FIELDS), from_api(after, FIELDS))
     if changed and not tm.check_mode:
-        tm.doing("set the global configuration of cluster %r" % cluster["name"])
-        body = dict(after, cluster_uuid=cluster["uuid"])
-        tm.client.post_verified(GLOBAL_CONFIG_SET, body, landed=lambda: same_config(read(), after))
+        with tm.scope("set the global configuration of cluster %r" % cluster["name"]):
+            body = dict(after, cluster_uuid=cluster["uuid"])
+            tm.client.post_verified(GLOBAL_CONFIG_SET, body, landed=lambda: same_config(read(), after))
     tm.exit(config=from_api(after, FIELDS), cluster={"name": cluster["name"], "uuid": cluster["uuid"]})
 
 

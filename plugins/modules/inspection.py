@@ -277,10 +277,11 @@ class Inspection:
         tm.track({"state": "running"}, {"state": "stopped"})
         if tm.check_mode:
             tm.exit(inspection=before, **self.out)
-        tm.doing("stop the inspection of cluster '%s'" % self.name)
-        tm.client.post_verified(STOP, stop_body(self.uuid, self.name), self.stopped)
-        tm.doing("read the inspection progress of cluster '%s'" % self.name)
-        tm.exit(inspection=shape_result(self.progress()), **self.out)
+        with tm.scope("stop the inspection of cluster '%s'" % self.name):
+            tm.client.post_verified(STOP, stop_body(self.uuid, self.name), self.stopped)
+        with tm.scope("read the inspection progress of cluster '%s'" % self.name):
+            progress = self.progress()
+        tm.exit(inspection=shape_result(progress), **self.out)
 
     def converge(self, current, before):
         """state=started/joined: join a running inspection (never start a second), else start one; returns
@@ -301,8 +302,11 @@ class Inspection:
         return self.start(current)
 
     def start(self, current):
+        with self.tm.scope("start the inspection of cluster '%s'" % self.name):
+            return self._start(current)
+
+    def _start(self, current):
         tm = self.tm
-        tm.doing("start the inspection of cluster '%s'" % self.name)
         previous_id = inspection_id(current)
 
         def started():
@@ -326,8 +330,11 @@ class Inspection:
         return current
 
     def wait(self, current):
+        with self.tm.scope("wait for the inspection of cluster '%s'" % self.name):
+            return self._wait(current)
+
+    def _wait(self, current):
         tm = self.tm
-        tm.doing("wait for the inspection of cluster '%s'" % self.name)
         last = {"data": current}
 
         def finished():
@@ -350,8 +357,9 @@ def run(tm):
     if error:
         tm.fail(error)
     inspection = Inspection(tm, require_cluster(tm, params["cluster"]))
-    tm.doing("read the inspection progress of cluster '%s'" % inspection.name)
-    current = inspection.progress()
+    reading = "read the inspection progress of cluster '%s'" % inspection.name
+    with tm.scope(reading):
+        current = inspection.progress()
     before = shape_result(current)
     if params["state"] == "stopped":
         inspection.stop(before)
@@ -359,7 +367,8 @@ def run(tm):
     if params["wait"] and not tm.check_mode and (inspection.out["started_by"] or params["state"] != "joined"):
         current = inspection.wait(current)
     elif not current:
-        current = inspection.progress()
+        with tm.scope(reading):
+            current = inspection.progress()
     result = shape_result(current)
     if params["wait"] and not tm.check_mode and result["state_name"] == "stopped":
         tm.warn("The inspection of cluster '%s' was stopped before it finished (%s%%)." % (

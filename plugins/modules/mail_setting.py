@@ -122,7 +122,8 @@ test:
       sample: The manager sent a test mail to ops@example.com.
 """
 
-from ansible_collections.tos.cloud.plugins.module_utils._checks import check_email, check_port, first_error
+from ansible_collections.tos.cloud.plugins.module_utils._checks import first_error
+from ansible_collections.tos.cloud.plugins.module_utils._config import MAIL_FIELDS, MAIL_PASSWORD, mail_errors
 from ansible_collections.tos.cloud.plugins.module_utils._module import (
     TosModule,
     from_api,
@@ -137,44 +138,12 @@ from ansible_collections.tos.cloud.plugins.module_utils._redact import same_secr
 INSPECT = "/v1/system/mail_setting/inspect"
 UPDATE = "/v1/system/mail_setting/update"
 TEST = "/v1/system/mail_setting/test"
-PASSWORD = "smtp_password"
-
-# option -> API field
-FIELDS = {
-    "enabled": "enabled",
-    "async_send": "asynchronous_send_enabled",
-    "sender_mail": "sender_mail",
-    "sender_name": "sender_name",
-    "smtp_server": "smtp_server_ip",
-    "smtp_port": "smtp_server_port",
-    "smtp_tls": "smtp_tls_enabled",
-    "smtp_account": "smtp_account",
-    "smtp_password": PASSWORD,
-}
-
-
-def input_error(params):
-    server = params["smtp_server"]
-    return first_error(
-        check_email("sender_mail", params["sender_mail"]),
-        check_email("test_recipient", params["test_recipient"]),
-        "test_recipient: must not be empty" if params["test_recipient"] == "" else None,
-        check_port("smtp_port", params["smtp_port"]),
-        "smtp_server: must be a host name or IP address without spaces" if server is not None and (
-            not server.strip() or " " in server.strip()) else None,
-        # RFC 1035 2.3.4: a host name has at most 253 characters (the documents' smtp_server_ip is a host
-        # name or address, system-api.md mail_setting example "smtp.163.com")
-        "smtp_server: %d characters is longer than a host name can be (253)" % len(server.strip())
-        if server is not None and len(server.strip()) > 253 else None,
-        # RFC 5321 4.5.3.1: an address in a mail path has at most 254 characters
-        "sender_mail: %d characters is longer than an e-mail address can be (254)" % len(params["sender_mail"])
-        if params["sender_mail"] is not None and len(params["sender_mail"]) > 254 else None,
-    )
+PASSWORD = MAIL_PASSWORD
 
 
 def desired_settings(current, params):
     """The full settings object to have, and whether the password could not be compared."""
-    desired = to_api(pick(params, list(FIELDS)), FIELDS)
+    desired = to_api(pick(params, list(MAIL_FIELDS)), MAIL_FIELDS)
     unknown = False
     if PASSWORD in desired:
         if secret_hidden(current.get(PASSWORD)):
@@ -185,22 +154,22 @@ def desired_settings(current, params):
 
 
 def run(tm):
-    error = input_error(tm.params)
+    error = first_error(*mail_errors(tm.params))
     if error:
         tm.fail(error)
-    tm.doing("read the mail settings")
 
     def read():
         return tm.client.get(INSPECT) or {}
 
-    current = read()
+    with tm.scope("read the mail settings"):
+        current = read()
     hide_secret(tm, current.get(PASSWORD))
     after, unknown = desired_settings(current, tm.params)
     if unknown:
         tm.warn("The manager does not reveal the current SMTP password, so it cannot be compared: it is sent "
                 "only when another mail setting changes.")
     compared_after = dict(after, **{PASSWORD: current.get(PASSWORD)}) if unknown else after
-    before_view, after_view = from_api(current, FIELDS), from_api(compared_after, FIELDS)
+    before_view, after_view = from_api(current, MAIL_FIELDS), from_api(compared_after, MAIL_FIELDS)
     changed = before_view != after_view
     if tm.check_mode or not changed:
         tm.track(before_view, after_view)
@@ -208,7 +177,7 @@ def run(tm):
     if secret_hidden(after.get(PASSWORD)):
         # never send a mask back as the password: leave it out so the manager keeps its own
         body = without(after, (PASSWORD,))
-    result = {"mail_setting": from_api(compared_after, FIELDS)}
+    result = {"mail_setting": from_api(compared_after, MAIL_FIELDS)}
     recipient = tm.params["test_recipient"]
     if recipient:
         if tm.check_mode:
@@ -217,15 +186,15 @@ def run(tm):
         else:
             # the test endpoint takes the settings in its body: test them BEFORE saving, so settings that cannot
             # send (a wrong password) are never stored
-            tm.doing("send a test mail to %s with the %s settings (nothing is saved when it fails)" % (
-                recipient, "new" if changed else "current"))
-            tm.client.post(TEST, dict(body, receiver_email=recipient))
+            with tm.scope("send a test mail to %s with the %s settings (nothing is saved when it fails)" % (
+                    recipient, "new" if changed else "current")):
+                tm.client.post(TEST, dict(body, receiver_email=recipient))
             result["test"] = {"recipient": recipient, "sent": True,
                               "msg": "The manager sent a test mail to %s." % recipient}
     if changed and not tm.check_mode:
-        tm.doing("update the mail settings")
-        tm.client.post_verified(UPDATE, body,
-                                landed=lambda: without(read(), (PASSWORD,)) == without(after, (PASSWORD,)))
+        with tm.scope("update the mail settings"):
+            tm.client.post_verified(UPDATE, body,
+                                    landed=lambda: without(read(), (PASSWORD,)) == without(after, (PASSWORD,)))
         tm.track(before_view, after_view)  # after the request: a refused test or update changed nothing
     tm.exit(**result)
 

@@ -194,8 +194,9 @@ def run(tm):
     def read():
         return names_of(tm.client.get(SNAPSHOT_LIST, query))
 
-    tm.doing("list the metadata snapshots of cluster %r" % cluster["name"])
-    before = read()
+    listing = "list the metadata snapshots of cluster %r" % cluster["name"]
+    with tm.scope(listing):
+        before = read()
     created = None
     if tm.check_mode:
         names = before + ([NEW] if params["state"] == "present" else [])
@@ -209,14 +210,14 @@ def run(tm):
         return
     names = before
     if params["state"] == "present":
-        tm.doing("take a metadata snapshot of cluster %r" % cluster["name"])
 
         def landed():
             return [n for n in read() if n not in before]
 
-        answer = tm.client.post_verified(SAVE, dict(query), landed=landed)
-        tm.changed = True
-        names = read()
+        with tm.scope("take a metadata snapshot of cluster %r" % cluster["name"]):
+            answer = tm.client.post_verified(SAVE, dict(query), landed=landed)
+            tm.changed = True
+            names = read()
         created = saved_name(answer, before, names)
         if created is None:
             tm.warn("The manager's answer does not name the snapshot taken and several appeared at once (another "
@@ -228,11 +229,12 @@ def run(tm):
     if params["name"] in names and params["name"] not in doomed:
         doomed.append(params["name"])
     for name in sorted(doomed, key=age_key):
-        tm.doing("delete metadata snapshot %r of cluster %r" % (name, cluster["name"]))
-        tm.client.post_verified(DELETE, dict(query, file_name=name),
-                                landed=lambda name=name: name not in read())
+        with tm.scope("delete metadata snapshot %r of cluster %r" % (name, cluster["name"])):
+            tm.client.post_verified(DELETE, dict(query, file_name=name),
+                                    landed=lambda name=name: name not in read())
     if doomed:
-        names = read()
+        with tm.scope(listing):
+            names = read()
     tm.track({"snapshots": before}, {"snapshots": names})
     tm.exit(snapshots=names, created=created, deleted=sorted(doomed, key=age_key), center_ip=ip,
             cluster={"name": cluster["name"], "uuid": cluster["uuid"]})

@@ -135,8 +135,8 @@ def run(tm):
     def read_daemon():
         return daemon_of(tm.client.get(DAEMON_STATE, query))
 
-    tm.doing("read the snapshot policy of cluster %r" % cluster["name"])
-    before = dict(read_config(), daemon=read_daemon())
+    with tm.scope("read the snapshot policy of cluster %r" % cluster["name"]):
+        before = dict(read_config(), daemon=read_daemon())
     after = dict(before)
     if interval is not None:
         after.update(interval=interval, display_option=display_option(interval))
@@ -146,14 +146,14 @@ def run(tm):
     if not tm.check_mode:
         wanted = {"interval": after["interval"], "display_option": after["display_option"]}
         if wanted != {"interval": before["interval"], "display_option": before["display_option"]}:
-            tm.doing("set the snapshot interval of cluster %r to %s" % (cluster["name"], format_interval(interval)))
-            body = dict(query, duration=interval, display_option=after["display_option"])
-            tm.client.post_verified(SNAPSHOT_CONFIG_UPDATE, body, landed=lambda: read_config() == wanted)
+            with tm.scope("set the snapshot interval of cluster %r to %s" % (cluster["name"], format_interval(interval))):
+                body = dict(query, duration=interval, display_option=after["display_option"])
+                tm.client.post_verified(SNAPSHOT_CONFIG_UPDATE, body, landed=lambda: read_config() == wanted)
         if after["daemon"] != before["daemon"]:
             verb = "start" if after["daemon"] == "started" else "stop"
-            tm.doing("%s the snapshot daemon of cluster %r" % (verb, cluster["name"]))
-            tm.client.post_verified(DAEMON[after["daemon"]], dict(query),
-                                    landed=lambda: read_daemon() == after["daemon"])
+            with tm.scope("%s the snapshot daemon of cluster %r" % (verb, cluster["name"])):
+                tm.client.post_verified(DAEMON[after["daemon"]], dict(query),
+                                        landed=lambda: read_daemon() == after["daemon"])
     policy = dict(after, interval_text=format_interval(after["interval"]))
     tm.exit(policy=policy, center_ip=ip, cluster={"name": cluster["name"], "uuid": cluster["uuid"]})
 

@@ -126,10 +126,10 @@ def parse_version(raw):
 
 
 def run(tm):
-    tm.doing("read the manager version")
-    version = tm.client.get("/v1/system/version") or {}
-    tm.doing("read the manager members")
-    members = tm.client.get("/v1/system/member/list") or {}
+    with tm.scope("read the manager version"):
+        version = tm.client.get("/v1/system/version") or {}
+    with tm.scope("read the manager members"):
+        members = tm.client.get("/v1/system/member/list") or {}
     result = {
         "version": parse_version(version.get("version")),
         "members": {
@@ -148,13 +148,13 @@ def read_settings(tm):
     if tm.params["cluster"]:
         cluster = require_cluster(tm, tm.params["cluster"])
     else:
-        tm.doing("find a cluster to read the system settings through")
-        cluster = next(iter(list_clusters(tm.client)), None)
+        with tm.scope("find a cluster to read the system settings through"):
+            cluster = next(iter(list_clusters(tm.client)), None)
         if cluster is None:
             tm.warn("The manager has no cluster yet and the system settings API needs one: settings are not returned.")
             return None
-    tm.doing("read the system settings")
-    return tm.client.get("/v1/system/setting/inspect", {"cluster_uuid": cluster["uuid"]}) or {}
+    with tm.scope("read the system settings"):
+        return tm.client.get("/v1/system/setting/inspect", {"cluster_uuid": cluster["uuid"]}) or {}
 
 
 def main():

@@ -152,105 +152,54 @@ settings:
 
 import copy
 
-from ansible_collections.tos.cloud.plugins.module_utils._checks import check_at_least, first_error, parse_ip_range
-from ansible_collections.tos.cloud.plugins.module_utils._config import same_ranges
+from ansible_collections.tos.cloud.plugins.module_utils._checks import first_error
+from ansible_collections.tos.cloud.plugins.module_utils._config import (
+    ACCESS_POLICY,
+    IP_POLICY,
+    LOGIN_POLICY,
+    PASSWORD_POLICY,
+    same_ranges,
+    system_settings_desired,
+)
 from ansible_collections.tos.cloud.plugins.module_utils._module import (
     TosModule,
     from_api,
     hide_secret,
     merge,
-    pick,
-    to_api,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._topology import list_clusters, require_cluster
 
 INSPECT = "/v1/system/setting/inspect"
 UPDATE = "/v1/system/setting/update"
 
-# section option -> (API object, {option -> API field})
-LOGIN = ("login_policy", {
-    "login_fail_retry_times": "login_fail_retry_times",
-    "login_fail_punish_seconds": "login_fail_punish_seconds",
-    "token_expire_seconds": "token_expire_second",
-})
-PASSWORD = ("password_complexity_policy", {
-    "minimum_length": "password_minimum_length",
-    "must_include_special_char": "password_must_include_special_char",
-    "max_expired_age": "password_max_expired_age",
-    "expired_warn_age": "password_expired_warn_age",
-    "expire_force_modify": "password_expire_force_modify",
-    "expired_warn_windows_popup": "password_expired_warn_windows_popup",
-    "expired_warn_email_notify": "password_expired_warn_email_notify",
-    "notify_user_password_when_create": "notify_user_password_when_create",
-})
-ACCESS = "access_control_policy"
-IP_POLICY = "ip_access_control_policy"
-MINIMUMS = {
-    "login_policy.login_fail_retry_times": 0,
-    "login_policy.login_fail_punish_seconds": 0,
-    "login_policy.token_expire_seconds": 60,
-    "password_policy.minimum_length": 1,
-    "password_policy.max_expired_age": 0,
-    "password_policy.expired_warn_age": 0,
-}
-
-
-def desired_settings(params):
-    """What the user set, in API shape (only set fields), and the input errors."""
-    errors = []
-    desired = {}
-    for option, (field, mapping) in (("login_policy", LOGIN), ("password_policy", PASSWORD)):
-        values = pick(params.get(option) or {}, list(mapping))
-        for name, value in values.items():
-            minimum = MINIMUMS.get("%s.%s" % (option, name))
-            if minimum is not None:
-                errors.append(check_at_least("%s.%s" % (option, name), value, minimum))
-        desired[field] = to_api(values, mapping)
-    access = params.get("access_control") or {}
-    ip_policy = {}
-    if access.get("enabled") is not None:
-        ip_policy["enabled"] = access["enabled"]
-    if access.get("mode") is not None:
-        ip_policy["whitelist"] = access["mode"] == "whitelist"
-    if access.get("ip_ranges") is not None:
-        ranges = []
-        for index, text in enumerate(access["ip_ranges"]):
-            parsed, error = parse_ip_range("access_control.ip_ranges[%d]" % index, text)
-            errors.append(error)
-            if parsed:
-                ranges.append(parsed)
-        ip_policy["ip_ranges"] = {"ranges": ranges}
-    desired[ACCESS] = {IP_POLICY: ip_policy}
-    return desired, [e for e in errors if e]
-
 
 def managed(settings):
     """The three managed policies of a settings object (API shape), complete."""
-    access = copy.deepcopy((settings or {}).get(ACCESS) or {})
+    access = copy.deepcopy((settings or {}).get(ACCESS_POLICY) or {})
     access.setdefault(IP_POLICY, {})
     return {
-        LOGIN[0]: copy.deepcopy((settings or {}).get(LOGIN[0]) or {}),
-        PASSWORD[0]: copy.deepcopy((settings or {}).get(PASSWORD[0]) or {}),
-        ACCESS: access,
+        LOGIN_POLICY[0]: copy.deepcopy((settings or {}).get(LOGIN_POLICY[0]) or {}),
+        PASSWORD_POLICY[0]: copy.deepcopy((settings or {}).get(PASSWORD_POLICY[0]) or {}),
+        ACCESS_POLICY: access,
     }
 
 
 def apply(current, desired):
     """``current`` (managed policies) with ``desired`` merged in; ranges equal in another order are kept as they are."""
     after = merge(current, desired)
-    wanted = ((desired.get(ACCESS) or {}).get(IP_POLICY) or {}).get("ip_ranges")
-    have = (current[ACCESS][IP_POLICY].get("ip_ranges") or {}).get("ranges")
+    wanted = ((desired.get(ACCESS_POLICY) or {}).get(IP_POLICY) or {}).get("ip_ranges")
+    have = (current[ACCESS_POLICY][IP_POLICY].get("ip_ranges") or {}).get("ranges")
     if wanted is not None and same_ranges(have, wanted["ranges"]):
-        after[ACCESS][IP_POLICY]["ip_ranges"] = copy.deepcopy(current[ACCESS][IP_POLICY]["ip_ranges"])
+        after[ACCESS_POLICY][IP_POLICY]["ip_ranges"] = copy.deepcopy(current[ACCESS_POLICY][IP_POLICY]["ip_ranges"])
     return after
 
 
 def as_options(policies):
-    ip_policy = policies[ACCESS].get(IP_POLICY) or {}
+    ip_policy = policies[ACCESS_POLICY].get(IP_POLICY) or {}
     whitelist = ip_policy.get("whitelist")
     return {
-        "login_policy": from_api(policies[LOGIN[0]], LOGIN[1]),
-        "password_policy": from_api(policies[PASSWORD[0]], PASSWORD[1]),
+        "login_policy": from_api(policies[LOGIN_POLICY[0]], LOGIN_POLICY[1]),
+        "password_policy": from_api(policies[PASSWORD_POLICY[0]], PASSWORD_POLICY[1]),
         "access_control": {
             "enabled": ip_policy.get("enabled"),
             "mode": None if whitelist is None else ("whitelist" if whitelist else "blacklist"),
@@ -262,12 +211,12 @@ def as_options(policies):
 def merged_errors(desired, after):
     """Checks of the merged policies that involve what the user set."""
     errors = []
-    ip_policy = after[ACCESS][IP_POLICY]
-    if desired[ACCESS][IP_POLICY] and ip_policy.get("enabled") and ip_policy.get("whitelist") \
+    ip_policy = after[ACCESS_POLICY][IP_POLICY]
+    if desired[ACCESS_POLICY][IP_POLICY] and ip_policy.get("enabled") and ip_policy.get("whitelist") \
             and not (ip_policy.get("ip_ranges") or {}).get("ranges"):
         errors.append("access_control: an enabled whitelist without any ip_ranges would lock every client out")
-    policy = after[PASSWORD[0]]
-    touched = desired[PASSWORD[0]]
+    policy = after[PASSWORD_POLICY[0]]
+    touched = desired[PASSWORD_POLICY[0]]
     if {"password_max_expired_age", "password_expired_warn_age"} & set(touched):
         most, warn = policy.get("password_max_expired_age"), policy.get("password_expired_warn_age")
         if isinstance(most, int) and isinstance(warn, int) and 0 < most < warn:
@@ -282,44 +231,45 @@ def update_body(after, desired, cluster_uuid):
     ``password_complexity_policy`` whole (merged with the current values) and ``cluster_uuid``.  The
     example shows no ``access_control_policy``: it is sent only when ``access_control`` sets something,
     in the shape ``setting/inspect`` answers (ranges as ``{start, end}`` are our assumption)."""
-    body = {"cluster_uuid": cluster_uuid, LOGIN[0]: after[LOGIN[0]], PASSWORD[0]: after[PASSWORD[0]]}
-    if (desired.get(ACCESS) or {}).get(IP_POLICY):
-        body[ACCESS] = after[ACCESS]
+    body = {"cluster_uuid": cluster_uuid, LOGIN_POLICY[0]: after[LOGIN_POLICY[0]], PASSWORD_POLICY[0]: after[PASSWORD_POLICY[0]]}
+    if (desired.get(ACCESS_POLICY) or {}).get(IP_POLICY):
+        body[ACCESS_POLICY] = after[ACCESS_POLICY]
     return body
 
 
 def pick_cluster(tm):
     if tm.params["cluster"]:
         return require_cluster(tm, tm.params["cluster"])
-    tm.doing("find a cluster to address the system settings through")
-    clusters = list_clusters(tm.client)
+    with tm.scope("find a cluster to address the system settings through"):
+        clusters = list_clusters(tm.client)
     if not clusters:
         tm.fail("cluster: the manager has no cluster, and the system settings API needs one; create a cluster first.")
     return clusters[0]
 
 
 def run(tm):
-    desired, errors = desired_settings(tm.params)
+    desired, errors = system_settings_desired(tm.params)
     if errors:
         tm.fail(first_error(*errors))
     cluster = pick_cluster(tm)
     query = {"cluster_uuid": cluster["uuid"]}
-    tm.doing("read the system settings")
 
     def read():
         settings = tm.client.get(INSPECT, query) or {}
         hide_secret(tm, (settings.get("mail_setting") or {}).get("smtp_password"))
         return managed(settings)
 
-    current = read()
+    with tm.scope("read the system settings"):
+        current = read()
     after = apply(current, desired)
     errors = merged_errors(desired, after)
     if errors:
         tm.fail(first_error(*errors))
     changed = tm.track(as_options(current), as_options(after))
     if changed and not tm.check_mode:
-        tm.doing("update the system settings")
-        tm.client.post_verified(UPDATE, update_body(after, desired, cluster["uuid"]), landed=lambda: read() == after)
+        with tm.scope("update the system settings"):
+            tm.client.post_verified(UPDATE, update_body(after, desired, cluster["uuid"]),
+                                    landed=lambda: read() == after)
     tm.exit(settings=as_options(after))
 
 

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.tos.cloud.plugins.filter.cluster_bringup_errors import FilterModule, cluster_bringup_errors
+from ansible_collections.tos.cloud.plugins.module_utils._config import DRS_OPTIONS
 
 GOOD = {
     "name": "demo-a", "seed_ip": "192.0.2.11",
@@ -118,3 +119,24 @@ def test_a_storage_address_used_twice_is_refused():
     errors = cluster_bringup_errors(with_(storage_vms=[dict(GOOD["storage_vms"][0], storage_cidr="192.0.2.101/24")]))
     assert errors == ["cluster_bringup_clusters[0].storage_vms[0].storage_cidr: 192.0.2.101 is also given to "
                       "cluster_bringup_clusters[0].cvms[0].address"]
+
+
+def test_a_setting_the_module_does_not_know_is_refused_by_name():
+    errors = cluster_bringup_errors(with_(drs={"enabled": True, "max_stepp": 4}, global_config={"gpu": 2}))
+    assert len(errors) == 2
+    # the known options are drs_config's and global_config's own tables: a new option needs no change here
+    assert errors[0].startswith("cluster_bringup_clusters[0].drs.max_stepp: not an option (known: enabled, ")
+    assert "max_step, " in errors[0]
+    assert errors[1].startswith("cluster_bringup_clusters[0].global_config.gpu: not an option (known: cpu, ")
+
+
+def test_a_setting_of_the_wrong_type_is_refused_by_name():
+    errors = cluster_bringup_errors(with_(drs={"enabled": "maybe", "max_step": "four"}, dpm="on",
+                                          global_config={"cpu": "lots"}))
+    assert errors == [
+        "cluster_bringup_clusters[0].drs.enabled: 'maybe' is not a boolean (true or false)",
+        "cluster_bringup_clusters[0].drs.max_step: 'four' is not an integer",
+        "cluster_bringup_clusters[0].dpm: must be a dict of %s, not str" % ", ".join(sorted(DRS_OPTIONS["dpm"][1])),
+        "cluster_bringup_clusters[0].global_config.cpu: 'lots' is not a number",
+    ]
+    assert cluster_bringup_errors(with_(drs={"enabled": "yes"}, dpm={"enabled": "false"})) == []

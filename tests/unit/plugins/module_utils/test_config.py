@@ -112,3 +112,21 @@ def test_the_snapshot_policy_is_read_in_one_shape():
     assert daemon_of({"meta_data": {"DaemonState": "Active"}}) == "started"
     assert daemon_of({}) == "stopped" and daemon_state_of({}) is None
     assert snapshot_names({"meta_data": {"Snapshot": [1, "b"]}}) == ["1", "b"]
+
+
+def test_mail_errors_name_each_option_with_the_prefix_and_skip_what_is_not_given():
+    from ansible_collections.tos.cloud.plugins.module_utils._config import mail_errors
+    assert mail_errors({}) == []
+    errors = mail_errors({"smtp_port": 0, "smtp_server": "a b", "test_recipient": ""}, prefix="m.")
+    assert [e.split(":")[0] for e in errors] == ["m.smtp_port", "m.test_recipient", "m.smtp_server"]
+    assert errors[1:] == ["m.test_recipient: must not be empty",
+                          "m.smtp_server: must be a host name or IP address without spaces"]
+
+
+def test_system_settings_desired_is_api_shaped_and_checks_minimums():
+    from ansible_collections.tos.cloud.plugins.module_utils._config import system_settings_desired
+    desired, errors = system_settings_desired({"login_policy": {"token_expire_seconds": 30},
+                                               "access_control": {"mode": "whitelist"}})
+    assert desired == {"login_policy": {"token_expire_second": 30}, "password_complexity_policy": {},
+                       "access_control_policy": {"ip_access_control_policy": {"whitelist": True}}}
+    assert [e.split(":")[0] for e in errors] == ["login_policy.token_expire_seconds"]

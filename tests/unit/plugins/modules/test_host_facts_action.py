@@ -72,7 +72,7 @@ def test_the_collector_imports_nothing_of_ansible():
             imported.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             imported.add((node.module or "").split(".")[0])
-    assert imported <= {"__future__", "os", "socket", "sys", "time", "json", "psutil"}, imported
+    assert imported <= {"__future__", "os", "socket", "sys", "time", "typing", "json", "psutil"}, imported
 
 
 def test_the_collector_prints_the_modules_facts_with_real_psutil():
