@@ -57,6 +57,8 @@ MAX_SLEEP = 30.0
 MAX_BODY = 64 * 1024 * 1024
 # Deepest nesting of containers accepted in an answer (the documents' deepest is about 6).
 MAX_DEPTH = 100
+# How long (s) a write whose answer was lost watches state for it before sending it again (post_verified).
+LANDED_WATCH = 4.0
 # Content encodings the client can decode (sent as Accept-Encoding).
 ENCODINGS = ("gzip", "x-gzip", "deflate", "identity")
 # Set by the in-process action (plugins/plugin_utils/in_process.py) while a module runs in a task's worker:
@@ -457,8 +459,10 @@ class TosClient:
                 last.message += (" It was not sent again, so that it cannot be applied twice; check the manager's "
                                  "state and re-run the task.")
                 raise last
-            self._sleep(backoff_delay(attempt, self.backoff))
-            outcome = landed()
+            # The answer was lost (a dropped connection, a 5xx from a proxy): the manager may have applied the
+            # request and state may not show it at once (a deploy that has just started reads progress 0, as an
+            # idle host does). Watch state for a few seconds before sending it again.
+            outcome = _watch(landed, LANDED_WATCH, self._sleep, self.backoff)
             if outcome:
                 return outcome
         raise last

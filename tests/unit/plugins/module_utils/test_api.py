@@ -325,9 +325,20 @@ def test_post_verified_refused_again_asks_state_once_more(httpserver):
     httpserver.expect_ordered_request("/v1/cluster/add").respond_with_json(
         dict(NEW_ERR, scode=3001, message="already exists", message_cn="已存在"))
     client, dummy = make_client(httpserver.url_for(""))
-    answers = iter([None, {"uuid": "u1"}])
-    assert client.post_verified("/v1/cluster/add", {"name": "c1"}, lambda: next(answers)) == {"uuid": "u1"}
+    def landed():  # state shows the object only once the second POST was refused
+        return {"uuid": "u1"} if len(httpserver.log) >= 2 else None
+
+    assert client.post_verified("/v1/cluster/add", {"name": "c1"}, landed) == {"uuid": "u1"}
     assert len(httpserver.log) == 2
+
+
+def test_post_verified_watches_state_before_sending_again(httpserver):
+    # a deploy that has just started reads as nothing at first: state is watched, and the POST is not repeated
+    httpserver.expect_request("/v1/cluster/add").respond_with_data("lost", status=502)
+    client, sleeps = make_client(httpserver.url_for(""))
+    answers = iter([None, None, {"uuid": "u1"}])
+    assert client.post_verified("/v1/cluster/add", {"name": "c1"}, lambda: next(answers)) == {"uuid": "u1"}
+    assert len(httpserver.log) == 1
 
 
 def test_post_verified_refused_again_and_not_there_is_the_refusal(httpserver):
