@@ -325,6 +325,7 @@ def test_post_verified_refused_again_asks_state_once_more(httpserver):
     httpserver.expect_ordered_request("/v1/cluster/add").respond_with_json(
         dict(NEW_ERR, scode=3001, message="already exists", message_cn="已存在"))
     client, dummy = make_client(httpserver.url_for(""))
+
     def landed():  # state shows the object only once the second POST was refused
         return {"uuid": "u1"} if len(httpserver.log) >= 2 else None
 
