@@ -435,7 +435,7 @@ class TosClient:
         then returned in place of the POST's data.
         """
         last = None
-        for attempt in range(max(1, attempts)):
+        for _attempt in range(max(1, attempts)):
             try:
                 return self.post(path, body)
             except TosApiError as exc:
