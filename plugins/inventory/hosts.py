@@ -194,6 +194,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._topology import (
 from ansible_collections.tos.cloud.plugins.module_utils._topology import (
     node_services as services_of,
 )
+from ansible_collections.tos.cloud.plugins.plugin_utils.inventory_bulk import HostAdder
 
 display = Display()
 
@@ -380,32 +381,36 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         constructed = self._constructed_options()
         role_group = self._role_groups()
         set_variable = self._variable_setter()
+        # the same hosts, groups and variables as the public calls in _add_host, in one pass per host (when this
+        # ansible-core is one it was checked against; inventory_bulk.py)
+        adder = HostAdder.for_inventory(self.inventory, cache_ancestors=constructed is None)
+        get_host = self.inventory.get_host
         cluster_groups: dict = {}
         for cluster in data.get("clusters") or []:
             group = self._cluster_group(cluster, cluster_groups)
             for hostvars in cluster_hosts(cluster, **want):
                 name = self._host_name(hostvars)
-                if self.inventory.get_host(name) is not None:
+                if get_host(name) is not None:
                     display.warning("tos.cloud.hosts: two hosts are named '%s' (hostname_key=%s); keeping the first, "
                                     "skipping the one in cluster '%s'." % (
                                         name, self.get_option("hostname_key"), cluster["name"]))
                     continue
-                self._add_host(name, group, hostvars, role_group, set_variable)
+                groups = [group] + [role_group(role) for role in _host_roles(hostvars)]
+                # every value made unsafe, which also copies it: the inventory shares no list or dict with the API
+                # data or with another host
+                variables = {key: make_unsafe(value) for key, value in hostvars.items()}
+                if adder is None or not adder.add(name, groups, variables):
+                    self._add_host(name, groups, variables, set_variable)
                 if constructed:
                     self._construct(name, *constructed)
 
-    def _add_host(self, name: str, group: str, hostvars: dict, role_group, set_variable) -> None:
-        """Add one host to its cluster group and its role groups, with its variables (every value made unsafe, which
-        also copies it: the inventory shares no list or dict with the API data or with another host)."""
+    def _add_host(self, name: str, groups: list, variables: dict, set_variable) -> None:
+        """Add one host to ``groups`` with ``variables``, through ansible-core's public calls."""
         inventory = self.inventory
-        inventory.add_host(name, group=group)
-        roles = hostvars["tos_roles"]
-        if hostvars["tos_center_leader"]:
-            roles = roles + ["center_leader"]
-        for role in roles:
-            inventory.add_host(name, group=role_group(role))
-        for key, value in hostvars.items():
-            set_variable(name, key, make_unsafe(value))
+        for group in groups:
+            inventory.add_host(name, group=group)
+        for key, value in variables.items():
+            set_variable(name, key, value)
 
     def _variable_setter(self):
         """``set_variable(host, key, value)`` of the inventory itself, past ansible-core's proxy.
@@ -467,6 +472,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         key = self.get_option("hostname_key")
         by = {"management_ip": hostvars["tos_management_ip"], "name": hostvars["tos_name"], "uuid": hostvars["tos_uuid"]}
         return make_unsafe(by.get(key) or hostvars["tos_name"] or hostvars["tos_uuid"])
+
+
+def _host_roles(hostvars: dict) -> list:
+    """The roles whose groups a host is in: its ``tos_roles``, and ``center_leader`` for the leader's host."""
+    roles = hostvars["tos_roles"]
+    return roles + ["center_leader"] if hostvars["tos_center_leader"] else roles
 
 
 def client_from_options(options, warn=None):
