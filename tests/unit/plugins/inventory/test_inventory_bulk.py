@@ -158,8 +158,11 @@ def typed(value):
 
 def snapshot(inventory):
     """Everything ansible-core keeps of an inventory, in its order."""
-    hosts = [(name, h.name, h.address, h.implicit, typed(h.vars), [g.name for g in h.groups], h.get_vars() == h.vars
-              or sorted(h.get_vars()))
+    # a host's groups: in order, except the ancestors a group brings along, which ansible-core adds in the order of a
+    # set of Group objects, whose hash is their id (so two identical inventories can differ there)
+    hosts = [(name, h.name, h.address, h.implicit, typed(h.vars), sorted(g.name for g in h.groups),
+              [g.name for g in h.groups if all(p.name == "all" for p in g.parent_groups)],
+              h.get_vars() == h.vars or sorted(h.get_vars()))
              for name, h in inventory.hosts.items()]
     groups = [(name, g.name, g.depth, g.priority, typed(g.vars), [h.name for h in g.hosts], sorted(g.host_names),
                [c.name for c in g.child_groups], [p.name for p in g.parent_groups], [h.name for h in g.get_hosts()])
@@ -247,3 +250,4 @@ def test_what_the_adder_leaves_to_the_public_api(name, groups, variables):
     assert adder.add(name, groups, variables) is False
     assert not inventory.hosts
     assert not inventory.groups["all"].hosts
+
