@@ -87,8 +87,8 @@ def parse_time(ansible: Ansible, source: Path, hosts: int, phases: bool = False)
 
 
 # the parts of a parse shown in the report, in this order (CPU seconds; invparse.py --phases says what each is)
-PHASES = ("cache read", "fetch", "cluster_hosts", "ours in populate", "core add_host", "core set_variable",
-          "outside the plugin")
+PHASES = ("cache read", "fetch", "cluster_hosts", "ours in populate", "core work in HostAdder", "core add_host",
+          "core set_variable", "outside the plugin")
 
 
 def phase_times(ansible: Ansible, source: Path, hosts: int) -> dict[str, float]:
