@@ -42,7 +42,7 @@ def test_a_noop_resolves_each_name_once_and_verify_reads_nothing_new(converged: 
     assert count(log, "/v1/cluster/get") == 2  # each cluster's topology once (cluster, cvm)
     assert count(log, "/v1/cluster/cloud/manage") == 1  # cache-b's center node (cvm, snapshot_policy)
     # nothing changed: every cluster was found as asked by the converge tasks' reads, none is read back
-    assert "Verify the clusters this run changed" in run.out and "is converged" not in run.out
+    assert "Verify what this run changed" in run.out and "is converged" not in run.out
 
 
 def test_a_cluster_the_run_gave_a_vm_is_read_back_from_the_cache(converged: Sim) -> None:
