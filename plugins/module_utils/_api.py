@@ -25,6 +25,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
+# meta_data is defined with the checks (no client needed); the modules import it here
+from ansible_collections.tos.cloud.plugins.module_utils._checks import meta_data  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.tos.cloud.plugins.module_utils._redact import redact
 
 try:
@@ -1000,10 +1002,3 @@ def _plain_http_off_host(url: str) -> bool:
         return not ipaddress.ip_address(host).is_loopback
     except ValueError:
         return True
-
-
-def meta_data(data: Any) -> dict[str, Any]:
-    """The ``meta_data`` object of the snapshot/daemon endpoints (tolerates its absence)."""
-    if isinstance(data, dict) and isinstance(data.get("meta_data"), dict):
-        return data["meta_data"]
-    return data if isinstance(data, dict) else {}
