@@ -11,6 +11,7 @@ It never calls ``fail_json``: callers decide what a failure means.
 
 from __future__ import annotations
 
+import copy
 import http.client
 import ipaddress
 import json
@@ -25,6 +26,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
+# meta_data is defined with the checks (no client needed); the modules import it here
+from ansible_collections.tos.cloud.plugins.module_utils._checks import meta_data  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.tos.cloud.plugins.module_utils._redact import redact
 
 try:
@@ -394,6 +397,8 @@ class TosClient:
         self.warn = None
         self._unanswered = []
         self._told = set()
+        # this client's own view of the run's cache (a read-ahead's clone, plugin_utils/run_cache.py); None: RUN_CACHE
+        self.run_cache = None
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers["Accept"] = "application/json"
@@ -413,6 +418,21 @@ class TosClient:
             self.verify = ca_path or True
 
     # -- public API -------------------------------------------------------------------------
+
+    def clone(self, run_cache: Any = None, retries: int | None = None) -> TosClient:
+        """The same manager, credentials and settings on a session of its own (for another thread), its requests
+        going through ``run_cache`` instead of ``RUN_CACHE``."""
+        other = copy.copy(self)
+        other.__dict__.pop("post", None)  # the module's write counters wrap the original's methods, not this one's
+        other.__dict__.pop("post_verified", None)
+        other.run_cache = run_cache
+        other.retries = self.retries if retries is None else max(0, int(retries))
+        other._unanswered = []
+        other._told = set()
+        other.warn = None
+        other.session = requests.Session()
+        other.session.headers.update(self.session.headers)
+        return other
 
     @property
     def base_url(self) -> Any:
@@ -522,8 +542,9 @@ class TosClient:
 
     def request(self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None) -> Any:
         try:
-            if RUN_CACHE is not None:  # an in-process task's view of the run's answers (plugin_utils/run_cache.py)
-                return RUN_CACHE.request(self, self._request, method, path, params, body)
+            cache = self.run_cache if self.run_cache is not None else RUN_CACHE
+            if cache is not None:  # an in-process task's view of the run's answers (plugin_utils/run_cache.py)
+                return cache.request(self, self._request, method, path, params, body)
             return self._request(method, path, params, body)
         except TosApiError as exc:
             raise exc.redact(self.secrets)
@@ -1000,10 +1021,3 @@ def _plain_http_off_host(url: str) -> bool:
         return not ipaddress.ip_address(host).is_loopback
     except ValueError:
         return True
-
-
-def meta_data(data: Any) -> dict[str, Any]:
-    """The ``meta_data`` object of the snapshot/daemon endpoints (tolerates its absence)."""
-    if isinstance(data, dict) and isinstance(data.get("meta_data"), dict):
-        return data["meta_data"]
-    return data if isinstance(data, dict) else {}

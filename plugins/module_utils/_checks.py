@@ -370,3 +370,27 @@ def parse_ip_range(option: str, value: Any) -> tuple[Any, str | None]:
     if start > end:
         return None, "%s: %r ends before it starts" % (option, value)
     return {"start": str(start), "end": str(end)}, None
+
+
+# ---- options and API fields (here, not in _module: the role's input filter uses them without the client) ----
+
+def pick(params: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """The subset of ``params`` named in ``names`` that the user set (not None)."""
+    return {name: params[name] for name in names if params.get(name) is not None}
+
+
+def to_api(values: Any, mapping: dict[str, str]) -> dict[str, Any]:
+    """Rename option names to API field names with ``mapping`` (option -> field)."""
+    return {mapping[key]: value for key, value in values.items() if key in mapping}
+
+
+def from_api(fields: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
+    """Rename API field names to option names (inverse of ``to_api``), keeping only mapped ones."""
+    return {option: fields.get(field) for option, field in mapping.items() if field in (fields or {})}
+
+
+def meta_data(data: Any) -> dict[str, Any]:
+    """The ``meta_data`` object of the snapshot/daemon endpoints (tolerates its absence)."""
+    if isinstance(data, dict) and isinstance(data.get("meta_data"), dict):
+        return data["meta_data"]
+    return data if isinstance(data, dict) else {}

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ansible_collections.tos.cloud.plugins.module_utils._api import meta_data
 from ansible_collections.tos.cloud.plugins.module_utils._checks import (
     INT32_MAX,
     UNITS,
@@ -26,11 +25,14 @@ from ansible_collections.tos.cloud.plugins.module_utils._checks import (
     check_port,
     check_positive,
     finite,
+    from_api,
+    meta_data,
     parse_interval,
     parse_ip_range,
     parse_level,
+    pick,
+    to_api,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._module import from_api, pick, to_api
 
 
 def same_number(a: Any, b: Any, rel_tol: float = 1e-6, abs_tol: float = 1e-9) -> bool:

@@ -33,6 +33,11 @@ from ansible_collections.tos.cloud.plugins.module_utils._api import (
     client_from_options,
     connection_problems,
 )
+from ansible_collections.tos.cloud.plugins.module_utils._checks import (  # noqa: F401  pylint: disable=unused-import
+    from_api,  # defined with the checks (the role's input filter uses them without the client); imported here too
+    pick,
+    to_api,
+)
 from ansible_collections.tos.cloud.plugins.module_utils._redact import redact, redact_value, secret_forms, secret_hidden
 
 MASK = "********"
@@ -449,21 +454,6 @@ def masked(value: Any, secrets: Iterable[str], reference: Any = None) -> Any:
     if isinstance(value, list):
         return [masked(item, secrets) for item in value]
     return value
-
-
-def pick(params: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
-    """The subset of ``params`` named in ``names`` that the user set (not None)."""
-    return {name: params[name] for name in names if params.get(name) is not None}
-
-
-def to_api(values: Any, mapping: dict[str, str]) -> dict[str, Any]:
-    """Rename option names to API field names with ``mapping`` (option -> field)."""
-    return {mapping[key]: value for key, value in values.items() if key in mapping}
-
-
-def from_api(fields: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
-    """Rename API field names to option names (inverse of ``to_api``), keeping only mapped ones."""
-    return {option: fields.get(field) for option, field in mapping.items() if field in (fields or {})}
 
 
 def hide_secret(tm: TosModule, value: Any) -> None:

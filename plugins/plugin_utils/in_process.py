@@ -80,6 +80,8 @@ PROFILE = "legacy"
 TESTED_CORE = ("2.19", "2.20", "2.21")
 # Module arguments whose values are secrets, for masking a crash's traceback (no AnsibleModule is left to ask).
 SECRET_ARG_WORDS = ("token", "password", "secret", "passphrase")
+# seconds a task waits at its end for the reads it started ahead for the next tasks (run_cache.ReadAhead)
+READ_AHEAD_WAIT = 120
 
 
 def core_line(version=None):
@@ -196,7 +198,8 @@ class ActionModule(NormalAction):
         host = task_vars.get("inventory_hostname") or "localhost"
         _progress.reset()
         _progress.EMIT = lambda line: display.display("[%s] %s" % (host, line))
-        _api.RUN_CACHE = run_cache.for_task(task_vars, getattr(self, "_templar", None))
+        cache = _api.RUN_CACHE = run_cache.for_task(task_vars, getattr(self, "_templar", None),
+                                                    check_mode=bool(getattr(getattr(self, "_play_context", None), "check_mode", False)))
         try:
             module = importlib.import_module("ansible_collections.tos.cloud.plugins.modules.%s" % name)
             with patched, contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
@@ -215,6 +218,8 @@ class ActionModule(NormalAction):
         finally:
             _progress.EMIT = None
             _api.RUN_CACHE = None
+            if cache is not None:  # the reads this task started for the next ones (tos_cloud_read_ahead)
+                cache.finish(READ_AHEAD_WAIT)
         out = stdout.getvalue()
         err = redact(stderr.getvalue(), secrets)
         res = {"rc": rc, "stdout": out, "stdout_lines": out.splitlines(), "stderr": err, "stderr_lines": err.splitlines()}

@@ -25,6 +25,20 @@ role sets it for its own tasks) these reads are answered once per ``ansible-play
   owned by the user, removed by a later run), under their own root: ``TOS_RUN_CACHE_DIR``, else
   ``<tmp>/tos-cloud-run-<uid>``.
 
+Read-ahead (``tos_cloud_read_ahead``, set by ``cluster_bringup`` on its first API task): a list of clusters in the
+role's description format (``name``, ``cvms``, ``storage_vms``, ``drs``/``dpm``, ``global_config``,
+``snapshot_policy``). From the task's first request on, the reads the role's converge tasks will make of those
+clusters are sent at once, a few at a time (``READ_AHEAD_WORKERS`` threads), while the task runs; the task ends
+when they are answered. The later tasks find them in the cache: the same requests, sent in three rounds instead
+of one after the other, which is what a manager far away makes slow. The read-ahead sends only what those tasks
+will read (each question through the same code the modules use, so the same question): each cluster's
+topology, its center nodes when it has cloud-management VMs or a snapshot policy, its storage-service VMs, and
+the DRS, global config and snapshot policy settings the description sets (``READ_AHEAD_PATHS``, answered from
+the cache only when read ahead, and only once). Nothing holding a secret (mail, system settings) is read
+ahead. In a real run where a described cluster does not exist yet, only the cluster list is read ahead (the
+cluster's creation will forget the rest); a write later in the run forgets every answer read ahead, as any.
+A read-ahead that fails is silent: each task then asks the manager itself and reports what it finds.
+
 What the cache cannot see: a write made during the run by something else than tos.cloud's API modules
 (``ansible.builtin.uri``, a script, another user). Leave ``tos_cloud_run_cache`` unset (false) for plays that
 mix such writes with the modules' reads.
@@ -36,6 +50,8 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -49,6 +65,14 @@ CACHED_PATHS = frozenset((
 ))
 LOOSE_FILTERS = {"/v1/cluster/list": "filter_name", "/v1/cluster/storage_service/vm/list": "filter_ip"}
 GENERATION = "generation"
+READ_AHEAD_VAR = "tos_cloud_read_ahead"
+# settings read ahead for the tasks that will read them: answered from the cache only when read ahead, and once
+READ_AHEAD_PATHS = frozenset((
+    "/v1/cluster/compute/service/drsconfig/get", "/v1/cluster/get/global/config",
+    "/v1/cluster/data/snapshot/config/inspect", "/v1/cluster/data/daemon/state",
+))
+READ_AHEAD_WORKERS = 8
+_MISSING = object()
 
 
 def default_root():
@@ -105,14 +129,43 @@ class RunStore(RunCache):
         return answer
 
 
-class TaskCache:
-    """One task's view of the run's cache: ``_api.RUN_CACHE`` while the module runs in the worker."""
+    def take(self, key):
+        """The answer read ahead for ``key`` in the current generation, removed (used once); else ``_MISSING``."""
+        path = os.path.join(self.directory, key + ".json")
+        try:
+            with open(path, encoding="utf-8") as fh:
+                entry = json.load(fh)
+        except (OSError, ValueError):
+            return _MISSING
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+        if isinstance(entry, dict) and entry.get("generation") == self.generation() and "answer" in entry:
+            return entry["answer"]
+        return _MISSING
 
-    def __init__(self, store, reading=True):
+
+class TaskCache:
+    """One task's view of the run's cache: ``_api.RUN_CACHE`` while the module runs in the worker.
+
+    ``plan``: clusters to read ahead for the later tasks (``tos_cloud_read_ahead``), from the first request on;
+    ``ahead``: this view is the read-ahead's own (it stores the ``READ_AHEAD_PATHS`` answers, asks nothing twice)."""
+
+    def __init__(self, store, reading=True, plan=None, check_mode=False, ahead=False):
         self.store = store
         self.reading = reading
         self.asked = set()
         self.wrote = False
+        self.plan = plan
+        self.check_mode = check_mode
+        self.ahead = ahead
+        self.reader = None
+
+    def finish(self, timeout=None):
+        """Wait for the read-ahead this task started (at most ``timeout`` seconds)."""
+        if self.reader is not None:
+            self.reader.join(timeout)
 
     def request(self, client, send, method, path, params=None, body=None):
         if method != "GET":
@@ -122,14 +175,23 @@ class TaskCache:
                 return send(method, path, params, body)
             finally:
                 self.store.invalidate()
-        if not self.reading or self.wrote or path not in CACHED_PATHS:
+        if self.plan and self.reader is None and self.reading and not self.wrote:
+            self.reader = ReadAhead(self.store, client, self.plan, self.check_mode)
+            self.reader.start()
+        if not self.reading or self.wrote or (path not in CACHED_PATHS and path not in READ_AHEAD_PATHS):
             return send(method, path, params, body)
         params = dict(params or {})
         identity = _identity(client)
         key = _digest(identity, path, params)
-        if key in self.asked:  # asked again within the task: a poll
+        if key in self.asked and not self.ahead:  # asked again within the task: a poll
             return send(method, path, params, body)
         self.asked.add(key)
+        if path in READ_AHEAD_PATHS and not self.ahead:
+            try:
+                answer = self.store.take(key)
+            except (OSError, AnsibleError):
+                answer = _MISSING
+            return send(method, path, params, body) if answer is _MISSING else answer
 
         def keep(answer):
             text = json.dumps(answer, default=str)
@@ -147,6 +209,107 @@ class TaskCache:
         except (OSError, AnsibleError):  # the cache's directory cannot be used: ask the manager
             self.reading = False
             return send(method, path, params, body)
+
+
+class ReadAhead:
+    """The reads the cluster_bringup converge tasks will make of ``plan``'s clusters, sent in a few threads (on
+    clones of the task's client) into the run's store, while the task that started it runs."""
+
+    def __init__(self, store, client, plan, check_mode=False, workers=READ_AHEAD_WORKERS):
+        self.store = store
+        self.client = client
+        self.plan = [c for c in plan if isinstance(c, dict) and isinstance(c.get("name"), str) and c["name"]]
+        self.check_mode = check_mode
+        self.workers = max(1, int(workers))
+        self.thread = None
+        self._local = threading.local()
+
+    def start(self):
+        self.thread = threading.Thread(target=self._run, name="tos-cloud-read-ahead", daemon=True)
+        self.thread.start()
+
+    def join(self, timeout=None):
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+    def _view(self):
+        """This thread's client, through a read-ahead view of the store (a question is asked once per run anyway)."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self.client.clone(TaskCache(self.store, ahead=True), retries=0)
+        return client
+
+    def _run(self):
+        try:
+            self._read()
+        except Exception:  # noqa: BLE001 - a read-ahead is only a head start: the tasks ask for themselves
+            pass
+
+    def _read(self):
+        # the modules' own functions, so that each question is the one the tasks will ask (same path and query)
+        from ansible_collections.tos.cloud.plugins.module_utils import _config, _topology
+        from ansible_collections.tos.cloud.plugins.module_utils._checks import ip_of
+        from ansible_collections.tos.cloud.plugins.module_utils._system_vm import storage_vm_by_manage_ip
+
+        found = {}
+        for want in self.plan:  # one listing (from the cache after the first name): the tasks' own resolution
+            found[want["name"]] = _topology.cluster_by_name(self._view(), want["name"])
+        if not self.check_mode and any(entry is None for entry in found.values()):
+            return  # a cluster will be created: that write forgets every answer read ahead
+        wanted = {}  # by UUID: a cluster described twice is read once, as the tasks read it once
+        for want in self.plan:
+            entry = found[want["name"]]
+            if entry is not None and entry.get("uuid"):
+                wanted.setdefault(entry["uuid"], {}).update(want)
+
+        def get(path, query):
+            return lambda: self._view().get(path, query)
+
+        def snapshot(uuid):
+            # the snapshot task's reads, through its center node (from the topology read in the first round)
+            client = self._view()
+            nodes = _topology.read_center_nodes(client, uuid, get_detail=lambda: _topology.get_cluster(client, uuid))
+            if not nodes:
+                return []
+            query = {"cluster_uuid": uuid, "ip": nodes[0]["ip"]}
+            return [get(_config.SNAPSHOT_CONFIG, query), get(_config.DAEMON_STATE, query)]
+
+        first, then = [], []  # the reads of the first round; the clusters whose snapshot policy follows
+        for uuid, want in wanted.items():
+            first.append(get(_topology.CLUSTER_GET, {"cluster_uuid": uuid}))  # the cluster task's read
+            if want.get("cvms") or "snapshot_policy" in want:  # the cvm and snapshot_policy tasks' center nodes
+                first.append(get(_topology.CLOUD_MANAGE, {"cluster_uuid": uuid}))
+            svms = want.get("storage_vms")
+            if svms and isinstance(svms, list) and isinstance(svms[0], dict):
+                ip = ip_of(str(svms[0].get("manage_cidr") or ""))
+                if ip:
+                    first.append(lambda uuid=uuid, ip=ip: storage_vm_by_manage_ip(self._view(), uuid, ip))
+            if "drs" in want or "dpm" in want:
+                first.append(get(_config.DRS_GET, {"cluster_uuid": uuid}))
+            if "global_config" in want:
+                first.append(get(_config.GLOBAL_CONFIG_GET, {"cluster_uuid": uuid}))
+            if "snapshot_policy" in want:
+                then.append(uuid)
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="tos-cloud-read-ahead") as pool:
+            _each(pool, first)
+            # the center nodes come from the answers just stored: no request
+            _each(pool, [job for uuid in then for job in _quietly(snapshot, uuid)])
+
+
+def _quietly(function, *args):
+    try:
+        return function(*args)
+    except Exception:  # noqa: BLE001 - a read-ahead is only a head start
+        return []
+
+
+def _each(pool, jobs):
+    """Run ``jobs`` in ``pool`` and wait for all; a read that fails is the task's to make."""
+    for future in [pool.submit(job) for job in jobs]:
+        try:
+            future.result()
+        except Exception:  # noqa: BLE001 - that read is the task's to make
+            pass
 
 
 def _complete(page):
@@ -177,14 +340,29 @@ def wanted(task_vars, templar=None):
         return False, "%s is not a boolean (%r)" % (ENABLE_VAR, value)
 
 
-def for_task(task_vars, templar=None):
+def read_ahead_plan(task_vars, templar=None):
+    """The clusters ``tos_cloud_read_ahead`` asks to read ahead (a list of dicts with a ``name``), or None."""
+    value = task_vars.get(READ_AHEAD_VAR)
+    if not value:
+        return None
+    try:
+        value = templar.template(value) if templar is not None else value
+    except Exception:  # noqa: BLE001 - a template that fails: no read-ahead, the tasks ask for themselves
+        return None
+    if not isinstance(value, (list, tuple)):
+        return None
+    return [dict(item) for item in value if isinstance(item, dict)] or None
+
+
+def for_task(task_vars, templar=None, check_mode=False):
     """The ``TaskCache`` for an in-process task: reading when ``tos_cloud_run_cache`` is true, else only clearing
     the run's answers when the task writes (None when the run has cached nothing: nothing to clear)."""
     on, _why = wanted(task_vars, templar)
     store = RunStore()
     if not on and not os.path.isdir(store.directory):
         return None
-    return TaskCache(store, reading=on)
+    return TaskCache(store, reading=on, plan=read_ahead_plan(task_vars, templar) if on else None,
+                     check_mode=check_mode)
 
 
 def invalidate_run():

@@ -4,6 +4,7 @@ off; the verification still names what is missing."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -42,7 +43,7 @@ def test_a_noop_resolves_each_name_once_and_verify_reads_nothing_new(converged: 
     assert count(log, "/v1/cluster/get") == 2  # each cluster's topology once (cluster, cvm)
     assert count(log, "/v1/cluster/cloud/manage") == 1  # cache-b's center node (cvm, snapshot_policy)
     # nothing changed: every cluster was found as asked by the converge tasks' reads, none is read back
-    assert "Verify the clusters this run changed" in run.out and "is converged" not in run.out
+    assert "Verify what this run changed" in run.out and "is converged" not in run.out
 
 
 def test_a_cluster_the_run_gave_a_vm_is_read_back_from_the_cache(converged: Sim) -> None:
@@ -55,8 +56,43 @@ def test_a_cluster_the_run_gave_a_vm_is_read_back_from_the_cache(converged: Sim)
     deploy = next(e["seq"] for e in log if e["path"] == "/v1/cluster/deploy/cvm")
     # after the deploy (which cleared the run's cache) the CVM's wait and the verification read the cluster again
     assert any(e["path"] == "/v1/cluster/cloud/manage" and e["seq"] > deploy for e in log)
+    # what was read ahead before the deploy is never answered after it: the settings are asked again
+    for path in ("/v1/cluster/compute/service/drsconfig/get", "/v1/cluster/data/snapshot/config/inspect",
+                 "/v1/cluster/data/daemon/state"):
+        assert [e["seq"] > deploy for e in log if e["path"] == path] == [False, True], path
     assert "Cluster cache-b (" in run.out and "198.51.100.102" in run.out and "is converged" in run.out
     assert "Cluster cache-a (" not in run.out  # unchanged: not read back
+
+
+def requests_made(log: list[dict[str, Any]]) -> Counter:
+    return Counter((e["method"], e["path"], json.dumps(e.get("query") or {}, sort_keys=True)) for e in log)
+
+
+def test_the_read_ahead_sends_the_same_requests_and_the_later_tasks_none(converged: Sim) -> None:
+    run, log = noop(converged)
+    _run, without = noop(converged, tos_cloud_read_ahead=[])
+    assert requests_made(log) == requests_made(without)  # not one request more, none twice
+    assert max(requests_made(log).values()) == 1
+    assert "tos_cloud_read_ahead" not in run.out
+
+
+def test_a_distant_manager_is_asked_the_later_tasks_reads_at_once(converged: Sim) -> None:
+    """Every answer 0.1 s late: one after the other, 23 requests arrive at least 0.1 s apart; read ahead, the reads of
+    the converge tasks arrive together while the first API task runs."""
+    converged.control("POST", "faults", {"kind": "latency", "seconds": 0.1, "path": "/v1/*"})
+    try:
+        _run, log = noop(converged)
+        _run, without = noop(converged, tos_cloud_read_ahead=[])
+    finally:
+        converged.control("DELETE", "faults")
+    assert requests_made(log) == requests_made(without)
+
+    def together(entries: list[dict[str, Any]]) -> int:
+        times = sorted(e["time"] for e in entries)
+        return sum(1 for a, b in zip(times, times[1:], strict=False) if b - a < 0.05)
+
+    assert together(without) == 0
+    assert together(log) >= 3  # cache-a's and cache-b's topology and DRS at once, then the snapshot policy's two
 
 
 def test_without_the_cache_every_task_asks(converged: Sim) -> None:
