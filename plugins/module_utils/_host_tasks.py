@@ -42,8 +42,11 @@ FAILED_STATES = ("failed", "error", "fail")
 # Who started the operation a result reports (its ``started_by``).
 THIS_RUN = "this_run"
 ANOTHER_RUN = "another_run"
-# How many times one wait may poll early, at the end the progress rate predicts (see wait_host_task).
-MAX_PREDICTIONS = 3
+# How many times one wait may poll early, at the end the progress rate predicts (see wait_host_task): the
+# first lands just after that end; when the task is not done yet, the next ones follow every FAST_POLL s at
+# least (each a request of about a millisecond), so the end is seen within about FAST_POLL of when it happens.
+MAX_PREDICTIONS = 8
+FAST_POLL = 0.02
 
 
 class HostTaskFailed(Exception):
@@ -159,7 +162,8 @@ def wait_host_task(client: TosClient, cluster_uuid: str, host_uuid: str, host_la
     Polls 0.5 s after the first reading, then backs off to ``interval``; when the progress moves, the
     next poll comes early if the rate seen since the first reading predicts the end sooner than that
     (at most ``MAX_PREDICTIONS`` times per wait, so a progress that slows down near the end costs a few
-    requests, not a fast poll).
+    requests, not a fast poll): a predicted poll that finds the task not finished is followed by another at
+    the end the rate now predicts, at least ``FAST_POLL`` s later.
     """
     start = clock() if started is None else started
     last_progress, last_change = -1.0, start
@@ -201,18 +205,19 @@ def wait_host_task(client: TosClient, cluster_uuid: str, host_uuid: str, host_la
         elif predictions < MAX_PREDICTIONS:
             eta = predicted_end(first, (now, progress))
             if eta is not None and eta < delay:
-                pause, predictions = eta, predictions + 1
+                pause, predictions = max(eta, FAST_POLL), predictions + 1
         sleep(pause)
         delay = min(interval, delay * 2)
 
 
 def predicted_end(first: Any, last: Any) -> float | None:
     """Seconds from ``last`` until the task should reach progress 1 at the rate seen between two readings
-    ``(clock, progress)``, with a margin (5 % and 50 ms); None when the progress did not move."""
+    ``(clock, progress)``, with a small margin (1 % and 5 ms: a poll that comes too early costs one request of
+    about a millisecond, then the next comes FAST_POLL later); None when the progress did not move."""
     (t0, p0), (t1, p1) = first, last
     if p1 <= p0 or t1 <= t0:
         return None
-    return (1.0 - p1) * (t1 - t0) / (p1 - p0) * 1.05 + 0.05
+    return (1.0 - p1) * (t1 - t0) / (p1 - p0) * 1.01 + 0.005
 
 
 def busy_hosts(client: TosClient, cluster_uuid: str, detail: dict[str, Any]) -> list[str]:

@@ -11,6 +11,7 @@ import pytest
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 from ansible_collections.tos.cloud.plugins.module_utils._host_tasks import (
+    FAST_POLL,
     MAX_PREDICTIONS,
     TASK_PROGRESS,
     HostTaskFailed,
@@ -58,6 +59,23 @@ def test_a_steady_task_is_seen_finished_soon_after_its_end():
     assert task.polls[-1] < 1.15 and len(task.polls) == 3
 
 
+def test_the_end_of_a_one_second_task_is_seen_within_a_fast_poll():
+    """Bench scenario 6: every millisecond between a host's end and the poll that sees it is orchestration."""
+    task = Task(lambda t: t / 1.0, latency=0.001)
+    task.wait(started=0.0)
+    assert 1.0 <= task.polls[-1] <= 1.0 + FAST_POLL + 0.01, task.polls
+    assert len(task.polls) <= 5, task.polls
+
+
+def test_a_task_slower_than_predicted_is_polled_every_fast_poll_not_in_a_busy_loop():
+    # 95 % in 0.95 s, then the last 5 % in 0.15 s: the predicted end comes too early
+    task = Task(lambda t: t if t < 0.95 else 0.95 + 0.05 * (t - 0.95) / 0.15, latency=0.001)
+    task.wait(started=0.0)
+    late = [round(g, 3) for g in gaps(task.polls)[2:]]
+    assert all(g >= FAST_POLL for g in late), task.polls
+    assert task.polls[-1] <= 1.1 + 2 * FAST_POLL, task.polls
+
+
 def test_a_long_steady_task_is_polled_every_interval_until_near_its_end():
     task = Task(lambda t: t / 30.0)
     task.wait(started=0.0)
@@ -93,7 +111,7 @@ def test_the_timeout_counts_from_the_start_given():
 
 
 def test_predicted_end():
-    assert predicted_end((0.0, 0.0), (0.5, 0.5)) == pytest.approx(0.5 * 1.05 + 0.05)
+    assert predicted_end((0.0, 0.0), (0.5, 0.5)) == pytest.approx(0.5 * 1.01 + 0.005)
     assert predicted_end((0.0, 0.5), (1.0, 0.5)) is None
     assert predicted_end((1.0, 0.2), (1.0, 0.3)) is None
 
