@@ -98,7 +98,7 @@ class HostAdder:
     def for_inventory(cls, inventory, cache_ancestors: bool = True) -> HostAdder | None:
         """An adder for ``inventory`` (an inventory plugin's ``self.inventory``), or None: use the public API."""
         data = getattr(inventory, "__wrapped__", inventory)
-        if type(data) is not _data.InventoryData or C.DEFAULT_DEBUG or not core_matches():
+        if type(data) is not _data.InventoryData or C.DEFAULT_DEBUG or not core_matches():  # pylint: disable=unidiomatic-typecheck
             return None
         return cls(data, cache_ancestors)
 
@@ -115,7 +115,7 @@ class HostAdder:
         for key in variables:
             if key in valid:
                 continue
-            if type(key) is not str or key in OWN_VARIABLES or _helpers.remove_trust(key) is not key:
+            if type(key) is not str or key in OWN_VARIABLES or _helpers.remove_trust(key) is not key:  # pylint: disable=unidiomatic-typecheck
                 return False
             try:
                 validate_variable_name(key)
@@ -129,7 +129,7 @@ class HostAdder:
         item of ``variables`` do for a new host; False, having done nothing, when the public API must do it."""
         data = self._data
         name = _helpers.remove_trust(name)
-        if (not name or type(name) is not str or name in data.hosts or name in data.groups or name in C.LOCALHOST
+        if (not name or type(name) is not str or name in data.hosts or name in data.groups or name in C.LOCALHOST  # pylint: disable=unidiomatic-typecheck
                 or not self._keys_valid(variables)):
             return False
         try:

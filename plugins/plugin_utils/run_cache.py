@@ -128,7 +128,6 @@ class RunStore(RunCache):
                     self._write(key + ".json", json.dumps({"generation": generation, "answer": answer}))
         return answer
 
-
     def take(self, key):
         """The answer read ahead for ``key`` in the current generation, removed (used once); else ``_MISSING``."""
         path = os.path.join(self.directory, key + ".json")

@@ -250,4 +250,3 @@ def test_what_the_adder_leaves_to_the_public_api(name, groups, variables):
     assert adder.add(name, groups, variables) is False
     assert not inventory.hosts
     assert not inventory.groups["all"].hosts
-
