@@ -5,4 +5,6 @@
 
 from __future__ import annotations
 
-from ansible_collections.tos.cloud.plugins.plugin_utils.in_process import ActionModule  # noqa: F401  pylint: disable=unused-import
+from ansible_collections.tos.cloud.plugins.plugin_utils.in_process import ActionModule, preload  # noqa: F401  pylint: disable=unused-import
+
+preload(__name__)

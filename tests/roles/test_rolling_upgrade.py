@@ -3,9 +3,11 @@ the run naming it, leaves the third host untouched and the snapshot in place; on
 cleared a re-run finishes, skipping the host already upgraded."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+import requests
 from conftest import Sim
 
 TARGET = "3.2.5.rc2"
@@ -50,6 +52,49 @@ def test_check_mode_prints_the_plan_and_changes_nothing(sim: Sim, cluster: Path)
     after = sim.state()
     assert after["hosts"] == before["hosts"]
     assert sim.cluster("upgrade-a")["snapshots"] == []
+
+
+def test_the_queue_uses_the_inventory_host_of_each_planned_host(sim: Sim, cluster: Path) -> None:
+    """Play 1 queues each planned host under its inventory name: the host named as the node when its tos_uuid is
+    the node's, else any host with that tos_uuid (an alias), else a new host named by the node's IP."""
+    uuids = {name: h["uuid"] for name, h in sim.hosts().items()}
+    inventory = sim.tmp / "aliases.yml"
+    inventory.write_text(json.dumps({"all": {"hosts": {
+        "alias-a3": {"tos_uuid": uuids["tos-a3"]},  # found by tos_uuid only
+        "alias-a4": {"tos_uuid": uuids["tos-a4"]},  # first with tos-a4's tos_uuid, but tos-a4 is named as the node
+        "tos-a4": {"tos_uuid": uuids["tos-a4"]},  # found by name
+        "tos-a2": {"tos_uuid": "not-the-node-of-tos-a2"},  # named as the node but another host: not used
+    }}}))
+    run = sim.playbook("rolling_upgrade.yml", "--check", inventory=inventory,
+                       extra_vars={"rolling_upgrade_cluster": "upgrade-a"})
+    assert run.rc == 0, run
+    recap = run.out[run.out.index("PLAY RECAP"):]
+    ran = {line.split()[0] for line in recap.splitlines()[1:] if ": ok=" in line}
+    assert ran == {"localhost", "alias-a3", "tos-a4", "192.0.2.12", "192.0.2.11"}, recap
+
+
+def test_preflight_stops_while_an_inspection_runs_and_changes_nothing(sim: Sim, cluster: Path) -> None:
+    """The pre-flight checks of what cluster_info read are one task; its message is the failing check's."""
+    before = sim.control("POST", "durations", {})["durations"]
+    sim.control("POST", "durations", {"inspection": 3600})
+    try:
+        uuid = sim.cluster("upgrade-a")["uuid"]
+        started = requests.post(f"{sim.url}/v1/cluster/inspection", timeout=30, json={
+            "cluster_uuid": uuid, "cluster_name": "upgrade-a", "check_system": True})
+        assert started.ok and started.json().get("code") in (0, "0", None), started.text
+        progress = requests.get(f"{sim.url}/v1/cluster/inspection/progress", params={"cluster_uuid": uuid}, timeout=30)
+        assert str(progress.json()["data"].get("state")) in ("1", "running"), progress.text  # else the run would upgrade
+        sim.control("DELETE", "requests")
+        run = sim.playbook("rolling_upgrade.yml", inventory=cluster, extra_vars={"rolling_upgrade_cluster": "upgrade-a"})
+        assert run.rc != 0, run
+        assert "Pre-flight failed: an inspection is running on upgrade-a (" in run.out, run
+        assert "% done); wait for it or stop it with tos.cloud.inspection state=stopped. Nothing was changed." in run.out
+        mutations = [r["path"] for r in sim.control("GET", "requests")["requests"] if r["method"] != "GET"]
+        assert mutations == []
+    finally:
+        requests.post(f"{sim.url}/v1/cluster/inspection/stop", timeout=30,
+                      json={"cluster_uuid": sim.cluster("upgrade-a")["uuid"], "cluster_name": "upgrade-a"})
+        sim.control("POST", "durations", before)
 
 
 def test_fault_on_the_second_host_stops_the_run_naming_it(sim: Sim, cluster: Path) -> None:
