@@ -97,7 +97,8 @@ def preload(action_module_name):
         return
     try:
         importlib.import_module("ansible_collections.tos.cloud.plugins.modules.%s" % name)
-    except Exception:  # noqa: BLE001  pylint: disable=broad-except - the worker's import reports it
+    except Exception:  # noqa: BLE001  pylint: disable=broad-except
+        # the worker imports it again and reports why it cannot
         display.vvv("%s.%s: not imported ahead in the controller" % (COLLECTION, name))
 
 

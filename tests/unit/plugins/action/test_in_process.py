@@ -75,6 +75,33 @@ def test_every_api_module_and_only_those_has_the_in_process_action():
         assert module.ActionModule is in_process.ActionModule
 
 
+def test_each_action_plugin_imports_its_module_in_the_controller(monkeypatch):
+    """The strategy loads an action plugin in the controller before it forks the worker: the action's import
+    loads the module there, so no worker imports it again."""
+    modules = "ansible_collections.tos.cloud.plugins.modules."
+    for name in ("upgrade", "cluster_info"):
+        monkeypatch.delitem(sys.modules, modules + name, raising=False)
+        monkeypatch.delitem(sys.modules, "ansible_collections.tos.cloud.plugins.action." + name, raising=False)
+        importlib.import_module("ansible_collections.tos.cloud.plugins.action." + name)
+        assert modules + name in sys.modules
+        assert callable(sys.modules[modules + name].main)
+
+
+def test_preload_skips_what_is_not_an_api_module_and_is_silent_when_the_import_fails(monkeypatch):
+    imported = []
+
+    def fake_import(name):
+        imported.append(name)
+        raise ImportError("broken module")
+
+    monkeypatch.setattr(in_process.importlib, "import_module", fake_import)
+    in_process.preload("ansible_collections.tos.cloud.plugins.action.host_facts")
+    in_process.preload("ansible_collections.tos.cloud.plugins.action.nothing")
+    assert imported == []
+    in_process.preload("ansible_collections.tos.cloud.plugins.action.upgrade")  # no exception: the worker reports it
+    assert imported == ["ansible_collections.tos.cloud.plugins.modules.upgrade"]
+
+
 class Decoding(in_process.ActionModule):
     """_run_in_process with ansible-core's argument and decoding steps replaced by their simplest form."""
 
