@@ -115,6 +115,10 @@ options:
     description:
       - While this file exists (on the host the module runs on, the controller with a local connection), the
         module starts no host and fails saying so, in check mode too (after reading the plan; nothing is changed).
+      - It is looked for again before each later batch (O(batch_size)). A file that appears while a batch runs lets
+        that batch finish (its hosts waited for, checked and gated), then the module starts no further host and
+        fails naming the hosts upgraded and those not started. Writing the file is a way to stop a long run after
+        the current batch.
       - The rulebook C(tos.cloud.upgrade_failed) (extensions/eda) writes such a file when a host task fails;
         the C(tos.cloud.rolling_upgrade) role passes its C(rolling_upgrade_halt_file).
     type: path
@@ -506,6 +510,23 @@ def health_gate(tm, uuid, gate):
     return after_batch
 
 
+def halt_between_batches(tm, after_batch, halted):
+    """``after_batch`` (the health gate, or None) followed by a look for the halt file: why the next batch does not
+    start, or None; ``halted`` keeps the message when the halt file stopped the run."""
+    halt = tm.params["halt_file"]
+    if not halt:
+        return after_batch
+
+    def check(upgraded):
+        reason = after_batch(upgraded) if after_batch is not None else None
+        if reason is None and os.path.exists(halt):
+            halted["msg"] = ("The rolling upgrade is halted: %s appeared while it ran (written when a host task failed);"
+                             " no later host was started. Delete the file to resume." % halt)
+            return "not started because %s appeared" % halt
+        return reason
+    return check
+
+
 def run(tm):
     params = tm.params
     error = validate(params)
@@ -539,13 +560,19 @@ def run(tm):
         tm.doing("upgrade host %s (%s) to %s" % (entry["host"], entry["ip"], target))
 
     gate: dict = {}
+    halted: dict = {}
     outcomes = run_plan(tm.client, uuid, plan, params["wait_timeout"], stall_timeout=params["stall_timeout"] or None,
                         wait=params["wait"], on_host=on_host, batch_size=params["batch_size"],
-                        after_batch=health_gate(tm, uuid, gate))
+                        after_batch=halt_between_batches(tm, health_gate(tm, uuid, gate), halted))
     tm.changed = strip_internal(outcomes)
     summary = summarize(outcomes)
     if summary[FAILED]:
         fail_host(tm, outcomes, summary, target, result)
+    if halted and summary[NOT_STARTED]:
+        upgraded, not_started = ", ".join(summary[UPGRADED]) or "none", ", ".join(summary[NOT_STARTED])
+        msg = halted["msg"] + " Upgraded: %s. Not started: %s." % (upgraded, not_started)
+        tm.fail(msg, changed=tm.changed, hosts=outcomes, upgraded_hosts=summary[UPGRADED],
+                skipped_hosts=summary[SKIPPED], **result)
     if gate:
         msg = gate.pop("msg") + (" Not started: %s." % ", ".join(summary[NOT_STARTED]) if summary[NOT_STARTED] else "")
         tm.fail(msg, changed=tm.changed, hosts=outcomes, upgraded_hosts=summary[UPGRADED],

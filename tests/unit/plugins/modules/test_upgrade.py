@@ -264,3 +264,47 @@ def test_the_halt_file_starts_no_host(capsys, tmp_path, check_mode):
     halt.unlink()
     result = run_module(upgrade.main, {"cluster": "demo", "halt_file": str(halt)}, fake, capsys, check_mode=check_mode)
     assert "failed" not in result and fake.posts == ([] if check_mode else ["192.0.2.11", "192.0.2.12", "192.0.2.13"])
+
+
+@pytest.mark.parametrize("gate", [False, True])
+def test_a_halt_file_written_during_a_batch_stops_the_run_after_it(capsys, tmp_path, gate):
+    """The halt file is looked for before each later batch: the batch running when it appears finishes (and is
+    gated), no later host starts, and the module fails naming the upgraded and the not started hosts."""
+    halt = tmp_path / "upgrade.halt"
+
+    class Halting(FakePlatform):
+        def post(self, path, body=None):
+            answer = super().post(path, body)
+            if path == UPGRADE:
+                halt.write_text("{}")  # as the rulebook would, while the first batch runs
+            return answer
+
+    fake = Halting({"192.0.2.11": dict(OLD), "192.0.2.12": dict(OLD), "192.0.2.13": dict(OLD)}, leader="u1")
+    args = dict(GATE if gate else {"cluster": "demo", "batch_size": 2}, halt_file=str(halt))
+    result = run_module(upgrade.main, args, fake, capsys)
+    assert result["failed"] is True and result["changed"] is True, result
+    assert result["msg"] == ("The rolling upgrade is halted: %s appeared while it ran (written when a host task "
+                             "failed); no later host was started. Delete the file to resume. Upgraded: h12, h13. "
+                             "Not started: h11." % halt), result["msg"]
+    assert fake.posts == ["192.0.2.12", "192.0.2.13"] and fake.versions["192.0.2.11"] == OLD
+    assert [h["status"] for h in result["hosts"]] == ["upgraded", "upgraded", "not_started"]
+    assert fake.reads(OVERALL) == (1 if gate else 0)  # the batch that ran was gated before the halt was seen
+    halt.unlink()
+    again = run_module(upgrade.main, args, fake, capsys)
+    assert "failed" not in again and again["upgraded_hosts"] == ["h11"], again
+
+
+def test_a_halt_file_after_the_last_batch_fails_nothing(capsys, tmp_path):
+    halt = tmp_path / "upgrade.halt"
+
+    class Halting(FakePlatform):
+        def post(self, path, body=None):
+            answer = super().post(path, body)
+            if path == UPGRADE and body and any(h.get("host_ip") == "192.0.2.11" for h in body.get("list") or []):
+                halt.write_text("{}")  # during the last batch: nothing is left to stop
+            return answer
+
+    fake = Halting({"192.0.2.11": dict(OLD), "192.0.2.12": dict(OLD), "192.0.2.13": dict(OLD)}, leader="u1")
+    result = run_module(upgrade.main, {"cluster": "demo", "batch_size": 2, "halt_file": str(halt)}, fake, capsys)
+    assert "failed" not in result and result["upgraded_hosts"] == ["h12", "h13", "h11"], result
+    assert halt.exists()
