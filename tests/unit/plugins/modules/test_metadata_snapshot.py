@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
 from ansible_collections.tos.cloud.plugins.modules import metadata_snapshot
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import lost_answer, run_module
@@ -183,3 +184,31 @@ def test_without_a_name_in_the_answer_several_new_snapshots_leave_created_unknow
     result = run(manager, capsys, retain=1)
     assert result["created"] is None and any("created is not known" in w for w in warned)
     assert not {"snapshot4000.db", "snapshot4001.db"} & set(result["deleted"])
+
+
+def test_a_snapshot_another_run_pruned_first_is_not_an_error(manager, capsys):
+    """Two runs pruning at once both want the oldest snapshots gone: the second delete of the same one is refused
+    (not found), the snapshot is gone as wanted, and the run goes on; any other refusal still fails."""
+    real_delete = manager.routes[("POST", DELETE)]
+
+    def delete(body):
+        if body["file_name"] == "snapshot1000.db":
+            manager.state["names"].remove("snapshot1000.db")  # the other run deleted it just before
+            raise TosApiError("metadata snapshot snapshot1000.db not found", kind="api", code=404)
+        return real_delete(body)
+
+    manager.routes[("POST", DELETE)] = delete
+    result = run(manager, capsys, retain=2)
+    assert "failed" not in result, result
+    assert result["deleted"] == ["snapshot1000.db", "snapshot2000.db"]
+    assert result["snapshots"] == ["snapshot3000.db", "snapshot4000.db"] == manager.state["names"]
+
+
+def test_a_refused_delete_of_a_snapshot_still_there_fails(manager, capsys):
+    def delete(body):
+        raise TosApiError("the manager is busy", kind="api", code=500)
+
+    manager.routes[("POST", DELETE)] = delete
+    result = run(manager, capsys, state="absent", retain=2)
+    assert result["failed"] is True and "the manager is busy" in result["msg"], result
+    assert "snapshot1000.db" in manager.state["names"]
