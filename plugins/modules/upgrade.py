@@ -568,11 +568,8 @@ def run(tm):
     summary = summarize(outcomes)
     if summary[FAILED]:
         fail_host(tm, outcomes, summary, target, result)
-    if halted and summary[NOT_STARTED]:
-        upgraded, not_started = ", ".join(summary[UPGRADED]) or "none", ", ".join(summary[NOT_STARTED])
-        msg = halted["msg"] + " Upgraded: %s. Not started: %s." % (upgraded, not_started)
-        tm.fail(msg, changed=tm.changed, hosts=outcomes, upgraded_hosts=summary[UPGRADED],
-                skipped_hosts=summary[SKIPPED], **result)
+    if halted and summary[NOT_STARTED]:  # stopped between batches as the gate stops it (never both: see check)
+        gate["msg"] = halted["msg"] + " Upgraded: %s." % (", ".join(summary[UPGRADED]) or "none")
     if gate:
         msg = gate.pop("msg") + (" Not started: %s." % ", ".join(summary[NOT_STARTED]) if summary[NOT_STARTED] else "")
         tm.fail(msg, changed=tm.changed, hosts=outcomes, upgraded_hosts=summary[UPGRADED],

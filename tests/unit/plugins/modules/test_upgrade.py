@@ -16,8 +16,19 @@ from ansible_collections.tos.cloud.tests.unit.plugins.modules.operations_harness
 OLD = {"compute": "3.2.4", "storage": "3.2.4"}
 
 
-def platform(**kwargs):
-    return FakePlatform({"192.0.2.11": dict(OLD), "192.0.2.12": dict(OLD), "192.0.2.13": dict(OLD)}, **kwargs)
+def platform(cls=FakePlatform, **kwargs):
+    return cls({"192.0.2.11": dict(OLD), "192.0.2.12": dict(OLD), "192.0.2.13": dict(OLD)}, **kwargs)
+
+
+def halting_platform(halt, when=lambda body: True):
+    """The platform, writing ``halt`` (as the rulebook would) when it is sent an upgrade for which ``when(body)``."""
+    class Halting(FakePlatform):
+        def post(self, path, body=None):
+            answer = super().post(path, body)
+            if path == UPGRADE and when(body):
+                halt.write_text("{}")
+            return answer
+    return platform(Halting, leader="u1")
 
 
 def test_check_mode_plan_is_what_the_real_run_does(capsys):
@@ -271,15 +282,7 @@ def test_a_halt_file_written_during_a_batch_stops_the_run_after_it(capsys, tmp_p
     """The halt file is looked for before each later batch: the batch running when it appears finishes (and is
     gated), no later host starts, and the module fails naming the upgraded and the not started hosts."""
     halt = tmp_path / "upgrade.halt"
-
-    class Halting(FakePlatform):
-        def post(self, path, body=None):
-            answer = super().post(path, body)
-            if path == UPGRADE:
-                halt.write_text("{}")  # as the rulebook would, while the first batch runs
-            return answer
-
-    fake = Halting({"192.0.2.11": dict(OLD), "192.0.2.12": dict(OLD), "192.0.2.13": dict(OLD)}, leader="u1")
+    fake = halting_platform(halt)  # written while the first batch runs
     args = dict(GATE if gate else {"cluster": "demo", "batch_size": 2}, halt_file=str(halt))
     result = run_module(upgrade.main, args, fake, capsys)
     assert result["failed"] is True and result["changed"] is True, result
@@ -296,15 +299,8 @@ def test_a_halt_file_written_during_a_batch_stops_the_run_after_it(capsys, tmp_p
 
 def test_a_halt_file_after_the_last_batch_fails_nothing(capsys, tmp_path):
     halt = tmp_path / "upgrade.halt"
-
-    class Halting(FakePlatform):
-        def post(self, path, body=None):
-            answer = super().post(path, body)
-            if path == UPGRADE and body and any(h.get("host_ip") == "192.0.2.11" for h in body.get("list") or []):
-                halt.write_text("{}")  # during the last batch: nothing is left to stop
-            return answer
-
-    fake = Halting({"192.0.2.11": dict(OLD), "192.0.2.12": dict(OLD), "192.0.2.13": dict(OLD)}, leader="u1")
+    # written during the last batch: nothing is left to stop
+    fake = halting_platform(halt, lambda body: any(h.get("host_ip") == "192.0.2.11" for h in body.get("list") or []))
     result = run_module(upgrade.main, {"cluster": "demo", "batch_size": 2, "halt_file": str(halt)}, fake, capsys)
     assert "failed" not in result and result["upgraded_hosts"] == ["h12", "h13", "h11"], result
     assert halt.exists()
