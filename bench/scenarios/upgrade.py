@@ -55,9 +55,12 @@ def phases(run) -> dict[str, float]:
 
 
 def batch_tasks(run) -> int:
-    """Tasks run by the batches: from the first batch's first task (named "Batch 1 of N: ...") to the end."""
+    """Tasks run by the batches: from the first batch's first task (named "Batch 1 of N: ...", or the include
+    of the batch's tasks just before it) to the end."""
     names = [task["name"] for task in run.tasks]
     first = next((i for i, name in enumerate(names) if "Batch 1 of " in name), len(names))
+    if 0 < first < len(names) and run.tasks[first - 1]["action"].endswith(("include_role", "include_tasks")):
+        first -= 1
     return len(names) - first
 
 

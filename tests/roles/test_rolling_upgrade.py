@@ -40,12 +40,22 @@ def versions(sim: Sim) -> dict[str, set[str]]:
     return {name: set(h["type_version"].values()) for name, h in sim.hosts().items() if name.startswith("tos-a")}
 
 
+def batch_banners(out: str) -> list[str]:
+    """The task banners of the batches, in order: each serial batch must announce its own hosts (ansible-core
+    templates an imported task's name only once per play, so they would all repeat batch 1's)."""
+    prefix = "TASK [tos.cloud.rolling_upgrade : "
+    return [line[len(prefix):].split("]")[0] for line in out.splitlines() if line.startswith(prefix + "Batch ")]
+
+
 def test_check_mode_prints_the_plan_and_changes_nothing(sim: Sim, cluster: Path) -> None:
     before = sim.state()
     run = sim.playbook("rolling_upgrade.yml", "--check", inventory=cluster,
                        extra_vars={"rolling_upgrade_cluster": "upgrade-a"})
     assert run.rc == 0, run
     assert f"Upgrade plan for cluster upgrade-a to {TARGET}: 4 host(s) in 4 batch(es) (check mode: nothing is changed)" in run.out
+    assert batch_banners(run.out) == [
+        "Batch 1 of 4: tos-a2; done: none yet", "Batch 2 of 4: tos-a3; done: tos-a2",
+        "Batch 3 of 4: tos-a4; done: tos-a2, tos-a3", "Batch 4 of 4: tos-a1; done: tos-a2, tos-a3, tos-a4"], run
     lines = [line for line in run.out.splitlines() if line.strip().startswith('"batch ')]
     assert [line.split(": ")[1].split()[0] for line in lines] == ORDER, run
     assert "tos-a1 (192.0.2.11), leader CVM: compute 3.2.4 -> 3.2.5.rc2" in run.out
@@ -101,7 +111,9 @@ def test_fault_on_the_second_host_stops_the_run_naming_it(sim: Sim, cluster: Pat
     sim.control("POST", "upgrade_failure", {"host": "tos-a3", "at": 0.5})
     run = sim.playbook("rolling_upgrade.yml", inventory=cluster, extra_vars={"rolling_upgrade_cluster": "upgrade-a"})
     assert run.rc != 0, run
-    assert "Rolling upgrade of upgrade-a stopped at tos-a3" in run.out, run
+    # the failing batch's own line: batch 2, not the first batch's name repeated
+    assert "Rolling upgrade of upgrade-a stopped at tos-a3 (Batch 2 of 4: tos-a3; done: tos-a2): " in run.out, run
+    assert batch_banners(run.out) == ["Batch 1 of 4: tos-a2; done: none yet", "Batch 2 of 4: tos-a3; done: tos-a2"], run
     assert "upgrade failed on host 192.0.2.13 (tos-a3)" in run.out, run
     assert "Not started: tos-a4, tos-a1." in run.out, run
     now = versions(sim)
@@ -133,6 +145,9 @@ def test_rerun_after_the_fault_is_cleared_resumes_and_skips_the_first_host(sim: 
     run = sim.playbook("rolling_upgrade.yml", inventory=cluster, extra_vars={"rolling_upgrade_cluster": "upgrade-a"})
     assert run.rc == 0, run
     assert f"skipped, already at {TARGET}: tos-a2" in run.out, run
+    assert batch_banners(run.out) == [
+        "Batch 1 of 3: tos-a3; done: none yet", "Batch 2 of 3: tos-a4; done: tos-a3",
+        "Batch 3 of 3: tos-a1; done: tos-a3, tos-a4"], run
     upgrades = [r for r in sim.control("GET", "requests")["requests"] if r["path"] == "/v1/system/compute/version/upgrade"]
     assert [item["host_ip"] for r in upgrades for item in r["body"]["list"][:1]] == ["192.0.2.13", "192.0.2.14", "192.0.2.11"]
     assert set().union(*versions(sim).values()) == {TARGET}
