@@ -31,10 +31,11 @@ class ModuleLoader:
         return SimpleNamespace(resolved=not fqcn.endswith("missing"), resolved_fqcn=fqcn)
 
 
-def action(transport="local", async_val=0, become=False, environment=({},), name="tos.cloud.cluster", collections=None):
+def action(transport="local", async_val=0, become=False, environment=None, name="tos.cloud.cluster", collections=None):
     plugin = object.__new__(in_process.ActionModule)
     plugin._connection = SimpleNamespace(transport=transport)
-    plugin._task = SimpleNamespace(action=name, async_val=async_val, environment=list(environment),
+    environment = [{}] if environment is None else list(environment)
+    plugin._task = SimpleNamespace(action=name, async_val=async_val, environment=environment,
                                    collections=collections)
     plugin._play_context = SimpleNamespace(become=become)
     plugin._templar = Templar()
