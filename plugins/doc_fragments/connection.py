@@ -16,6 +16,8 @@ options:
         when a manager cannot be reached, and warns which URL answered and why the one before it did not.
       - A trailing V(/v1) (as in the API documents' example URLs) is accepted and dropped.
       - If not set, the value of the E(TOS_API_URL) environment variable is used.
+      - The proxy variables of the environment (E(https_proxy), E(http_proxy), E(all_proxy), E(no_proxy)) are
+        honoured as requests honours them, read once per task for each URL.
     type: list
     elements: str
     required: true
@@ -27,6 +29,8 @@ options:
         removed; a token with spaces, control or non-ASCII characters inside is refused.
       - Never shown in results, diffs, warnings or error messages.
       - Sending it over plain V(http://) to an address other than the loopback warns.
+      - A C(~/.netrc) entry for the manager's host is never used (requests would send its credentials instead of
+        the token).
     type: str
   validate_certs:
     description:
@@ -38,7 +42,8 @@ options:
   ca_path:
     description:
       - A CA bundle (PEM) used to verify the manager's certificate, for a private CA.
-      - If not set, the value of the E(TOS_CA_PATH) environment variable is used.
+      - If not set, the value of the E(TOS_CA_PATH) environment variable is used, else E(REQUESTS_CA_BUNDLE) or
+        E(CURL_CA_BUNDLE) as requests does, else the system's default bundle.
     type: path
   timeout:
     description:
@@ -69,6 +74,8 @@ options:
       - With several URLs the client fails over to the next one when a manager cannot be reached, and warns which
         URL answered and why the one before it did not.
       - A trailing V(/v1) is accepted and dropped.
+      - The proxy variables of the environment (E(https_proxy), E(http_proxy), E(all_proxy), E(no_proxy)) are
+        honoured, read once per run for each URL.
     type: list
     elements: str
     required: true
@@ -77,6 +84,7 @@ options:
   api_token:
     description:
       - "Token sent as C(Authorization: Bearer <token>)."
+      - A C(~/.netrc) entry for the manager's host is never used.
     type: str
     env:
       - name: TOS_API_TOKEN
@@ -90,6 +98,7 @@ options:
   ca_path:
     description:
       - A CA bundle (PEM) used to verify the manager's certificate.
+      - If not set, E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) as requests does, else the system's default bundle.
     type: path
     env:
       - name: TOS_CA_PATH
@@ -110,6 +119,8 @@ options:
       - Base URL of the manager's API, for example V(https://192.0.2.10:9990).
       - With several URLs (a list, or one string with commas) the client fails over to the next one
         when a manager cannot be reached.
+      - The proxy variables of the environment (E(https_proxy), E(http_proxy), E(all_proxy), E(no_proxy)) are
+        honoured, read once per lookup for each URL.
     type: list
     elements: str
     required: true
@@ -120,6 +131,7 @@ options:
   api_token:
     description:
       - "Token sent as C(Authorization: Bearer <token>). Never shown in an error message."
+      - A C(~/.netrc) entry for the manager's host is never used.
     type: str
     env:
       - name: TOS_API_TOKEN
@@ -137,6 +149,7 @@ options:
   ca_path:
     description:
       - A CA bundle (PEM) used to verify the manager's certificate.
+      - If not set, E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) as requests does, else the system's default bundle.
     type: path
     env:
       - name: TOS_CA_PATH

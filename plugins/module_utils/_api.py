@@ -361,6 +361,33 @@ def _not_sent(exc: BaseException) -> bool:
     return isinstance(reason, NewConnectionError)
 
 
+def _session(headers: Any) -> Any:
+    """A requests session that sends ``headers`` and takes nothing from the environment per request.
+
+    With ``trust_env`` (requests' default) every request would read ~/.netrc, and an entry for the manager's
+    host replaces the ``Authorization: Bearer`` header with that entry's Basic credentials (the token is not
+    sent, the netrc password is); it would also read the proxy variables again for every request. The
+    client reads the proxies once per URL (``_environ_proxies``) and the CA bundle variables once."""
+    session = requests.Session()
+    session.trust_env = False
+    session.headers.update(headers)
+    return session
+
+
+def _environ_proxies(url: str) -> dict[str, str]:
+    """The proxies the environment sets for ``url`` (http_proxy, https_proxy, all_proxy, no_proxy), as requests
+    would pick them for each request with ``trust_env``."""
+    scheme = urlsplit(url).scheme
+    try:
+        found = requests.utils.get_environ_proxies(url)
+    except Exception as exc:  # noqa: BLE001 - whatever the environment holds, a message, never a traceback
+        raise TosApiError("The proxy settings of the environment (https_proxy, http_proxy, all_proxy, no_proxy) "
+                          "could not be applied to %s: %s. Correct or unset them." % (safe_url(url), exc),
+                          kind="config") from None
+    proxy = found.get(scheme) or found.get("all")
+    return {scheme: proxy} if proxy else {}
+
+
 class TosClient:
     """Talks to one manager, failing over across ``api_url`` entries.
 
@@ -399,13 +426,15 @@ class TosClient:
         self._told = set()
         # this client's own view of the run's cache (a read-ahead's clone, plugin_utils/run_cache.py); None: RUN_CACHE
         self.run_cache = None
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
-        self.session.headers["Accept"] = "application/json"
-        self.session.headers["Accept-Encoding"] = "gzip, deflate"
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json", "Accept-Encoding": "gzip, deflate"}
         if api_token:
-            self.session.headers["Authorization"] = "Bearer %s" % api_token
-        # Passed with every request: a session-level setting loses to REQUESTS_CA_BUNDLE.
+            headers["Authorization"] = "Bearer %s" % api_token
+        self.session = _session(headers)
+        # The environment's proxies (https_proxy, no_proxy, ...) for each manager URL, read once: the session does
+        # not read the environment per request (_session).
+        self._proxies = {url: _environ_proxies(url) for url in self.urls}
+        # Passed with every request. As requests does: ca_path, else REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, else
+        # the default bundle.
         if not validate_certs:
             self.verify = False
             if InsecureRequestWarning is not None:
@@ -415,7 +444,7 @@ class TosClient:
             if ca_path and not os.path.exists(ca_path):
                 raise TosApiError("ca_path (TOS_CA_PATH) %s does not exist: give the PEM bundle of the CA that signed "
                                   "the manager's certificate." % ca_path, kind="tls")
-            self.verify = ca_path or True
+            self.verify = ca_path or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
     # -- public API -------------------------------------------------------------------------
 
@@ -430,8 +459,7 @@ class TosClient:
         other._unanswered = []
         other._told = set()
         other.warn = None
-        other.session = requests.Session()
-        other.session.headers.update(self.session.headers)
+        other.session = _session(self.session.headers)
         return other
 
     @property
@@ -601,7 +629,7 @@ class TosClient:
             resp = self.session.request(
                 method, url, params=params if method == "GET" else None,
                 json=body if method != "GET" else None, timeout=(self.timeout, self.timeout), verify=self.verify,
-                stream=True, allow_redirects=False)
+                proxies=self._proxies.get(self.base_url), stream=True, allow_redirects=False)
             content = self._read_body(resp, deadline)
         except Exception as exc:  # noqa: BLE001 - the one place transport failures are mapped
             if resp is not None:

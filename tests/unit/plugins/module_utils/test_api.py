@@ -504,6 +504,126 @@ def test_tls_verification_off(tls_server):
     assert client.get("/v1/system/version")["version"] == "0.1"
 
 
+def test_ca_bundle_from_the_environment_is_honoured_as_requests_does(tls_server, monkeypatch):
+    """REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE) stands in for ca_path, read once when the client is made."""
+    server, ca = tls_server
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca)
+    client, dummy = make_client(server.url_for(""))
+    assert client.get("/v1/system/version")["version"] == "0.1"
+
+
+# -- What the environment may add: ~/.netrc never, the proxies once --------------------------------------
+
+
+def test_a_netrc_entry_for_the_manager_never_replaces_the_token(httpserver, tmp_path, monkeypatch):
+    """requests (trust_env) would send the netrc entry's Basic credentials instead of the bearer token."""
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine localhost login ops password netrc-pass\nmachine 127.0.0.1 login ops password netrc-pass\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NETRC", str(netrc))
+    httpserver.expect_request("/v1/system/version").respond_with_json(NEW_OK)
+    client, dummy = make_client(httpserver.url_for(""), api_token=TOKEN)
+    assert client.get("/v1/system/version")["version"] == "0.1"
+    request = httpserver.log[-1][0]
+    assert request.headers.get("Authorization") == "Bearer %s" % TOKEN
+
+
+class RecordingProxy:
+    """A plain-HTTP forward proxy on 127.0.0.1 that answers every request itself and records its request line."""
+
+    def __init__(self):
+        self.lines = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _addr = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                self.lines.append(data.split(b"\r\n", 1)[0].decode())
+                body = json.dumps(NEW_OK).encode()
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                             b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture
+def proxy():
+    p = RecordingProxy()
+    yield p
+    p.close()
+
+
+def test_the_proxy_from_the_environment_carries_the_requests(httpserver, proxy, monkeypatch):
+    for name in ("no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:%d" % proxy.port)
+    url = httpserver.url_for("")
+    client, dummy = make_client(url)
+    assert client.get("/v1/system/version")["version"] == "0.1"
+    assert proxy.lines == ["GET %s/v1/system/version HTTP/1.1" % url.rstrip("/")]
+    assert len(httpserver.log) == 0
+
+
+def test_no_proxy_sends_the_requests_straight_to_the_manager(httpserver, proxy, monkeypatch):
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:%d" % proxy.port)
+    monkeypatch.setenv("no_proxy", "localhost,127.0.0.1")
+    httpserver.expect_request("/v1/system/version").respond_with_json(NEW_OK)
+    client, dummy = make_client(httpserver.url_for(""))
+    assert client.get("/v1/system/version")["version"] == "0.1"
+    assert proxy.lines == [] and len(httpserver.log) == 1
+
+
+def test_the_environment_is_read_once_per_manager_url_not_per_request(httpserver, monkeypatch):
+    import requests
+
+    reads = []
+    real = requests.utils.get_environ_proxies
+
+    def counting(url, no_proxy=None):
+        reads.append(url)
+        return real(url, no_proxy=no_proxy)
+
+    monkeypatch.setattr(requests.utils, "get_environ_proxies", counting)
+    monkeypatch.setattr(requests.sessions, "get_environ_proxies", counting)
+    monkeypatch.setattr(requests.sessions, "get_netrc_auth", lambda *a, **k: reads.append("netrc"))
+    httpserver.expect_request("/v1/system/version").respond_with_json(NEW_OK)
+    client, dummy = make_client(httpserver.url_for(""))
+    for _ in range(3):
+        client.get("/v1/system/version")
+    clone = client.clone()
+    clone.get("/v1/system/version")
+    assert reads == [httpserver.url_for("").rstrip("/")]
+
+
+def test_proxy_settings_that_cannot_be_applied_fail_with_a_message(monkeypatch):
+    import requests
+
+    def broken(url, no_proxy=None):
+        raise ValueError("bad no_proxy entry")
+
+    monkeypatch.setattr(requests.utils, "get_environ_proxies", broken)
+    with pytest.raises(TosApiError) as err:
+        make_client("http://127.0.0.1:9", api_token=TOKEN)
+    assert err.value.kind == "config" and "no_proxy" in err.value.message and "bad no_proxy entry" in err.value.message
+    assert TOKEN not in err.value.message
+
+
 def test_meta_data_tolerates_both_shapes():
     assert meta_data({"meta_data": {"Snapshot": ["a"]}}) == {"Snapshot": ["a"]}
     assert meta_data({"Snapshot": ["a"]}) == {"Snapshot": ["a"]}
