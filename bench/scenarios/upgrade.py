@@ -64,6 +64,15 @@ def batch_tasks(run) -> int:
     return len(names) - first
 
 
+def batch_span(run) -> float:
+    """Seconds from the start of the first batch's first task (see batch_tasks) to the end of the last task."""
+    tasks = run.tasks
+    count = batch_tasks(run)
+    if not count:
+        return 0.0
+    return tasks[-1]["end"] - tasks[len(tasks) - count]["start"]
+
+
 def empty_task_seconds(ansible: Ansible, work: Path) -> float:
     """The floor of one task: the median duration of an empty task (debug) in a playbook of such tasks."""
     path = work / "empty_tasks.yml"
@@ -95,6 +104,23 @@ def overhead_row(batch: int, wall: dict[str, Any], tasks: int, empty: float) -> 
     }
 
 
+def per_batch_row(span: dict[str, Any], tasks: int, empty: float) -> dict[str, Any]:
+    """What each added batch costs at batch size 1, without the run's fixed part (start-up, play 1, exit): the
+    batches' span over the batches, less the simulated upgrade of one host."""
+    batches = HOSTS
+    each = (span["median"] - batches * PER_HOST) / batches
+    floor = empty * tasks / batches
+    return {
+        "scenario": 6, "title": "Rolling upgrade orchestration per added batch (no start-up, no play 1), batch size 1",
+        "measure": "s per batch", "ours": {"median": each, "min": each, "max": each, "n": span["n"]},
+        "reference": {"median": floor, "min": floor, "max": floor, "n": 1},
+        "reference_label": "floor: empty task x tasks per batch", "ratio": each / floor if floor else None,
+        "ratio_label": "overhead / floor", "goal": "(measure)", "met": None,
+        "note": "(the batches' span %.1f s - %d x %.0f s simulated) / %d batches; %.1f tasks per batch" % (
+            span["median"], batches, PER_HOST, batches, tasks / batches),
+    }
+
+
 def run(ansible: Ansible, workdir: Path, iterations: int, log, phase: Phase) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     work = workdir / "upgrade"
     work.mkdir(parents=True, exist_ok=True)
@@ -102,6 +128,7 @@ def run(ansible: Ansible, workdir: Path, iterations: int, log, phase: Phase) -> 
     breakdown: dict[int, dict[str, float]] = {}
     tasks: dict[int, int] = {}
     in_batches: dict[int, int] = {}
+    spans: dict[int, list[float]] = {1: [], 4: []}
     with Sim(speed=SPEED, fixture=fixture(work)) as sim:
         wanted = min(iterations, 2)  # the most expensive scenario: two pairs of runs at most
         i = 0
@@ -118,9 +145,11 @@ def run(ansible: Ansible, workdir: Path, iterations: int, log, phase: Phase) -> 
                 breakdown[batch] = phases(result)
                 tasks[batch] = len(result.tasks)
                 in_batches[batch] = batch_tasks(result)
+                spans[batch].append(batch_span(result))
         log("  the floor: %d empty tasks" % EMPTY_TASKS)
         empty = empty_task_seconds(ansible, work)
     data: dict[str, Any] = {"walls": {str(b): summary(v) for b, v in walls.items()}, "phases": breakdown,
+                            "batch_spans": {str(b): summary(v) for b, v in spans.items()},
                             "tasks": tasks, "batch_tasks": in_batches, "empty_task_seconds": empty,
                             "per_host_seconds": PER_HOST}
     rows = []
@@ -138,6 +167,7 @@ def run(ansible: Ansible, workdir: Path, iterations: int, log, phase: Phase) -> 
                 ", ".join("%s %.0f" % (k, v) for k, v in list(breakdown[batch].items())[:6])),
         })
     rows.extend(overhead_row(batch, data["walls"][str(batch)], in_batches[batch], empty) for batch in (1, 4))
+    rows.append(per_batch_row(data["batch_spans"]["1"], in_batches[1], empty))
     speedup = statistics.median([a / b for a, b in zip(walls[1], walls[4], strict=False)])
     rows.append({
         "scenario": 6, "title": "Rolling upgrade, batch size 4 vs 1", "measure": "wall s (batch 4)",

@@ -604,8 +604,9 @@ def test_the_environment_is_read_once_per_manager_url_not_per_request(httpserver
     monkeypatch.setattr(requests.sessions, "get_netrc_auth", lambda *a, **k: reads.append("netrc"))
     httpserver.expect_request("/v1/system/version").respond_with_json(NEW_OK)
     client, dummy = make_client(httpserver.url_for(""))
-    for _ in range(3):
-        client.get("/v1/system/version")
+    client.get("/v1/system/version")
+    client.get("/v1/system/version")
+    client.get("/v1/system/version")
     clone = client.clone()
     clone.get("/v1/system/version")
     assert reads == [httpserver.url_for("").rstrip("/")]
