@@ -433,6 +433,9 @@ class TosClient:
         # The environment's proxies (https_proxy, no_proxy, ...) for each manager URL, read once: the session does
         # not read the environment per request (_session).
         self._proxies = {url: _environ_proxies(url) for url in self.urls}
+        # a proxy's password (https_proxy=http://user:password@proxy) is a secret too
+        self.secrets += tuple(p for p in (_url_password(v) for proxies in self._proxies.values()
+                                          for v in proxies.values()) if p and p not in self.secrets)
         # Passed with every request. As requests does: ca_path, else REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, else
         # the default bundle.
         if not validate_certs:
@@ -720,6 +723,15 @@ class TosClient:
                 "%s %s timed out after %ss waiting for the manager's answer%s. Raise timeout (TOS_TIMEOUT) "
                 "if the manager is slow." % (method, url, _seconds(self.timeout), landed_note),
                 kind="timeout", retryable=True, may_have_landed=write, **common)
+        proxy = self._proxies.get(self.base_url)
+        if proxy and _is_proxy_error(exc):
+            # nothing went past the proxy: it could not be reached, or it refused to carry the request
+            return TosApiError(
+                "Cannot reach the manager at %s through the proxy %s (%s %s): %s. The proxy comes from the environment "
+                "(https_proxy, http_proxy, all_proxy): check that it is up and lets this host through, or add the "
+                "manager's host to no_proxy." % (shown, safe_url(next(iter(proxy.values())), keep_query=False),
+                                                  method, path, _short(exc)),
+                kind="connection", retryable=True, **common)
         if isinstance(exc, (ConnectTimeout, _RequestsConnectionError)):
             not_sent = _not_sent(exc)
             if not_sent:
@@ -938,6 +950,11 @@ def _chain(exc: BaseException) -> Any:
 def _is_timeout(exc: BaseException) -> bool:
     return any(isinstance(e, (socket.timeout, TimeoutError)) or type(e).__name__ in ("ReadTimeoutError", "ReadTimeout")
                for e in _chain(exc))
+
+
+def _is_proxy_error(exc: BaseException) -> bool:
+    """A failure to reach the proxy or to get it to carry the request (requests' or urllib3's ProxyError)."""
+    return any(type(e).__name__ == "ProxyError" for e in _chain(exc))
 
 
 def _is_decoding(exc: BaseException) -> bool:

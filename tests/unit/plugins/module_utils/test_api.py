@@ -589,6 +589,57 @@ def test_no_proxy_sends_the_requests_straight_to_the_manager(httpserver, proxy, 
     assert proxy.lines == [] and len(httpserver.log) == 1
 
 
+def test_a_proxy_that_cannot_be_reached_is_named_not_the_manager(monkeypatch):
+    """The manager was never reached: the message says the proxy failed (without its password) and what to do."""
+    for name in ("no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    port = free_port()
+    monkeypatch.setenv("http_proxy", "http://ops:pr0xy-pass@127.0.0.1:%d" % port)
+    client, sleeps = make_client("http://192.0.2.10:9990", api_token=TOKEN, retries=1)
+    with pytest.raises(TosApiError) as err:
+        client.get("/v1/system/version")
+    message = err.value.message
+    assert err.value.kind == "connection" and not err.value.may_have_landed, message
+    assert message.startswith("Cannot reach the manager at http://192.0.2.10:9990 through the proxy "
+                              "http://127.0.0.1:%d (GET /v1/system/version): " % port), message
+    assert "no_proxy" in message and "pr0xy-pass" not in message and TOKEN not in message
+    assert "pr0xy-pass" in client.secrets  # masked wherever the client's secrets are (results, diffs, the run cache)
+    assert len(sleeps) == 1  # a read is tried again, as after any connection failure
+
+
+def test_a_proxy_that_refuses_the_tunnel_is_named_and_a_write_is_not_thought_landed(monkeypatch):
+    """An https manager through a proxy answering CONNECT with 407: the write never left the proxy, so it may be
+    sent again like a refused connection's (no re-read of what may have landed)."""
+    refusing = socket.socket()
+    refusing.bind(("127.0.0.1", 0))
+    refusing.listen(4)
+
+    def serve():
+        while True:
+            try:
+                conn, _addr = refusing.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        for name in ("no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("https_proxy", "http://ops:pr0xy-pass@127.0.0.1:%d" % refusing.getsockname()[1])
+        client, sleeps = make_client("https://192.0.2.10:9990", api_token=TOKEN)
+        with pytest.raises(TosApiError) as err:
+            client.post("/v1/cluster/create", {"name": "a"})
+        message = err.value.message
+        assert "through the proxy http://127.0.0.1:%d" % refusing.getsockname()[1] in message, message
+        assert "407" in message and "pr0xy-pass" not in message
+        assert not err.value.may_have_landed and len(sleeps) == 3
+    finally:
+        refusing.close()
+
+
 def test_the_environment_is_read_once_per_manager_url_not_per_request(httpserver, monkeypatch):
     import requests
 
