@@ -726,11 +726,11 @@ class TosClient:
         proxy = self._proxies.get(self.base_url)
         if proxy and _is_proxy_error(exc):
             # nothing went past the proxy: it could not be reached, or it refused to carry the request
+            via = safe_url(next(iter(proxy.values())), keep_query=False)
             return TosApiError(
                 "Cannot reach the manager at %s through the proxy %s (%s %s): %s. The proxy comes from the environment "
                 "(https_proxy, http_proxy, all_proxy): check that it is up and lets this host through, or add the "
-                "manager's host to no_proxy." % (shown, safe_url(next(iter(proxy.values())), keep_query=False),
-                                                  method, path, _short(exc)),
+                "manager's host to no_proxy." % (shown, via, method, path, _short(exc)),
                 kind="connection", retryable=True, **common)
         if isinstance(exc, (ConnectTimeout, _RequestsConnectionError)):
             not_sent = _not_sent(exc)
