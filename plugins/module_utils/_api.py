@@ -412,9 +412,13 @@ class TosClient:
         self.urls, api_token, problems = connection_problems(api_url, api_token, timeout)
         if problems:
             raise TosApiError("Invalid connection options: %s." % "; ".join(problems), kind="config")
-        # What must never show in a message: the token (as given and stripped), and a password given in
-        # a URL (user:password@host).
-        self.secrets = tuple(s for s in [raw_token, api_token] + [_url_password(u) for u in self.urls] if s)
+        # The environment's proxies (https_proxy, no_proxy, ...) for each manager URL, read once: the session does
+        # not read the environment per request (_session).
+        self._proxies = {url: _environ_proxies(url) for url in self.urls}
+        # What must never show in a message: the token (as given and stripped), and a password given in a URL
+        # (user:password@host), the manager's or a proxy's.
+        urls = list(self.urls) + [proxy for proxies in self._proxies.values() for proxy in proxies.values()]
+        self.secrets = tuple(s for s in [raw_token, api_token] + [_url_password(u) for u in urls] if s)
         self.timeout = _check_timeout(timeout)
         self.retries = max(0, int(retries))
         self.backoff = backoff
@@ -430,12 +434,6 @@ class TosClient:
         if api_token:
             headers["Authorization"] = "Bearer %s" % api_token
         self.session = _session(headers)
-        # The environment's proxies (https_proxy, no_proxy, ...) for each manager URL, read once: the session does
-        # not read the environment per request (_session).
-        self._proxies = {url: _environ_proxies(url) for url in self.urls}
-        # a proxy's password (https_proxy=http://user:password@proxy) is a secret too
-        self.secrets += tuple(p for p in (_url_password(v) for proxies in self._proxies.values()
-                                          for v in proxies.values()) if p and p not in self.secrets)
         # Passed with every request. As requests does: ca_path, else REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, else
         # the default bundle.
         if not validate_certs:
