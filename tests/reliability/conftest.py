@@ -243,7 +243,7 @@ def write_report(rows, elapsed):
 
 def _figures(report):
     """The report without the line that dates the run."""
-    return [line for line in report.splitlines() if not line.startswith((RUN_LINE, "Last run: "))]
+    return [line for line in report.splitlines() if not line.startswith(RUN_LINE)]
 
 
 # ---- fixtures ------------------------------------------------------------------------------
