@@ -537,10 +537,13 @@ def _diff_manager(b, a):
 
 
 def _diff_inspection(cluster, b, a):
-    if not a or (b and b.get("id") == a.get("id")):
+    # the same inspection read again has nothing new; without an id (the documents' answers carry
+    # "UUID": "" and no start_time) two inspections are told apart by what they found, and the same
+    # result read again differs in nothing, so it raises nothing either
+    if not a or (b and a.get("id") and b.get("id") == a.get("id")):
         return
     b = b or {"status": None, "score": None, "findings": {}}
-    ident = {"inspection_id": a.get("id")}
+    ident = {"inspection_id": a.get("id") or None}
     if a["status"] != b["status"]:
         yield "cluster_status_changed", cluster["uuid"], cluster, None, b["status"], a["status"], dict(ident)
     if a["score"] != b["score"]:
