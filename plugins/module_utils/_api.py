@@ -28,7 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 # meta_data is defined with the checks (no client needed); the modules import it here
 from ansible_collections.tos.cloud.plugins.module_utils._checks import meta_data  # noqa: F401  pylint: disable=unused-import
-from ansible_collections.tos.cloud.plugins.module_utils._redact import redact
+from ansible_collections.tos.cloud.plugins.module_utils._redact import MASK, redact
 
 try:
     import requests
@@ -258,9 +258,43 @@ TIMEOUT_MAX = 3600
 URL_SOURCE = "api_url (TOS_API_URL)"
 
 
+URL_CREDENTIALS = ("%s: a user name or password in the URL is not supported; set api_token (TOS_API_TOKEN) instead "
+                   "(the URL is not shown: it holds credentials)" % URL_SOURCE)
+
+
+def _url_entries(api_url: Any) -> list[str]:
+    """The api_url entries as written, before any split on commas."""
+    if api_url is None:
+        return []
+    return [str(item) for item in (api_url if isinstance(api_url, (list, tuple)) else [api_url])]
+
+
+def url_has_credentials(api_url: Any) -> bool:
+    """True when any api_url entry holds an ``@``: ``user:password@host``, maybe mistyped (no scheme, a space,
+    a comma inside the password that the comma split would cut). No manager's base URL has one, and a message
+    that quotes such an entry would show the password, so it is refused before any other check."""
+    return any("@" in entry for entry in _url_entries(api_url))
+
+
+def mask_url_credentials(api_url: Any) -> Any:
+    """``api_url`` (a string or a list) with what precedes the last ``@`` of each entry, after its scheme,
+    replaced by ``********``: what a result may show of a URL that held a user name or password."""
+    def masked(entry: str) -> str:
+        if "@" not in entry:
+            return entry
+        scheme, sep, rest = entry.rpartition("@")[0].partition("://")
+        return "%s%s@%s" % (scheme + sep if sep else "", MASK, entry.rpartition("@")[2])
+    if isinstance(api_url, (list, tuple)):
+        return [masked(str(item)) for item in api_url]
+    return masked(str(api_url)) if api_url is not None else None
+
+
 def url_problem(url: str) -> str | None:
     """Why ``url`` cannot be a manager's base URL, or None.  The message names api_url/TOS_API_URL
-    and never echoes a user name or password written into the URL."""
+    and never echoes a user name or password written into the URL: an entry with an ``@`` is refused
+    first, without being quoted."""
+    if "@" in url:
+        return URL_CREDENTIALS
     where = "%s entry %r" % (URL_SOURCE, url)
     if not url:
         return "%s: an entry is empty" % URL_SOURCE
@@ -269,9 +303,6 @@ def url_problem(url: str) -> str | None:
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.lower() not in ("http", "https"):
         return "%s must start with http:// or https:// (e.g. https://192.0.2.10:9990)" % where
-    if "@" in rest.split("/", 1)[0]:
-        return "%s: a user name or password in the URL is not supported; set api_token (TOS_API_TOKEN) " \
-               "instead" % URL_SOURCE
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -340,6 +371,12 @@ def connection_problems(
     surrounding whitespace (an ``echo token | ansible-vault encrypt_string`` keeps a newline) and
     the list of messages, each naming the option and its environment variable.
     """
+    if url_has_credentials(api_url):  # before the split on commas, which could cut a password in two
+        problems = [URL_CREDENTIALS]
+        token = api_token.strip() if isinstance(api_token, str) else api_token
+        problems.append(token_problem(token))
+        problems.append(timeout_problem(30 if timeout is None else timeout))
+        return [], token or None, [p for p in problems if p]
     urls = normalize_urls(api_url)
     problems = []
     if not urls:

@@ -20,9 +20,7 @@ import time
 import traceback
 from typing import Any, Callable, Iterable, Iterator
 
-from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
-from ansible.module_utils.common.validation import check_type_dict
 
 from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import (
@@ -32,15 +30,16 @@ from ansible_collections.tos.cloud.plugins.module_utils._api import (
     TosClient,
     client_from_options,
     connection_problems,
+    mask_url_credentials,
+    url_has_credentials,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._checks import (  # noqa: F401  pylint: disable=unused-import
     from_api,  # defined with the checks (the role's input filter uses them without the client); imported here too
     pick,
     to_api,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._redact import redact, redact_value, secret_forms, secret_hidden
-
-MASK = "********"
+from ansible_collections.tos.cloud.plugins.module_utils._redact import MASK, redact, redact_value, secret_forms, secret_hidden
+from ansible_collections.tos.cloud.plugins.module_utils._shapes import _raw_arguments, shape_problems
 
 CONNECTION_ARGSPEC = dict(
     api_url=dict(type="list", elements="str", required=True, fallback=(env_fallback, ["TOS_API_URL"])),
@@ -54,100 +53,6 @@ WAIT_ARGSPEC = dict(
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=600),
 )
-
-
-# What a value of each argument-spec type must not be.  ansible-core turns a list given for a str
-# option into the text "['a']" and crashes on a list or a number given for a dict with suboptions,
-# so these shapes are refused before AnsibleModule sees them.
-_SHAPES = {"str": "a string", "path": "a path", "dict": "a dictionary (key: value)"}
-
-
-def _shape_problem(name: str, option: str, value: Any) -> str | None:
-    """Why ``value`` does not have the shape of ``option``, or None.  Never shows the value."""
-    if value is None:
-        return None
-    kind = option.get("type", "str")
-    if kind in ("str", "path") and isinstance(value, (list, dict)):
-        return "%s: must be %s, not a %s" % (name, _SHAPES[kind], "list" if isinstance(value, list) else "dictionary")
-    if kind == "dict" and not isinstance(value, (dict, str)):
-        return "%s: must be %s, not %s" % (name, _SHAPES["dict"], _type_name(value))
-    if kind == "dict" and isinstance(value, str) and _not_a_dict(value):
-        return "%s: must be %s; the text given is neither JSON nor key=value pairs" % (name, _SHAPES["dict"])
-    if kind == "list" and isinstance(value, list):
-        elements = option.get("elements")
-        for index, item in enumerate(value):
-            if item is None:
-                continue
-            if elements in ("str", "path") and isinstance(item, (list, dict)):
-                return "%s[%d]: must be %s, not a %s" % (name, index, _SHAPES[elements],
-                                                         "list" if isinstance(item, list) else "dictionary")
-            if elements == "dict" and not isinstance(item, (dict, str)):
-                return "%s[%d]: must be %s, not %s" % (name, index, _SHAPES["dict"], _type_name(item))
-    return None
-
-
-def _not_a_dict(text: str) -> bool:
-    try:
-        check_type_dict(text)
-    except (TypeError, ValueError):
-        return True
-    return False
-
-
-def _type_name(value: Any) -> str:
-    return {list: "a list", bool: "a boolean", int: "a number", float: "a number", dict: "a dictionary"}.get(
-        type(value), "a %s" % type(value).__name__)
-
-
-def shape_problems(spec: dict[str, Any], raw: Any, prefix: str = "") -> tuple[list[str], dict[str, Any]]:
-    """Check raw module arguments against ``spec`` before ansible-core converts them.
-
-    Returns ``(problems, spec)``: the messages, each naming the option, and a copy of ``spec`` in which
-    every refused option is ``raw`` (so that AnsibleModule can start, to report them cleanly).
-    """
-    problems = []
-    shielded = dict(spec)
-    if not isinstance(raw, dict):
-        return problems, shielded
-    names = {}
-    for name, option in spec.items():
-        for alias in [name] + list(option.get("aliases") or ()):
-            names[alias] = name
-    for given, value in raw.items():
-        name = names.get(given)
-        if name is None:
-            continue
-        option = spec[name]
-        label = prefix + given
-        problem = _shape_problem(label, option, value)
-        if problem:
-            problems.append(problem)
-            shielded[name] = {key: option[key] for key in ("no_log", "aliases") if key in option}
-            shielded[name]["type"] = "raw"
-            continue
-        if option.get("type") == "dict" and option.get("options") and isinstance(value, dict):
-            inner, inner_spec = shape_problems(option["options"], value, label + ".")
-            if inner:
-                problems.extend(inner)
-                shielded[name] = dict(option, options=inner_spec)
-        elif option.get("type") == "list" and option.get("elements") == "dict" and option.get("options") \
-                and isinstance(value, list):
-            for index, item in enumerate(value):
-                inner, inner_spec = shape_problems(option["options"], item, "%s[%d]." % (label, index))
-                if inner:
-                    problems.extend(inner)
-                    shielded[name] = dict(shielded[name], options=inner_spec)
-    return problems, shielded
-
-
-def _raw_arguments() -> dict[str, Any] | None:
-    """The task's arguments as ansible-core received them, or None where they cannot be read (e.g. in
-    ansible-test's argument-spec inspection, which replaces the loader)."""
-    try:
-        params = basic._load_params()  # pylint: disable=protected-access
-    except Exception:  # noqa: BLE001  pylint: disable=broad-exception-caught
-        return None
-    return params if isinstance(params, dict) else None
 
 
 class TosModule:
@@ -184,6 +89,9 @@ class TosModule:
         for value in list(self.module.no_log_values):
             self.module.no_log_values.update(secret_forms(value))
         self.params = self.module.params
+        if url_has_credentials(self.params.get("api_url")):
+            # refused below (connection_problems): the invocation the result carries shows it masked
+            self.params["api_url"] = mask_url_credentials(self.params["api_url"])
         problems.extend(_blank(argument_spec, self.params))
         if problems:  # a connection option of the wrong shape was already named: no second message about it
             for name in refused_secrets:

@@ -139,8 +139,9 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.tos.cloud.plugins.module_utils._shapes import checked_module
 
 
 def build_message(params):
@@ -190,7 +191,7 @@ def send(params, msg):
 
 
 def main():
-    module = AnsibleModule(
+    module = checked_module(
         argument_spec=dict(
             to=dict(type="list", elements="str", required=True),
             sender=dict(type="str", required=True),

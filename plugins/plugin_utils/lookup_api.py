@@ -33,12 +33,13 @@ import shutil
 import tempfile
 import time
 
-from ansible.errors import AnsibleLookupError
+from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError, TosClient, normalize_urls
+from ansible_collections.tos.cloud.plugins.module_utils._redact import redact
 
 try:
     import fcntl
@@ -236,9 +237,32 @@ class TosLookup(LookupBase):
             display.warning(message)
 
 
+def _strings_in(value):
+    """Every string in ``value`` (a dict's keys and values, a list's items, nested): what a message quoting the
+    value could show of it."""
+    if isinstance(value, dict):
+        return [text for key, item in value.items() for text in _strings_in(key) + _strings_in(item)]
+    if isinstance(value, (list, tuple, set)):
+        return [text for item in value for text in _strings_in(item)]
+    return [str(value)] if value is not None and not isinstance(value, (bool, int, float)) else []
+
+
+def set_options(plugin, variables, kwargs):
+    """``plugin.set_options``; ansible-core's message for an option of the wrong type quotes the value (a token
+    given as a list or a dict would show whole), so the token's strings are masked in that message, and it is
+    raised without the chained traceback."""
+    try:
+        plugin.set_options(var_options=variables, direct=kwargs)
+        return
+    except AnsibleError as exc:
+        given = [kwargs.get("api_token"), (variables or {}).get("tos_api_token"), os.environ.get("TOS_API_TOKEN")]
+        message = redact(str(exc), [text for value in given for text in _strings_in(value) if text.strip()])
+    raise AnsibleLookupError("%s: %s" % (plugin.ansible_name, message))
+
+
 def reader(plugin, variables, **kwargs):
     """Set the lookup's options and return a ``CachedReader`` for them."""
-    plugin.set_options(var_options=variables, direct=kwargs)
+    set_options(plugin, variables, kwargs)
     options = dict((name, plugin.get_option(name)) for name in CONNECTION_OPTIONS)
     if not options["api_url"]:
         raise AnsibleLookupError("%s: no manager URL: set api_url, the variable tos_api_url or the environment "
