@@ -12,9 +12,9 @@ ARTIFACTS      := $(BUILD)/artifacts
 CHROMIUM       ?= $(shell command -v chromium || command -v chromium-browser || echo chromium)
 
 # documented-only answers, each scenario under another reading of the open points (simulator/README.md)
-MOLECULE_SIM_OPTS_cluster_bringup  ?= --page-base 0 --page-size-zero default --task-failure reset
+MOLECULE_SIM_OPTS_cluster_bringup  ?= --page-base 0 --page-size-zero default --task-failure reset --cvm-host topology
 MOLECULE_SIM_OPTS_inspection_report ?= --page-base 1 --page-size-zero default --task-failure stop
-MOLECULE_SIM_OPTS_rolling_upgrade  ?= --page-base 1 --page-size-zero all --task-failure error
+MOLECULE_SIM_OPTS_rolling_upgrade  ?= --page-base 1 --page-size-zero all --task-failure error --cvm-host topology
 MOLECULE_SIM_OPTS_drift_report     ?= --page-base 0 --page-size-zero all --task-failure stop
 
 .PHONY: molecule roles-tests chromium $(addprefix molecule-,$(ROLES))

@@ -46,6 +46,9 @@ def parse_args(argv: list[str] | None = None) -> Options:
                         help="what page_size=0 means: every item (default) or a default-sized page")
     parser.add_argument("--task-failure", choices=readings.TASK_FAILURES, default="stop",
                         help="how host/task/progress shows a failed task without the 'fields' extension")
+    parser.add_argument("--cvm-host", choices=readings.CVM_HOSTS, default="machine_uuid",
+                        help="where a CVM's host is named: cloud/manage machine_uuid (default) or only "
+                             "all_cluster/topology (machine_uuid \"\" as in the documents' example)")
     parser.add_argument("--quiet", action="store_true", help="do not log one line per request")
     args = parser.parse_args(argv)
     try:
@@ -74,6 +77,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         page_base=args.page_base,
         page_size_zero=args.page_size_zero,
         task_failure=args.task_failure,
+        cvm_host=args.cvm_host,
     )
 
 

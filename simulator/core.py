@@ -31,13 +31,15 @@ class Options:
     page_base: int = 1
     page_size_zero: str = "all"
     task_failure: str = "stop"
+    cvm_host: str = "machine_uuid"
 
 
 class Simulator:
     def __init__(self, options: Options) -> None:
         self.options = options
         readings.configure(readings.Readings(
-            frozenset(options.extensions), options.page_base, options.page_size_zero, options.task_failure))
+            frozenset(options.extensions), options.page_base, options.page_size_zero, options.task_failure,
+            options.cvm_host))
         self.speed = options.speed
         self.store = StateFile(options.state_file)
         self.faults = FaultTable()

@@ -24,6 +24,10 @@ Readings of open points (each a plausible server; the suites run the collection 
 - ``task_failure`` ``stop``, ``reset`` or ``error``: how ``host/task/progress`` shows a failed task
   when ``fields`` is off: progress stays where it stopped, drops back to 0, or the query answers an
   error envelope (code 3010)
+- ``cvm_host`` ``machine_uuid`` or ``topology``: where a cloud-management VM's host is named. ``machine_uuid``:
+  ``cloud/manage`` ``machine_uuid`` names it (and, with ``fields``, the CVM's topology node's ``MachineUUID``);
+  ``topology``: ``machine_uuid`` is ``""`` as in the documents' example and the CVM's node has no
+  ``MachineUUID``, so only ``all_cluster/topology`` (the CVM among the ``Hosts`` of its host's address) places it
 """
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ EXTENSIONS = ("fields", "codes", "loose", "messagecn")
 PAGE_BASES = (0, 1)
 PAGE_SIZE_ZERO = ("all", "default")
 TASK_FAILURES = ("stop", "reset", "error")
+CVM_HOSTS = ("machine_uuid", "topology")
 DEFAULT_PAGE_SIZE = 10
 
 
@@ -42,6 +47,7 @@ class Readings:
     page_base: int = 1
     page_size_zero: str = "all"
     task_failure: str = "stop"
+    cvm_host: str = "machine_uuid"
 
     def has(self, extension: str) -> bool:
         return extension in self.extensions

@@ -22,7 +22,9 @@ description:
     physical host; they are not inventory hosts of their own but variables (C(tos_cvm), C(tos_storage_vms))
     and roles (V(center), V(storage_service)) of the host they run on. The documented topology does not name
     that host, so it comes from C(cluster/cloud/manage) (C(machine_uuid) of each CVM) and
-    C(cluster/storage_service/vm/list) (C(host_uuid)), read once per cluster that has such nodes.
+    C(cluster/storage_service/vm/list) (C(host_uuid)), read once per cluster that has such nodes; a CVM that
+    C(machine_uuid) leaves unplaced (empty, as the documents' example shows) is placed by the network topology
+    map (C(cluster/all_cluster/topology)), read once per cluster that has one.
   - With the inventory cache enabled, a run within O(cache_timeout) of the last one sends no request to the manager.
 extends_documentation_fragment:
   - ansible.builtin.constructed
@@ -187,6 +189,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._topology import (
     get_cluster,
     host_addresses,
     list_clusters,
+    read_vm_hosts,
     role_names,
     service_enabled,
     topology,
@@ -570,7 +573,8 @@ def system_vm_hosts(client, cluster_uuid, detail, cloud_manage=None):
     """``{vm uuid or management ip: host uuid}`` of the cluster's CVMs and storage VMs, from documented
     data: ``cluster/cloud/manage`` ``uuid``/``ip`` -> ``machine_uuid`` (the host, when it is not the
     node itself), and ``storage_service/vm/list`` ``uuid``/``manage_ip`` -> ``host_uuid`` (that list
-    shows no answer in the documents; the fields the modules read too)."""
+    shows no answer in the documents; the fields the modules read too); a CVM still unplaced (``machine_uuid``
+    empty, as the documents' example) from ``all_cluster/topology`` (``_topology.read_vm_hosts``)."""
     physical = {_node_uuid(n) for n in topology(detail) if not n.get("IsSystemService")}
     found = {}
     nodes = _unplaced_system_nodes(detail)
@@ -591,6 +595,13 @@ def system_vm_hosts(client, cluster_uuid, detail, cloud_manage=None):
                 for key in (item.get("uuid"), item.get("manage_ip")):
                     if key:
                         found[key] = host
+    if any(service_enabled(n, "center") and _node_uuid(n) not in found
+           and host_addresses(n)["management"] not in found for n in nodes):
+        # cloud/manage left a CVM's host unnamed ("machine_uuid": "", as the documents' example): the network
+        # topology map lists each VM under its host's address (one request more, only then)
+        for vm, host in read_vm_hosts(client, cluster_uuid, detail).items():
+            if host in physical:
+                found.setdefault(vm, host)
     return found
 
 

@@ -100,13 +100,12 @@ _list:
       elements: str
 """
 
-from ansible_collections.tos.cloud.plugins.module_utils._system_vm import list_cvms
+from ansible_collections.tos.cloud.plugins.module_utils._system_vm import read_cvms
 from ansible_collections.tos.cloud.plugins.module_utils._topology import (
     describe_cluster,
     get_cluster,
     list_clusters,
     match_cluster,
-    read_cloud_manage,
     unknown_cluster_message,
 )
 from ansible_collections.tos.cloud.plugins.plugin_utils.lookup_api import TosLookup
@@ -120,7 +119,7 @@ def describe(client, entry):
     centers = [
         {"ip": cvm["ip"], "name": cvm["name"], "uuid": cvm["uuid"], "host_uuid": cvm["host_uuid"],
          "host_name": hosts.get(cvm["host_uuid"]), "leader": cvm["is_leader"]}
-        for cvm in list_cvms(detail, read_cloud_manage(client, entry["uuid"]))
+        for cvm in read_cvms(client, entry["uuid"], detail)
     ]
     centers.sort(key=lambda c: not c["leader"])
     return {

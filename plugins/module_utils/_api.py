@@ -29,6 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 # meta_data is defined with the checks (no client needed); the modules import it here
 from ansible_collections.tos.cloud.plugins.module_utils._checks import meta_data  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.tos.cloud.plugins.module_utils._redact import MASK, redact
+from ansible_collections.tos.cloud.plugins.module_utils._topology import READ_ONLY_POSTS
 
 try:
     import requests
@@ -389,6 +390,12 @@ def connection_problems(
     return urls, token or None, [p for p in problems if p]
 
 
+def writes(method: str, path: str) -> bool:
+    """True for a request that may change the manager's state: any but a GET or a POST that only reads
+    (``READ_ONLY_POSTS``); a failed one may have been applied, so it is never sent again blindly."""
+    return method != "GET" and path not in READ_ONLY_POSTS
+
+
 def _not_sent(exc: BaseException) -> bool:
     """True when a transport error proves the request never reached a server."""
     if isinstance(exc, ConnectTimeout):
@@ -616,7 +623,7 @@ class TosClient:
             raise exc.redact(self.secrets)
 
     def _request(self, method: str, path: str, params: dict[str, Any], body: Any) -> Any:
-        safe = method == "GET"
+        safe = not writes(method, path)
         attempt = 0
         tried_urls = 0
         while True:
@@ -718,7 +725,7 @@ class TosClient:
                 problem = "JSON nested more than %d levels deep" % MAX_DEPTH
         if problem is None:
             return payload
-        landed = method != "GET" and resp.status_code < 400
+        landed = writes(method, path) and resp.status_code < 400
         raise TosApiError(
             "%s %s returned an answer the client cannot use (HTTP %s, %s)%s. Check that api_url points at the "
             "manager's API port and that no proxy rewrites its answers." % (
@@ -728,7 +735,7 @@ class TosClient:
 
     def _transport_error(self, exc: BaseException, method: str, path: str, url: str, answered: Any) -> Any:
         """The ``TosApiError`` for an exception raised while sending or reading: see ``_once``."""
-        write = method != "GET"
+        write = writes(method, path)
         shown = safe_url(self.base_url)
         url = safe_url(url)
         landed_note = "; the request may have been applied" if write else ""
@@ -802,7 +809,7 @@ class TosClient:
         if status >= 400:
             retryable = status in RETRY_STATUSES
             # A gateway or server error on a POST does not prove the change was not applied.
-            landed = method != "GET" and status in (500, 502, 503, 504)
+            landed = writes(method, path) and status in (500, 502, 503, 504)
             code, en, cn = (envelope[0], envelope[1], envelope[2]) if envelope else (None, None, None)
             raise TosApiError(
                 "%s %s failed with HTTP %s%s%s." % (

@@ -32,6 +32,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._topology import (
     host_addresses,
     physical_nodes,
     read_cloud_manage,
+    read_vm_hosts,
     require_cluster,
     system_nodes,
     topology,
@@ -93,6 +94,26 @@ def list_cvms(detail: dict[str, Any], manage: list[Any]) -> list[dict[str, Any]]
             "status": None,
         })
     return cvms
+
+
+def read_cvms(client: TosClient, cluster_uuid: str, detail: dict[str, Any],
+              manage: list[Any] | None = None) -> list[dict[str, Any]]:
+    """``list_cvms`` of the cluster (``manage``: its ``cloud/manage`` list, read when not given), each CVM placed
+    on its host.  A CVM whose host neither ``cloud/manage`` (``machine_uuid``) nor its topology node
+    (``MachineUUID``) names, as with the documents' answers (``"machine_uuid": ""``), is placed by
+    ``all_cluster/topology``: one request more, sent only then.  One still unplaced keeps ``host_uuid`` None."""
+    cvms = list_cvms(detail, read_cloud_manage(client, cluster_uuid) if manage is None else manage)
+    if any(cvm["host_uuid"] is None for cvm in cvms):
+        hosts = read_vm_hosts(client, cluster_uuid, detail)
+        for cvm in cvms:
+            if cvm["host_uuid"] is None:
+                cvm["host_uuid"] = hosts.get(str(cvm["uuid"]))
+    return cvms
+
+
+def unplaced_cvms(cvms: list[Any]) -> list[dict[str, Any]]:
+    """The CVMs whose host is unknown (see ``read_cvms``)."""
+    return [cvm for cvm in cvms if cvm["host_uuid"] is None]
 
 
 def cvm_on_host(cvms: list[Any], host_uuid: str) -> dict[str, Any] | None:
@@ -358,10 +379,17 @@ class Cvm(SystemVm):
             if not self._detail_fresh:
                 self.detail = get_cluster(self.client, self.cluster["uuid"])
             self._detail_fresh = False
-            self.all_cvms = list_cvms(self.detail, read_cloud_manage(self.client, self.cluster["uuid"]))
+            self.all_cvms = read_cvms(self.client, self.cluster["uuid"], self.detail)
         found = cvm_on_host(self.all_cvms, self.host_uuid)
         if found is not None:
             return cvm_view(found, self.node)
+        unknown = unplaced_cvms(self.all_cvms)
+        if unknown:  # one of them may be this host's: neither "absent" nor a deploy can be decided
+            self.tm.fail("Cannot tell whether host %s runs a cloud-management VM: the manager does not say which host "
+                         "runs %s (cloud/manage machine_uuid is empty, and neither the cluster's topology nor its "
+                         "network topology map (all_cluster/topology) places it). Nothing was changed; check the "
+                         "CVMs in the manager's console." % (self.host_label, ", ".join(
+                             "%s (%s)" % (c["name"] or c["uuid"], c["ip"]) for c in unknown)))
         # With the documented ``progress`` alone a running task cannot be told from an upgrade: on a host without
         # a listed CVM, any running task counts as the deploy (waiting for it is safe, deploying a second time is
         # refused by the platform); a ``task_type`` naming another task rules it out.

@@ -26,6 +26,10 @@ CLUSTER_GET = "/v1/cluster/get"
 CLUSTER_ADD = "/v1/cluster/add"
 CLUSTER_DELETE = "/v1/cluster/delete"
 CLOUD_MANAGE = "/v1/cluster/cloud/manage"
+ALL_TOPOLOGY = "/v1/cluster/all_cluster/topology"
+# POSTs that only read (the documents give this one POST and a body of the map's size): no change, nothing to
+# invalidate, safe to send again
+READ_ONLY_POSTS = frozenset((ALL_TOPOLOGY,))
 
 # How many known cluster names an "unknown cluster" message lists.
 MAX_NAMES_IN_MESSAGE = 10
@@ -241,6 +245,37 @@ def describe_cluster(entry: dict[str, Any], detail: dict[str, Any]) -> dict[str,
         "hosts": [describe_node(n) for n in physical_nodes(detail)],
         "system_vms": [describe_node(n) for n in system_nodes(detail)],
     }
+
+
+# ---- the network topology map: which VM runs on which host ------------------------------------------
+
+def read_vm_hosts(client: TosClient, cluster_uuid: str, detail: dict[str, Any]) -> dict[str, str]:
+    """``{vm uuid: physical host uuid}`` from ``all_cluster/topology``: the one documented link between a
+    cloud-management VM and its host (cluster-api.md, all_cluster/topology: ``HostIFacesInfo`` is keyed by a
+    host's address, and its ``Hosts`` are the VMs on that host, ``{"Type": "cvm", "UUID", "Name"}``;
+    ``cloud/manage`` shows ``"machine_uuid": ""`` and no topology node names its host). A key or interface address
+    that is no physical host's of ``detail`` places nothing."""
+    data = client.post(ALL_TOPOLOGY, {"cluster_uuid": cluster_uuid, "width": 760, "height": 550}) or {}
+    info = data.get("info") if isinstance(data, dict) else None
+    entry = info.get(cluster_uuid) if isinstance(info, dict) else None
+    if entry is None and isinstance(info, dict) and len(info) == 1:
+        entry = next(iter(info.values()))
+    faces = entry.get("HostIFacesInfo") if isinstance(entry, dict) else None
+    by_ip = {}
+    for node in physical_nodes(detail):
+        for ip in host_addresses(node).values():
+            if ip:
+                by_ip.setdefault(ip, node.get("UUID"))
+    found: dict[str, str] = {}
+    for key, face in (faces.items() if isinstance(faces, dict) else ()):
+        if not isinstance(face, dict):
+            continue
+        addresses = [key] + list(face.get("IFacesInfo") or {}) if isinstance(face.get("IFacesInfo"), dict) else [key]
+        host = next((by_ip[ip] for ip in (str(a).split("/")[0] for a in addresses) if ip in by_ip), None)
+        for vm in face.get("Hosts") or []:
+            if host and isinstance(vm, dict) and vm.get("UUID"):
+                found[str(vm["UUID"])] = host
+    return found
 
 
 # ---- center nodes (the cloud-management VMs that serve the cluster) --------------------------------

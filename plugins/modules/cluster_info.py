@@ -230,7 +230,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError,
 from ansible_collections.tos.cloud.plugins.module_utils._checks import check_range, first_error
 from ansible_collections.tos.cloud.plugins.module_utils._config import SNAPSHOT_LIST, read_snapshot_policy, snapshot_names
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
-from ansible_collections.tos.cloud.plugins.module_utils._system_vm import list_cvms, list_storage_vms
+from ansible_collections.tos.cloud.plugins.module_utils._system_vm import list_storage_vms, read_cvms
 from ansible_collections.tos.cloud.plugins.module_utils._topology import (
     describe_cluster,
     get_cluster,
@@ -298,7 +298,8 @@ class Gatherer:
         return self.manage()
 
     def cvms(self):
-        return list_cvms(self.detail, self.manage())
+        with self.tm.scope("place the cloud-management VMs of cluster %r" % self.name):
+            return read_cvms(self.client, self.uuid, self.detail, self.manage())
 
     def storage_vms(self):
         with self.tm.scope("list the storage-service VMs of cluster %r" % self.name):

@@ -379,11 +379,10 @@ import os
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError
 from ansible_collections.tos.cloud.plugins.module_utils._checks import check_range, first_error
 from ansible_collections.tos.cloud.plugins.module_utils._module import TosModule
-from ansible_collections.tos.cloud.plugins.module_utils._system_vm import list_cvms
+from ansible_collections.tos.cloud.plugins.module_utils._system_vm import read_cvms, unplaced_cvms
 from ansible_collections.tos.cloud.plugins.module_utils._topology import (
     CLUSTER_ARGSPEC,
     get_cluster,
-    read_cloud_manage,
     require_cluster,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
@@ -463,7 +462,13 @@ def make_plan(tm, cluster, detail, target):
     plan = plan_upgrade(hosts, versions, target, params["service_types"])
     if len(to_do(plan)) > 1:
         tm.doing("read the center nodes of cluster '%s'" % cluster["name"])
-        leaders = leader_host_uuids(list_cvms(detail, read_cloud_manage(tm.client, uuid)))
+        cvms = read_cvms(tm.client, uuid, detail)
+        leaders = leader_host_uuids(cvms)
+        for cvm in unplaced_cvms(cvms):
+            if cvm["is_leader"]:
+                tm.warn("The manager does not say which host runs the leader cloud-management VM %s (%s), so the plan "
+                        "cannot put that host last: its upgrade may move the leadership once more." % (
+                            cvm["name"] or cvm["uuid"], cvm["ip"]))
         plan = plan_upgrade(hosts, versions, target, params["service_types"], leader_hosts=leaders)
     # an upgrade already running on a host (another run's) is joined, in check mode as in a real run
     tm.doing("read the running tasks of the hosts to upgrade in cluster '%s'" % cluster["name"])

@@ -56,6 +56,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.errors import AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.tos.cloud.plugins.module_utils._topology import READ_ONLY_POSTS
 from ansible_collections.tos.cloud.plugins.plugin_utils.lookup_api import RunCache
 
 ENABLE_VAR = "tos_cloud_run_cache"
@@ -167,6 +168,8 @@ class TaskCache:
             self.reader.join(timeout)
 
     def request(self, client, send, method, path, params=None, body=None):
+        if method != "GET" and path in READ_ONLY_POSTS:  # a read sent as a POST: not cached, and no write
+            return send(method, path, params, body)
         if method != "GET":
             self.wrote = True
             self.store.invalidate()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import ops
+from .. import ops, readings
 from ..errors import invalid
 from ..fixture import stable_uuid
 from ..model import Cluster, Cvm, Host, StorageVm
@@ -84,7 +84,10 @@ def _vm_node(uuid: str, name: str, index: int, manage: dict[str, Any], storage: 
 def cvm_node(w: World, cvm: Cvm, index: int) -> dict[str, Any]:
     machine = w.hosts[cvm.machine_uuid]
     nic = net("eth0", cvm.address, 1500)
-    return _vm_node(cvm.uuid, cvm.name, index, nic, nic, machine, center=service(machine.up, mode=5))
+    node = _vm_node(cvm.uuid, cvm.name, index, nic, nic, machine, center=service(machine.up, mode=5))
+    if readings.current().cvm_host == "topology":  # only all_cluster/topology names the host
+        node["MachineUUID"] = ""
+    return node
 
 
 def storage_vm_node(w: World, vm: StorageVm, index: int) -> dict[str, Any]:

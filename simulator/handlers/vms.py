@@ -140,7 +140,7 @@ def cloud_manage(sim: Simulator, p: Params) -> dict[str, Any]:
                 "is_leader": cvm.uuid == cluster.leader,
                 "status": 1 if w.hosts[cvm.machine_uuid].up else 0,
                 "uuid": cvm.uuid,
-                "machine_uuid": cvm.machine_uuid,
+                "machine_uuid": cvm.machine_uuid if readings.current().cvm_host == "machine_uuid" else "",
                 "name": cvm.name,
             }
         )

@@ -12,9 +12,11 @@ from conftest import REPO_ROOT, SPEED, Api
 from simulator.testing import SimulatorProcess
 
 READINGS = {
-    "base0-all-stop": {"page_base": 0, "page_size_zero": "all", "task_failure": "stop"},
-    "base1-default-reset": {"page_base": 1, "page_size_zero": "default", "task_failure": "reset"},
-    "base0-default-error": {"page_base": 0, "page_size_zero": "default", "task_failure": "error"},
+    "base0-all-stop": {"page_base": 0, "page_size_zero": "all", "task_failure": "stop", "cvm_host": "machine_uuid"},
+    "base1-default-reset": {"page_base": 1, "page_size_zero": "default", "task_failure": "reset",
+                            "cvm_host": "machine_uuid"},
+    "base0-default-error-topology": {"page_base": 0, "page_size_zero": "default", "task_failure": "error",
+                                     "cvm_host": "topology"},
 }
 
 
@@ -47,14 +49,21 @@ def test_host_task_progress_is_only_progress(dapi: Api) -> None:
     assert data == {"progress": 0.0}
 
 
-def test_topology_has_no_machine_uuid_and_cloud_manage_names_the_host(dapi: Api) -> None:
+def test_topology_has_no_machine_uuid_and_cloud_manage_names_the_host(
+        doc: tuple[Api, dict[str, Any]], dapi: Api) -> None:
     cluster = dapi.add_cluster()
     dapi.deploy_cvm(cluster)
     nodes = dapi.ok_get("/v1/cluster/get", cluster_uuid=cluster)["TopoHostNode"]
     assert all("MachineUUID" not in n for n in nodes)
     manage = dapi.ok_get("/v1/cluster/cloud/manage", cluster_uuid=cluster)["host_info"]
-    assert [m["machine_uuid"] for m in manage] == [dapi.host("tos-a1")["uuid"]]
+    host = dapi.host("tos-a1")
+    # --cvm-host topology: the example's empty machine_uuid; the network topology map still places the CVM
+    assert [m["machine_uuid"] for m in manage] == ["" if doc[1]["cvm_host"] == "topology" else host["uuid"]]
     assert "name" not in manage[0]
+    faces = dapi.ok_post("/v1/cluster/all_cluster/topology", {"cluster_uuid": cluster, "width": 760, "height": 550})
+    faces = faces["info"][cluster]["HostIFacesInfo"]
+    placed = {vm["UUID"]: cidr for cidr, face in faces.items() for vm in face["Hosts"] if vm["Type"] == "cvm"}
+    assert placed == {manage[0]["uuid"]: "192.0.2.11/24"}  # tos-a1's management address
 
 
 @pytest.mark.parametrize("value", ["yes", "on", " true"])

@@ -663,6 +663,43 @@ def test_documented_topology_center_service_on_the_node_itself(documented):
     assert documented.members(inventory, "tos_cluster_cluster_6") == ["203.0.113.137", "203.0.113.6"]
 
 
+def _placed_only_by_the_topology_map(answers):
+    """``answers`` as a manager that reads the documents' way: ``cloud/manage`` ``"machine_uuid": ""`` and no
+    ``MachineUUID`` on a CVM's node; ``all_cluster/topology`` lists each CVM under its host's address."""
+    info = {}
+    for key, data in answers.items():
+        if key.startswith("GET /v1/cluster/cloud/manage"):
+            for item in data["host_info"]:
+                item["machine_uuid"] = ""
+        if key.startswith("GET /v1/cluster/get"):
+            nodes = data["TopoHostNode"]
+            address = {n["UUID"]: n["managerNet"]["Addrs"][0] for n in nodes if not n["IsSystemService"]}
+            faces = {cidr: {"IFacesInfo": {cidr: {"IP": cidr}}, "Hosts": []} for cidr in address.values()}
+            for node in nodes:
+                if node["IsSystemService"] and (node["services"].get("center") or {}).get("enabled"):
+                    faces[address[node["MachineUUID"]]]["Hosts"].append(
+                        {"Type": "cvm", "UUID": node["UUID"], "Name": node["name"]})
+                    node["MachineUUID"] = ""
+            info[data["cluster_uuid"]] = {"ClusterName": data["name"], "HostIFacesInfo": faces}
+    answers["POST /v1/cluster/all_cluster/topology"] = {"info": info}
+    return answers
+
+
+def test_cvms_that_only_the_topology_map_places_belong_to_their_hosts(tmp_path, monkeypatch):
+    """register entry 9, the documents' reading: the same inventory, one request more per cluster with a CVM."""
+    named = Harness(tmp_path / "named", monkeypatch, load_recording(RECORDED))
+    (tmp_path / "named").mkdir()
+    expected = named.load()
+    documented = Harness(tmp_path, monkeypatch, _placed_only_by_the_topology_map(load_recording(RECORDED)))
+    inventory = documented.load()
+    assert sorted(inventory.hosts) == sorted(expected.hosts)
+    for host in expected.hosts:
+        assert documented.hostvars(inventory, host) == named.hostvars(expected, host), host
+    assert documented.members(inventory, "tos_center_leader") == ["192.0.2.11"]
+    assert documented.log.count("POST /v1/cluster/all_cluster/topology") == 1  # prod-a: its CVMs; the other has none
+    assert len(documented.log) == len(named.log) + 1
+
+
 def test_threads_do_not_share_a_session(sim):
     seen = {}
     lock = threading.Lock()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError, TosClient
+from ansible_collections.tos.cloud.plugins.module_utils._topology import READ_ONLY_POSTS
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import api_error
 
 HOSTS = [
@@ -82,7 +83,7 @@ class FakePlatform(TosClient):
     # -- what tests assert on ------------------------------------------------------------------
 
     def mutations(self):
-        return [call for call in self.calls if call[0] == "POST"]
+        return [call for call in self.calls if call[0] == "POST" and call[1] not in READ_ONLY_POSTS]
 
     # -- the API ---------------------------------------------------------------------------------
 
@@ -151,6 +152,19 @@ class FakePlatform(TosClient):
         running = self._running_cvms(p["cluster_uuid"])
         return {"host_info": [{"ip": c["address"].split("/")[0], "uuid": c["uuid"], "machine_uuid": c["host"],
                                "is_leader": i == 0, "status": 1} for i, c in enumerate(running)]}
+
+    def _all_cluster_topology(self, body):
+        """The network topology map: each host's address, and the VMs on it (CVMs, storage VMs) as ``Hosts``."""
+        cluster = self.clusters[body["cluster_uuid"]]
+        faces = {}
+        for uuid in cluster["hosts"]:
+            host = self.hosts[uuid]
+            members = [{"Type": "cvm", "UUID": c["uuid"], "Name": "LCM" + c["uuid"]}
+                       for c in self._running_cvms(cluster["uuid"]) if c["host"] == uuid]
+            members += [{"Type": "GST", "UUID": v["uuid"], "Name": v["name"]}
+                        for v in self.storage_vms.values() if v["cluster"] == cluster["uuid"] and v["host"] == uuid]
+            faces[host["ip"] + "/24"] = {"IFacesInfo": {host["ip"] + "/24": {"IP": host["ip"] + "/24"}}, "Hosts": members}
+        return {"info": {cluster["uuid"]: {"ClusterName": cluster["name"], "HostIFacesInfo": faces}}}
 
     def _deploy_cvm(self, body):
         if any(v["host"] == body["MachineUUID"] for v in self.cvms.values()):
