@@ -56,6 +56,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.errors import AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.tos.cloud.plugins.module_utils._redact import all_forms
 from ansible_collections.tos.cloud.plugins.module_utils._topology import READ_ONLY_POSTS
 from ansible_collections.tos.cloud.plugins.plugin_utils.lookup_api import RunCache
 
@@ -196,8 +197,9 @@ class TaskCache:
             return send(method, path, params, body) if answer is _MISSING else answer
 
         def keep(answer):
+            # the JSON text holds a secret escaped (a token with a quote or a backslash): look for every form
             text = json.dumps(answer, default=str)
-            return not any(secret and str(secret) in text for secret in client.secrets)
+            return not any(form in text for form in all_forms(client.secrets))
 
         try:
             loose = LOOSE_FILTERS.get(path)
