@@ -146,7 +146,8 @@ wait_progress:
   description:
     - The progress of each wait of this run (per host task, or the inspection), as read while waiting.
     - While the module waits, the same progress is printed as it happens, at least every 10 seconds
-      (E(TOS_PROGRESS_INTERVAL)), when the module runs in the task's worker (a local connection, the default).
+      (E(TOS_PROGRESS_INTERVAL)), when the module runs in the task's worker (a local connection, the default); not for
+      a task with C(no_log).
   returned: when the module waited
   type: list
   elements: dict

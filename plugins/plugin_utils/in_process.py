@@ -212,10 +212,12 @@ class ActionModule(NormalAction):
         stdout, stderr = io.StringIO(), io.StringIO()
         secrets = _secret_args(module_args)
         rc = 0
-        # the waits' progress lines go to the job output as they happen (a module process cannot print)
+        # the waits' progress lines go to the job output as they happen (a module process cannot print), without
+        # a secret, and not at all for a no_log task (which shows nothing of what it does)
         host = task_vars.get("inventory_hostname") or "localhost"
         _progress.reset()
-        _progress.EMIT = lambda line: display.display("[%s] %s" % (host, line))
+        hidden = any(bool(getattr(owner, "no_log", False)) for owner in (self._task, getattr(self, "_play_context", None)))
+        _progress.EMIT = None if hidden else (lambda line: display.display("[%s] %s" % (host, redact(line, secrets))))
         cache = _api.RUN_CACHE = run_cache.for_task(task_vars, getattr(self, "_templar", None),
                                                     check_mode=bool(getattr(getattr(self, "_play_context", None), "check_mode", False)))
         try:

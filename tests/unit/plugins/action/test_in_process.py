@@ -141,6 +141,29 @@ def test_the_exit_code_is_the_one_a_process_would_have(monkeypatch, code, rc):
     assert run_with_main(monkeypatch, main)["_rc"] == rc
 
 
+@pytest.mark.parametrize("no_log", [False, True])
+def test_progress_lines_show_no_secret_and_nothing_for_a_no_log_task(monkeypatch, no_log):
+    from ansible_collections.tos.cloud.plugins.module_utils import _progress
+
+    shown = []
+    monkeypatch.setattr(in_process.display, "display", lambda text, *args, **kwargs: shown.append(text))
+
+    def main():
+        _progress.report("h1", "the task of host tos-a1 (token S3cr3t-T0ken-zz9 echoed)", 1.0, "finished")
+        print('{"changed": false}')
+        sys.exit(0)
+
+    monkeypatch.setattr(in_process, "importlib", SimpleNamespace(import_module=lambda name: SimpleNamespace(main=main)))
+    monkeypatch.setattr(in_process, "_as_result_dict", lambda parsed: parsed)
+    plugin = object.__new__(Decoding)
+    plugin._task = SimpleNamespace(args={"cluster": "prod", "api_token": "S3cr3t-T0ken-zz9"}, no_log=no_log)
+    assert plugin._run_in_process("cluster_info", {"inventory_hostname": "localhost"})["_rc"] == 0
+    if no_log:
+        assert shown == []
+    else:
+        assert len(shown) == 1 and "tos-a1" in shown[0] and "S3cr3t" not in shown[0], shown
+
+
 def test_a_crash_is_a_module_failure_with_its_traceback(monkeypatch):
     def main():
         print("partial")
