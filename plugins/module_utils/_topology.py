@@ -271,7 +271,7 @@ def read_vm_hosts(client: TosClient, cluster_uuid: str, detail: dict[str, Any]) 
         if not isinstance(face, dict):
             continue
         addresses = [key] + list(face.get("IFacesInfo") or {}) if isinstance(face.get("IFacesInfo"), dict) else [key]
-        host = next((by_ip[ip] for ip in (str(a).split("/")[0] for a in addresses) if ip in by_ip), None)
+        host = next((by_ip[ip] for ip in (str(a).split("/", maxsplit=1)[0] for a in addresses) if ip in by_ip), None)
         for vm in face.get("Hosts") or []:
             if host and isinstance(vm, dict) and vm.get("UUID"):
                 found[str(vm["UUID"])] = host
