@@ -30,6 +30,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._topology import (
     find_physical_host,
     get_cluster,
     host_addresses,
+    list_clusters,
     physical_nodes,
     read_cloud_manage,
     read_vm_hosts,
@@ -191,6 +192,27 @@ def address_owner(detail: dict[str, Any], ip: str, claims: list[Any] = ()) -> st
     for node in topology(detail):
         if ip in host_addresses(node).values():
             return "%s %s" % ("system VM" if node.get("IsSystemService") else "host", node.get("name"))
+    return None
+
+
+def other_clusters_owner(tm: TosModule, cluster_uuid: str, ips: Iterable[str]) -> str | None:
+    """Who already uses one of ``ips`` in another cluster (a host, a system VM of its topology, a CVM): named with
+    its cluster, or None.  The platform refuses such an address (3003) whatever the cluster; a real run lets it
+    (reading every cluster for each deploy would grow with the square of the clusters a bring-up creates), check
+    mode reads the clusters (no write in between: the run's cache answers them once) so that it predicts that
+    refusal instead of "changed"."""
+    wanted = {ip for ip in ips if ip}
+    with tm.scope("read the other clusters' hosts and VMs"):
+        for entry in list_clusters(tm.client):
+            if entry["uuid"] == cluster_uuid:
+                continue
+            detail = get_cluster(tm.client, entry["uuid"])
+            claims = [({c["ip"]}, "the cloud-management VM %s" % (c["name"] or c["uuid"])) for c in list_cvms(
+                detail, read_cloud_manage(tm.client, entry["uuid"]) if system_nodes(detail) else [])]
+            for ip in sorted(wanted):
+                owner = address_owner(detail, ip, claims)
+                if owner:
+                    return "%s is already used by %s in cluster %r" % (ip, owner, entry["name"])
     return None
 
 
@@ -405,8 +427,9 @@ class Cvm(SystemVm):
 
     def join_first(self) -> Any:
         # the platform tells a CVM's address only once it is deployed: with an address to compare, the deploy
-        # is waited for (read-only, in check mode and with wait=false too)
-        return self.tm.params["address"] is not None or (self.tm.params["wait"] and not self.tm.check_mode)
+        # is waited for (read-only, in check mode and with wait=false too); without one, as the real run with
+        # wait=true would (so that check mode reports the same address and diff)
+        return self.tm.params["address"] is not None or self.tm.params["wait"]
 
     def mismatch(self, view: dict[str, Any]) -> Any:
         address = self.tm.params["address"]
@@ -427,6 +450,10 @@ class Cvm(SystemVm):
         owner = address_owner(self.detail, ip_of(address), claims)
         if owner:
             return "address: %s is already used by %s in cluster %r." % (ip_of(address), owner, self.cluster["name"])
+        if self.tm.check_mode:
+            elsewhere = other_clusters_owner(self.tm, self.cluster["uuid"], [ip_of(address)])
+            if elsewhere:
+                return "address: %s." % elsewhere
         return None
 
     def predicted(self) -> Any:
@@ -555,6 +582,11 @@ class StorageVm(SystemVm):
             owner = address_owner(detail, ip, claims)
             if owner:
                 return "%s: %s is already used by %s in cluster %r." % (option, ip, owner, self.cluster["name"])
+        if self.tm.check_mode:
+            for option in ("manage_address", "storage_address"):
+                elsewhere = other_clusters_owner(self.tm, self.cluster["uuid"], [ip_of(params[option])])
+                if elsewhere:
+                    return "%s: %s." % (option, elsewhere)
         return None
 
     def predicted(self) -> Any:

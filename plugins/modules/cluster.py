@@ -183,6 +183,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._topology import (
     find_cluster,
     get_cluster,
     host_addresses,
+    list_clusters,
     read_cloud_manage,
     topology,
 )
@@ -241,6 +242,15 @@ def ensure_present(tm, params):
     predicted = {"uuid": None, "name": name, "desc": params["desc"] or "", "ctime": None, "candidates": [],
                  "tenants": [], "hosts": [], "system_vms": []}
     if tm.check_mode:
+        # the manager refuses a seed host that is in a cluster already (a host is in one cluster only): check mode
+        # reads every cluster's hosts to predict that refusal; a real run lets the manager say it (one request,
+        # where reading every cluster for each new one would grow with the square of the clusters created)
+        with tm.scope("find which cluster host %s is in" % params["ip"]):
+            holder = next((other for other in list_clusters(client)
+                           if seed_is_member(get_cluster(client, other["uuid"]), params["ip"])), None)
+        if holder is not None:
+            tm.fail("ip: host %s is already in cluster %r, and a host can be in one cluster only: give a host that "
+                    "is in no cluster to create %r." % (params["ip"], holder["name"], name))
         tm.track({}, diff_view(predicted))
         return predicted
 

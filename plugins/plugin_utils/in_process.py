@@ -135,7 +135,10 @@ class ActionModule(NormalAction):
         try:
             return super().run(tmp, task_vars)
         finally:
-            run_cache.invalidate_run()
+            if _leaves_running(getattr(self._task, "args", None) or {}):
+                run_cache.unsettle_run()
+            else:
+                run_cache.invalidate_run()
 
     def _in_process_module(self, task_vars):
         """The short name of the module to run in-process, or ``(None, reason)`` to start a module process."""
@@ -240,6 +243,8 @@ class ActionModule(NormalAction):
             _api.RUN_CACHE = None
             if cache is not None:  # the reads this task started for the next ones (tos_cloud_read_ahead)
                 cache.finish(READ_AHEAD_WAIT)
+        if _leaves_running(module_args):
+            run_cache.unsettle_run()
         out = stdout.getvalue()
         err = redact(stderr.getvalue(), secrets)
         res = {"rc": rc, "stdout": out, "stdout_lines": out.splitlines(), "stderr": err, "stderr_lines": err.splitlines()}
@@ -250,6 +255,16 @@ class ActionModule(NormalAction):
             display.vvv("%s.%s: ansible-core's result decoding changed (%s); decoding the module's JSON directly"
                         % (COLLECTION, name, exc))
             return _decode_plainly(res)
+
+
+def _leaves_running(module_args):
+    """Whether the task may have left an operation running: ``wait: false`` (cvm, storage_service_vm,
+    inspection, upgrade), started or joined. The run's cache then stops answering (run_cache.unsettle_run):
+    what it read would go stale when the operation ends."""
+    try:
+        return "wait" in module_args and not boolean(module_args["wait"], strict=False)
+    except TypeError:
+        return False
 
 
 def _same_python(one, other):

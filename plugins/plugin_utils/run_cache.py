@@ -39,6 +39,10 @@ ahead. In a real run where a described cluster does not exist yet, only the clus
 cluster's creation will forget the rest); a write later in the run forgets every answer read ahead, as any.
 A read-ahead that fails is silent: each task then asks the manager itself and reports what it finds.
 
+A task that may leave an operation running (``wait: false`` on cvm, storage_service_vm, inspection, upgrade)
+ends the cache's use for the rest of the run: the platform keeps changing after the write that started the
+operation (a CVM appears, a storage VM stops deploying), so an answer read while it runs would go stale.
+
 What the cache cannot see: a write made during the run by something else than tos.cloud's API modules
 (``ansible.builtin.uri``, a script, another user). Leave ``tos_cloud_run_cache`` unset (false) for plays that
 mix such writes with the modules' reads.
@@ -67,6 +71,9 @@ CACHED_PATHS = frozenset((
 ))
 LOOSE_FILTERS = {"/v1/cluster/list": "filter_name", "/v1/cluster/storage_service/vm/list": "filter_ip"}
 GENERATION = "generation"
+# written when a task of the run left an operation running (wait: false): the platform keeps changing after the
+# write that started it, so from then on no answer of the run is kept or reused
+UNSETTLED = "unsettled"
 READ_AHEAD_VAR = "tos_cloud_read_ahead"
 # settings read ahead for the tasks that will read them: answered from the cache only when read ahead, and once
 READ_AHEAD_PATHS = frozenset((
@@ -104,6 +111,15 @@ class RunStore(RunCache):
             return
         with self._lock(self._generation_path() + ".lock"):
             self._write(GENERATION, str(self.generation() + 1))
+
+    def unsettle(self):
+        """A task left an operation running: forget every answer, and keep none from now on in this run."""
+        self._prepare()
+        self._write(UNSETTLED, "1")
+        self.invalidate()
+
+    def unsettled(self):
+        return os.path.exists(os.path.join(self.directory, UNSETTLED))
 
     def _write(self, name, text):
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".%s." % name)
@@ -365,8 +381,17 @@ def for_task(task_vars, templar=None, check_mode=False):
     store = RunStore()
     if not on and not os.path.isdir(store.directory):
         return None
+    on = on and not store.unsettled()  # an operation left running: the platform changes under any answer
     return TaskCache(store, reading=on, plan=read_ahead_plan(task_vars, templar) if on else None,
                      check_mode=check_mode)
+
+
+def unsettle_run():
+    """After a task that left an operation running (``wait: false``): no answer of the run is reused any more."""
+    try:
+        RunStore().unsettle()
+    except (OSError, AnsibleError):
+        pass
 
 
 def invalidate_run():

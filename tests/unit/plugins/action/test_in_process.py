@@ -311,3 +311,22 @@ def test_a_module_process_clears_the_run_cache(monkeypatch):
     monkeypatch.setattr(in_process.NormalAction, "run", lambda self, tmp=None, task_vars=None: {"changed": True})
     assert action(transport="ssh").run(task_vars={}) == {"changed": True}
     assert cleared == [1]
+
+
+@pytest.mark.parametrize("args, unsettled", [({"wait": False}, True), ({"wait": "no"}, True), ({"wait": True}, False),
+                                             ({}, False)])
+def test_a_task_that_may_leave_an_operation_running_unsettles_the_run_cache(monkeypatch, args, unsettled):
+    marks = []
+    monkeypatch.setattr(in_process.run_cache, "invalidate_run", lambda: marks.append("invalidated"))
+    monkeypatch.setattr(in_process.run_cache, "unsettle_run", lambda: marks.append("unsettled"))
+    monkeypatch.setattr(in_process.NormalAction, "run", lambda self, tmp=None, task_vars=None: {"changed": True})
+    plugin = action(transport="ssh")
+    plugin._task.args = args
+    plugin.run(task_vars={})  # the module process path
+    monkeypatch.setattr(in_process, "importlib", SimpleNamespace(import_module=lambda name: SimpleNamespace(
+        main=lambda: (print('{"changed": true}'), sys.exit(0)))))
+    monkeypatch.setattr(in_process, "_as_result_dict", lambda parsed: parsed)
+    inproc = object.__new__(Decoding)
+    inproc._task = SimpleNamespace(args=dict(args, cluster="prod"))
+    inproc._run_in_process("cvm", {})  # the in-process path
+    assert marks == (["unsettled", "unsettled"] if unsettled else ["invalidated"])

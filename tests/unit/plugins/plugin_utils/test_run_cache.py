@@ -231,6 +231,19 @@ def test_the_variable_turns_it_on(task_vars, on, tmp_path, monkeypatch):
     assert run_cache.for_task(task_vars, Templar()).reading is on
 
 
+def test_an_operation_left_running_ends_the_caches_use_for_the_run(manager, tmp_path, monkeypatch):
+    monkeypatch.setenv(run_cache.CACHE_ROOT_ENV, str(tmp_path / "env-root"))
+    monkeypatch.setattr(_api, "RUN_CACHE", run_cache.for_task({"tos_cloud_run_cache": True}))
+    find_cluster(client(manager), "alpha")
+    run_cache.unsettle_run()  # a task with wait: false: the platform keeps changing after it
+    for _task in range(2):
+        view = run_cache.for_task({"tos_cloud_run_cache": True}, Templar())
+        assert view.reading is False
+        monkeypatch.setattr(_api, "RUN_CACHE", view)
+        find_cluster(client(manager), "alpha")
+    assert len(lists(manager)) == 3  # asked by each task: nothing from before, nothing kept after
+
+
 def test_off_and_nothing_cached_installs_no_hook(tmp_path, monkeypatch):
     monkeypatch.setenv(run_cache.CACHE_ROOT_ENV, str(tmp_path / "env-root"))
     assert run_cache.for_task({}) is None
