@@ -40,6 +40,7 @@ from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError, TosClient, normalize_urls
 from ansible_collections.tos.cloud.plugins.module_utils._redact import redact
+from ansible_collections.tos.cloud.plugins.module_utils._topology import READ_ONLY_POSTS
 
 try:
     import fcntl
@@ -209,6 +210,16 @@ class CachedReader:
     def get(self, path, params=None):
         question = {"connection": self.identity, "scope": self.scope, "path": path, "params": params or {}}
         return self.cache.fetch(question, lambda: self.client.get(path, params), refresh=self.refresh)
+
+    def post(self, path, body=None):
+        """A read the API sends as a POST (``READ_ONLY_POSTS``: the network topology map), cached like a GET; a
+        lookup never writes, so any other POST is refused before it is sent."""
+        if path not in READ_ONLY_POSTS:
+            raise TosApiError("A lookup does not send POST %s: lookups only read." % path, method="POST", path=path,
+                              kind="config")
+        question = {"connection": self.identity, "scope": self.scope, "path": path, "method": "POST",
+                    "body": body or {}}
+        return self.cache.fetch(question, lambda: self.client.post(path, body), refresh=self.refresh)
 
     def paginate(self, path, params=None, **kwargs):
         """``TosClient.paginate`` over the cached ``get``: each page is a question of its own."""
