@@ -236,7 +236,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         data = self._cached(cache_key, fingerprint) if use_cache and cache else None
         if data is None:
             data = self.fetch()
-            if use_cache:
+            if use_cache and data.get("incomplete"):
+                # a cluster skipped, a leader or versions lost to a failure: kept, that loss would outlast the failure
+                # for cache_timeout with no warning; the entry is voided so that the next run reads the manager
+                self._cache[cache_key] = {"fingerprint": None}
+                display.warning("tos.cloud.hosts: the inventory cache was not updated, because this run could not "
+                                "read everything (see the warnings above); the next run reads the manager again.")
+            elif use_cache:
                 self._cache[cache_key] = {"fingerprint": fingerprint, "data": json.dumps(_cache_form(data))}
         self.populate(data)
 
@@ -310,7 +316,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 results = list(pool.map(work, clusters))
 
         loaded = []
+        incomplete = False
         for cluster, (entry, problems) in zip(clusters, results):
+            incomplete = incomplete or bool(problems)
             for exc in problems:
                 if exc.kind in FATAL_KINDS:
                     raise AnsibleParserError("tos.cloud.hosts: could not read cluster '%s': %s" % (
@@ -322,7 +330,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             for exc in problems:
                 display.warning("tos.cloud.hosts: cluster '%s': %s" % (cluster["name"], self._mask(exc.message)))
             loaded.append(entry)
-        return {"clusters": loaded}
+        return {"clusters": loaded, "incomplete": incomplete} if incomplete else {"clusters": loaded}
 
     def _select(self, clusters):
         """The listed clusters the ``clusters`` option names (all when it is empty), in list order."""

@@ -821,3 +821,39 @@ def test_list_output_is_what_release_1_0_0_printed(tmp_path, monkeypatch, name):
     with open(GOLDEN, encoding="utf-8") as handle:
         expected = json.load(handle)[name]
     assert got == expected
+
+
+# -- the cache never keeps what a run lost to a failure ------------------------------------------
+def _cache(sim):
+    return {"cache": True, "cache_plugin": "ansible.builtin.jsonfile",
+            "cache_connection": str(sim.tmp_path / "cache"), "cache_timeout": 3600}
+
+
+def test_a_cluster_skipped_for_a_transient_failure_is_not_cached_as_gone(sim):
+    """A run that skipped a cluster (cluster/get failed once) must not leave a cache without that cluster: the next
+    run, within cache_timeout and with the manager healthy again, would silently lack its hosts for an hour."""
+    key = "GET /v1/cluster/get?cluster_uuid=%s" % cluster_uuid(sim.answers, "prod-a")
+    good = sim.answers[key]
+    sim.answers[key] = {"_error": {"kind": "http", "message": "GET /v1/cluster/get failed with HTTP 503"}}
+    first = sim.load(**_cache(sim))
+    assert len(first.hosts) == 4 and any("skipping cluster 'prod-a'" in w for w in sim.warnings)
+    assert any("inventory cache was not updated" in w for w in sim.warnings)
+    sim.answers[key] = good  # the manager is healthy again
+    del sim.warnings[:]
+    second = sim.load(**_cache(sim))
+    assert "192.0.2.11" in second.hosts, "prod-a's hosts are missing, served from a cache of a failed read"
+    assert not any("inventory cache was not updated" in w for w in sim.warnings)
+    requests = len(sim.log)
+    sim.load(**_cache(sim))
+    assert len(sim.log) == requests  # the complete run's data was cached
+
+
+def test_a_leader_lost_to_a_transient_failure_is_not_cached(sim):
+    key = "GET /v1/cluster/cloud/manage?cluster_uuid=%s" % cluster_uuid(sim.answers, "prod-a")
+    good = sim.answers[key]
+    sim.answers[key] = {"_error": {"kind": "http", "message": "GET /v1/cluster/cloud/manage failed with HTTP 500"}}
+    first = sim.load(**_cache(sim))
+    assert first.get_host("192.0.2.11").vars["tos_center_leader"] is None
+    sim.answers[key] = good
+    second = sim.load(**_cache(sim))
+    assert second.get_host("192.0.2.11").vars["tos_center_leader"] is True
