@@ -253,9 +253,39 @@ def load_state(path):
             state = json.load(handle)
     except FileNotFoundError:
         return None
+    except ValueError as exc:  # empty, cut short, not UTF-8 (UnicodeDecodeError is a ValueError)
+        raise SettingsError(_damaged(path, "not JSON: %s" % str(exc).split("\n", 1)[0][:120])) from None
     if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
         raise SettingsError("state_file %s is not a tos.cloud.events cursor (version %s)" % (path, STATE_VERSION))
+    problem = _cursor_problem(state)
+    if problem:
+        raise SettingsError(_damaged(path, problem))
     return state
+
+
+def _damaged(path, why):
+    return ("state_file %s is damaged (%s): move it aside to start afresh (the conditions already present are then "
+            "reported again, as on a first start)" % (path, why))
+
+
+def _cursor_problem(state):
+    """What a cursor of the right version lacks (hand-edited, written by another tool), or None."""
+    for key, kinds in (("generation", int), ("seq", int), ("delivered", int), ("outbox", list),
+                       ("reachable", bool), ("observed", (dict, type(None)))):
+        if not isinstance(state.get(key), kinds) or (kinds is int and isinstance(state.get(key), bool)):
+            return "%s is missing or of the wrong type" % key
+    if any(not isinstance(event, dict) or not isinstance(event.get("seq"), int) for event in state["outbox"]):
+        return "an event of the outbox is not an event"
+    observed = state["observed"]
+    if observed is not None:
+        manager = observed.get("manager")
+        if not isinstance(manager, dict) or not isinstance(manager.get("members"), list) or "leader" not in manager \
+                or "ready" not in manager:
+            return "observed.manager is missing or incomplete"
+        clusters = observed.get("clusters")
+        if not isinstance(clusters, dict) or any(not isinstance(c, dict) for c in clusters.values()):
+            return "observed.clusters is missing or not a mapping"
+    return None
 
 
 def save_state(path, state):
@@ -404,6 +434,7 @@ def observe(client, settings, previous, now):
     manager = read_manager(client)
     clusters = {}
     listed = [c for c in _topology.list_clusters(client) if c.get("uuid")]
+    every = sorted(str(c["uuid"]) for c in listed)  # before the clusters filter: what cluster/list holds
     wanted = settings["clusters"]
     if wanted:
         listed = [c for c in listed if c["uuid"] in wanted or c["name"] in wanted]
@@ -421,7 +452,7 @@ def observe(client, settings, previous, now):
                 # was seen; the next list tells
                 entry = dict(prev, name=cluster["name"])
         clusters[uuid] = entry
-    return {"manager": manager, "clusters": clusters}
+    return {"manager": manager, "clusters": clusters, "listed": every}
 
 
 def observe_cluster(client, settings, uuid, prev, now):
@@ -507,22 +538,38 @@ def diff(before, after, settings, now):
     before = before or {"manager": {"leader": None, "members": [], "ready": True}, "clusters": {}}
     yield from _diff_manager(before["manager"], after["manager"])
     b_clusters, a_clusters = before["clusters"], after["clusters"]
+    # what cluster/list held, before the clusters filter (a cursor written before 1.0.x: what it observed): a
+    # cluster the filter now leaves out, or takes in, did not leave or join the list
+    b_listed = set(before.get("listed") or b_clusters)
+    a_listed = set(after.get("listed") or a_clusters)
     for uuid in sorted(set(b_clusters) - set(a_clusters)):
+        if uuid in a_listed:
+            continue  # left out by the clusters filter (a restart with another filter): still listed
         yield "cluster_removed", uuid, _cluster_ref(uuid, b_clusters[uuid]), None, b_clusters[uuid].get("name"), None, {}
     for uuid in sorted(a_clusters):
         a = a_clusters[uuid]
         b = b_clusters.get(uuid)
-        cluster = _cluster_ref(uuid, a)
-        if b is None:
-            yield "cluster_added", uuid, cluster, None, None, a.get("name"), {}
-            b = {}
-        if settings["mode"] != "full":
+        if b is None and not first and uuid in b_listed:
+            # taken in by the clusters filter, listed all along: its conditions as on a first start, not an addition
+            for change in _diff_cluster(uuid, {}, a, settings, now, first=True):
+                if change[0] not in NOT_INITIAL and settings["initial_events"]:
+                    yield change
             continue
-        yield from _diff_inspection(cluster, b.get("inspection"), a.get("inspection"))
-        yield from _diff_hosts(cluster, b.get("hosts") or {}, a.get("hosts") or {}, first)
-        yield from _diff_package(cluster, b, a)
-        if settings["snapshot_max_age"]:
-            yield from _diff_snapshot(cluster, b.get("snapshot"), a.get("snapshot"), settings["snapshot_max_age"], now)
+        if b is None:
+            yield "cluster_added", uuid, _cluster_ref(uuid, a), None, None, a.get("name"), {}
+        yield from _diff_cluster(uuid, b or {}, a, settings, now, first)
+
+
+def _diff_cluster(uuid, b, a, settings, now, first):
+    """The changes of one cluster's observation (mode full)."""
+    if settings["mode"] != "full":
+        return
+    cluster = _cluster_ref(uuid, a)
+    yield from _diff_inspection(cluster, b.get("inspection"), a.get("inspection"))
+    yield from _diff_hosts(cluster, b.get("hosts") or {}, a.get("hosts") or {}, first)
+    yield from _diff_package(cluster, b, a)
+    if settings["snapshot_max_age"]:
+        yield from _diff_snapshot(cluster, b.get("snapshot"), a.get("snapshot"), settings["snapshot_max_age"], now)
 
 
 def _diff_manager(b, a):
@@ -627,7 +674,7 @@ def _diff_snapshot(cluster, b, a, max_age, now):
             a.get("newest"), {"age": None if age is None else round(age), "max_age": max_age}
     elif was_stale and not stale:
         yield "snapshot_fresh", "%s/%s" % (cluster["uuid"], a.get("newest")), cluster, None, b.get("newest"), \
-            a.get("newest"), {"age": round(age)}
+            a.get("newest"), {"age": round(age), "max_age": max_age}
 
 
 # ---- the source ----------------------------------------------------------------------------------
