@@ -39,6 +39,8 @@ ahead. In a real run where a described cluster does not exist yet, only the clus
 cluster's creation will forget the rest); a write later in the run forgets every answer read ahead, as any.
 A read-ahead that fails is silent: each task then asks the manager itself and reports what it finds.
 
+A task that waited for an operation (asked the same ``.../progress`` twice: a deploy, an upgrade or an
+inspection joined or started) forgets the run's answers when it ends: the platform changed while it waited.
 A task that may leave an operation running (``wait: false`` on cvm, storage_service_vm, inspection, upgrade)
 ends the cache's use for the rest of the run: the platform keeps changing after the write that started the
 operation (a CVM appears, a storage VM stops deploying), so an answer read while it runs would go stale.
@@ -174,17 +176,31 @@ class TaskCache:
         self.reading = reading
         self.asked = set()
         self.wrote = False
+        self.waited = False  # polled an operation's progress: the platform changed while this task ran
+        self.progress_asked = set()
         self.plan = plan
         self.check_mode = check_mode
         self.ahead = ahead
         self.reader = None
 
     def finish(self, timeout=None):
-        """Wait for the read-ahead this task started (at most ``timeout`` seconds)."""
+        """Wait for the read-ahead this task started (at most ``timeout`` seconds); after a task that waited for an
+        operation, forget the run's answers (read before or while it ran, they may no longer hold)."""
         if self.reader is not None:
             self.reader.join(timeout)
+        if self.waited:
+            try:
+                self.store.invalidate()
+            except (OSError, AnsibleError):
+                pass
 
     def request(self, client, send, method, path, params=None, body=None):
+        if method == "GET" and path.endswith("/progress"):
+            # the same progress asked again is a wait for an operation (joined or started by another run): the
+            # platform changes under it, so the run's answers are forgotten when the task ends (finish)
+            question = (path, tuple(sorted((str(k), str(v)) for k, v in (params or {}).items())))
+            self.waited = self.waited or question in self.progress_asked
+            self.progress_asked.add(question)
         if method != "GET" and path in READ_ONLY_POSTS:  # a read sent as a POST: not cached, and no write
             return send(method, path, params, body)
         if method != "GET":

@@ -231,6 +231,24 @@ def test_the_variable_turns_it_on(task_vars, on, tmp_path, monkeypatch):
     assert run_cache.for_task(task_vars, Templar()).reading is on
 
 
+def test_a_task_that_waited_for_an_operation_forgets_the_runs_answers(store, manager, monkeypatch):
+    task(store, monkeypatch)
+    find_cluster(client(manager), "alpha")  # cached while a deploy runs
+    waiting = task(store, monkeypatch)
+    for _poll in range(2):  # a wait: the same progress asked twice
+        client(manager).get("/v1/cluster/host/task/progress", {"cluster_uuid": "u", "host_uuid": "h"})
+    waiting.finish()
+    task(store, monkeypatch)
+    find_cluster(client(manager), "alpha")
+    assert len(lists(manager)) == 2  # asked again after the wait
+    once = task(store, monkeypatch)
+    client(manager).get("/v1/cluster/host/task/progress", {"cluster_uuid": "u", "host_uuid": "h"})  # a look, no wait
+    once.finish()
+    task(store, monkeypatch)
+    find_cluster(client(manager), "alpha")
+    assert len(lists(manager)) == 2
+
+
 def test_an_operation_left_running_ends_the_caches_use_for_the_run(manager, tmp_path, monkeypatch):
     monkeypatch.setenv(run_cache.CACHE_ROOT_ENV, str(tmp_path / "env-root"))
     monkeypatch.setattr(_api, "RUN_CACHE", run_cache.for_task({"tos_cloud_run_cache": True}))

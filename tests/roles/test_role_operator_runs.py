@@ -1,0 +1,170 @@
+"""The roles as operators run them: a re-run that meets the operation an interrupted run left behind, extra vars
+given as strings the way ``-e key=value`` and AWX surveys pass them, and what the failure messages claim.
+
+Each test failed before 1.0.x's fix (the docstrings say how)."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from conftest import Sim
+
+SIM_OPTIONS = {"extensions": "all"}
+DEPLOY_CVM = "/v1/cluster/deploy/cvm"
+UPGRADE = "/v1/system/compute/version/upgrade"
+NO_SETTINGS = {"cluster_bringup_mail": {}, "cluster_bringup_system_settings": {}}
+
+
+def mutations(sim: Sim) -> list[dict[str, Any]]:
+    return [e for e in sim.control("GET", "requests")["requests"]
+            if e["method"] != "GET" and e["path"] != "/v1/cluster/all_cluster/topology"]
+
+
+def play(sim: Sim, name: str, tasks: list[dict[str, Any]], *args: str) -> Any:
+    path = sim.tmp / ("%s.yml" % name)
+    path.write_text(json.dumps([{
+        "name": name, "hosts": "tos_api", "gather_facts": False,
+        "module_defaults": {"group/tos.cloud.api": {"api_url": sim.url}}, "tasks": tasks}]))
+    return sim.playbook(str(path), *args)
+
+
+@pytest.fixture()
+def durations(sim: Sim) -> Any:
+    before = sim.control("POST", "durations", {})["durations"]
+    yield lambda **kinds: sim.control("POST", "durations", kinds)
+    sim.control("POST", "durations", before)
+
+
+def test_bringup_rerun_over_a_cvm_deploy_still_running_sets_the_snapshot_policy(sim: Sim, durations: Any) -> None:
+    """A bring-up interrupted (Ctrl-C) while the cluster's first CVM deploys, then run again: the re-run joins the
+    deploy (ok) and must then set the snapshot policy. It fails 'cluster ... has no center node': the snapshot
+    policy task is answered cloud/manage from the run's cache, read while the CVM was still deploying (a wait
+    does not clear the cache). With -e cluster_bringup_run_cache=false the same re-run succeeds."""
+    sim.reset()
+    durations(deploy_cvm=400)  # 10 s at speed 40
+    cluster = {"name": "join-c", "seed_ip": "203.0.113.11",
+               "cvms": [{"host": "tos-c1", "address": "203.0.113.101/24", "gateway": "203.0.113.1"}],
+               "snapshot_policy": {"interval": "1w", "daemon": "started"}}
+    # what the interrupted run did: the cluster, then the CVM deploy sent (its wait never finished)
+    first = play(sim, "interrupted", [
+        {"tos.cloud.cluster": {"name": "join-c", "ip": "203.0.113.11"}},
+        {"tos.cloud.cvm": {"cluster": "join-c", "host": "tos-c1", "address": "203.0.113.101/24",
+                           "gateway": "203.0.113.1", "wait": False}}])
+    assert first.rc == 0, str(first)
+    sim.control("DELETE", "requests")
+    run = sim.playbook("bringup.yml", extra_vars={"cluster_bringup_clusters": [cluster], **NO_SETTINGS})
+    assert [e["path"] for e in mutations(sim) if e["path"] == DEPLOY_CVM] == [], "the deploy was sent twice"
+    assert run.rc == 0, str(run)
+    assert sim.cluster("join-c")["snapshot_config"], str(run)
+
+
+def test_drift_mail_only_on_drift_given_as_the_string_false_still_mails(sim: Sim) -> None:
+    """-e drift_report_mail_only_on_drift=false (a string, as -e key=value and AWX pass it) must mail an in-sync
+    report like the boolean false does. tasks/main.yml tests `not drift_report_mail_only_on_drift` without `| bool`:
+    the non-empty string is truthy, so the mail is skipped."""
+    sim.reset()
+    run = sim.playbook("bringup.yml", extra_vars={
+        "cluster_bringup_clusters": [{"name": "mail-d", "seed_ip": "203.0.113.11"}], **NO_SETTINGS})
+    assert run.rc == 0, str(run)
+    args = ["-e", "tos_report_dir=%s" % (sim.tmp / "drift"), "-e", "drift_report_mail_to=ops@example.com",
+            "-e", "drift_report_smtp_host=127.0.0.1", "-e", "drift_report_smtp_port=9949"]
+    description = {"cluster_bringup_clusters": [{"name": "mail-d", "seed_ip": "203.0.113.11"}], **NO_SETTINGS}
+    as_bool = sim.playbook("drift.yml", *args, extra_vars=dict(description, drift_report_mail_only_on_drift=False))
+    as_string = sim.playbook("drift.yml", *args, "-e", "drift_report_mail_only_on_drift=false",
+                             extra_vars=description)
+    banner = "TASK [tos.cloud.drift_report : Mail the drift report to"
+    assert banner in as_bool.out, str(as_bool)
+    assert banner in as_string.out, str(as_string)
+
+
+def test_inspection_report_clusters_given_as_a_string(sim: Sim) -> None:
+    """-e inspection_report_clusters=NAME (an AWX survey text field): the argument spec accepts it (a list of one),
+    but tasks/main.yml loops over the raw string: "The `loop` value must resolve to a 'list', not 'str'"."""
+    sim.reset()
+    run = sim.playbook("bringup.yml", extra_vars={
+        "cluster_bringup_clusters": [{"name": "str-c", "seed_ip": "203.0.113.11"}], **NO_SETTINGS})
+    assert run.rc == 0, str(run)
+    report = sim.tmp / "inspect-str"
+    run = sim.playbook("inspect.yml", "-e", "inspection_report_clusters=str-c", "-e", "inspection_report_inspect=false",
+                       "-e", "tos_report_dir=%s" % report)
+    assert run.rc == 0, str(run)
+    assert (report / "report.json").exists()
+
+
+def test_rolling_upgrade_failure_without_a_snapshot_does_not_claim_one(sim: Sim) -> None:
+    """rolling_upgrade_snapshot=false: no snapshot is taken, yet the failure message says 'A metadata snapshot was
+    taken before the first host' (tasks/batch.yml), which an operator would rely on to roll back."""
+    sim.reset()
+    run = sim.playbook("bringup.yml", extra_vars={"cluster_bringup_clusters": [
+        {"name": "nosnap-c", "seed_ip": "203.0.113.11",
+         "cvms": [{"host": "tos-c1", "address": "203.0.113.101/24", "gateway": "203.0.113.1"}]}], **NO_SETTINGS})
+    assert run.rc == 0, str(run)
+    sim.control("POST", "upgrade_failure", {"host": "tos-c2", "at": 0.5})
+    try:
+        run = sim.playbook("rolling_upgrade.yml", extra_vars={
+            "rolling_upgrade_cluster": "nosnap-c", "rolling_upgrade_snapshot": False})
+    finally:
+        sim.control("DELETE", "upgrade_failure")
+    assert run.rc != 0 and "stopped at tos-c2" in run.out, str(run)
+    assert sim.cluster("nosnap-c")["snapshots"] == []
+    assert "A metadata snapshot was taken" not in run.out, str(run)
+
+
+def test_rolling_upgrade_resume_keeps_the_snapshot_from_before_the_first_host(sim: Sim) -> None:
+    """The documented failure-and-resume (docs/upgrades.md) with rolling_upgrade_snapshot_retain: 1: the resume takes
+    a new 'before the first host' snapshot while hosts are already upgraded, and the retain prunes the only
+    snapshot from before the upgrade began: the rollback point is gone."""
+    sim.reset()
+    run = sim.playbook("bringup.yml", extra_vars={"cluster_bringup_clusters": [
+        {"name": "resume-c", "seed_ip": "203.0.113.11",
+         "cvms": [{"host": "tos-c1", "address": "203.0.113.101/24", "gateway": "203.0.113.1"}]}], **NO_SETTINGS})
+    assert run.rc == 0, str(run)
+    extra = {"rolling_upgrade_cluster": "resume-c", "rolling_upgrade_snapshot_retain": 1}
+    sim.control("POST", "upgrade_failure", {"host": "tos-c3", "at": 0.5})
+    try:
+        first = sim.playbook("rolling_upgrade.yml", extra_vars=extra)
+    finally:
+        sim.control("DELETE", "upgrade_failure")
+    assert first.rc != 0 and "stopped at tos-c3" in first.out, str(first)
+    before_upgrade = list(sim.cluster("resume-c")["snapshots"])
+    assert len(before_upgrade) == 1
+    resumed = sim.playbook("rolling_upgrade.yml", extra_vars=extra)
+    assert resumed.rc == 0, str(resumed)
+    assert re.search(r"skipped, already at \S+: tos-c2", resumed.out), str(resumed)
+    assert before_upgrade[0] in sim.cluster("resume-c")["snapshots"], (
+        "the snapshot from before the first host was pruned by the resume", sim.cluster("resume-c")["snapshots"])
+
+
+def test_rolling_upgrade_version_given_as_a_yaml_number_is_compared_not_crashed_on(sim: Sim) -> None:
+    """AWX extra vars `rolling_upgrade_version: 3.3` (a YAML float): the argument spec (type str) accepts it, then the
+    pre-flight crashes "object of type '_AnsibleTaggedFloat' has no len()" without naming the variable, instead of
+    refusing the package: "the uploaded package ... has version 3.2.5.rc2, not 3.3"."""
+    sim.reset()
+    run = sim.playbook("bringup.yml", extra_vars={
+        "cluster_bringup_clusters": [{"name": "ver-c", "seed_ip": "203.0.113.11", "cvms": [
+            {"host": "tos-c1", "address": "203.0.113.101/24", "gateway": "203.0.113.1"}]}], **NO_SETTINGS})
+    assert run.rc == 0, str(run)
+    sim.control("DELETE", "requests")
+    run = sim.playbook("rolling_upgrade.yml", "--check", extra_vars={
+        "rolling_upgrade_cluster": "ver-c", "rolling_upgrade_version": 3.3})
+    assert run.rc != 0, str(run)
+    assert "has version 3.2.5.rc2, not 3.3" in run.out, str(run)
+    assert mutations(sim) == []
+
+
+def test_inspection_report_message_names_a_file_it_wrote(sim: Sim) -> None:
+    """inspection_report_formats: [json]: only report.json is written, yet the last message points the operator to
+    DIR/index.html (tasks/render.yml, 'Show where the report is')."""
+    sim.reset()
+    run = sim.playbook("bringup.yml", extra_vars={
+        "cluster_bringup_clusters": [{"name": "fmt-c", "seed_ip": "203.0.113.11"}], **NO_SETTINGS})
+    assert run.rc == 0, str(run)
+    report = sim.tmp / "inspect-json"
+    run = sim.playbook("inspect.yml", extra_vars={
+        "inspection_report_dir": str(report), "inspection_report_formats": ["json"], "inspection_report_inspect": False})
+    assert run.rc == 0, str(run)
+    assert not (report / "index.html").exists()
+    assert "Report %s/index.html" % report not in run.out, str(run)
+    assert "Report %s/report.json" % report in run.out, str(run)
