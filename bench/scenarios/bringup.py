@@ -592,8 +592,11 @@ EMPTY = PLAYBOOKS / "empty_tasks.yml"
 # count is what is measured, scenario 4 measures hosts)
 MANY_SIZES = (10, 50)
 MANY_HOSTS = 4
-# "the simulator at its fastest": a 20 s deploy takes 2 ms
-FASTEST = 10000.0
+# "the simulator at its fastest": a 20 s deploy takes 20 microseconds, done before the module first reads its
+# progress (at 2 ms, speed 10000, whether the first read came before or after the end decided whether a deploy
+# waited 0.5 s for its next poll: a race that made the per-cluster slope of the deploy step swing from 0.06 to
+# 0.5 s and read as worse than linear)
+FASTEST = 1000000.0
 # a step grows worse than linearly when its cost per cluster at the larger size exceeds this many times its cost
 # per cluster at the smaller size, plus MANY_SLACK seconds (timer noise on a loaded machine); a step quadratic in
 # clusters would show 5 (50 / 10), a linear one 1
