@@ -83,6 +83,15 @@ class Sim:
         assert proc.returncode == 0, proc.stdout + proc.stderr
         return _plain(json.loads(proc.stdout))
 
+    def play(self, name: str, tasks: list[dict[str, Any]], *args: str) -> Run:
+        """A one-play playbook of ``tasks`` on the demo inventory's API host (module_defaults to the simulator),
+        run with ``args``."""
+        path = self.tmp / ("%s.yml" % name)
+        path.write_text(json.dumps([{
+            "name": name, "hosts": "tos_api", "gather_facts": False,
+            "module_defaults": {"group/tos.cloud.api": {"api_url": self.url}}, "tasks": tasks}]))
+        return self.playbook(str(path), *args)
+
     def playbook(self, playbook: str, *args: str, inventory: Path | str = DEMO_INVENTORY,
                  extra_vars: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Run:
         cmd = ["ansible-playbook", "-i", str(inventory), str(PLAYBOOKS / playbook), *args]

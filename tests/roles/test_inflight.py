@@ -44,12 +44,7 @@ def mutations(sim: Sim) -> list[str]:
 
 
 def play(sim: Sim, name: str, tasks: list[dict[str, Any]], *args: str) -> Run:
-    """A one-play playbook of ``tasks`` on localhost (module_defaults to the simulator), run with ``args``."""
-    path = sim.tmp / ("%s.yml" % name)
-    path.write_text(json.dumps([{
-        "name": name, "hosts": "tos_api", "gather_facts": False,
-        "module_defaults": {"group/tos.cloud.api": {"api_url": sim.url}}, "tasks": tasks}]))
-    return sim.playbook(str(path), *args)
+    return sim.play(name, tasks, *args)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ given as strings the way ``-e key=value`` and AWX surveys pass them, and what th
 Each test failed before 1.0.x's fix (the docstrings say how)."""
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -23,11 +22,7 @@ def mutations(sim: Sim) -> list[dict[str, Any]]:
 
 
 def play(sim: Sim, name: str, tasks: list[dict[str, Any]], *args: str) -> Any:
-    path = sim.tmp / ("%s.yml" % name)
-    path.write_text(json.dumps([{
-        "name": name, "hosts": "tos_api", "gather_facts": False,
-        "module_defaults": {"group/tos.cloud.api": {"api_url": sim.url}}, "tasks": tasks}]))
-    return sim.playbook(str(path), *args)
+    return sim.play(name, tasks, *args)
 
 
 @pytest.fixture()
