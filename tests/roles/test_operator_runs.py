@@ -88,7 +88,7 @@ def start_play(sim: Sim, tmp: Path, tasks: list[dict[str, Any]], check: bool = F
 
 def finish_play(started: tuple[subprocess.Popen, Path]) -> list[dict[str, Any]]:
     proc, out = started
-    text, _ = proc.communicate(timeout=300)
+    text = proc.communicate(timeout=300)[0]
     assert out.exists(), text[-4000:]
     return json.loads(out.read_text())
 

@@ -323,8 +323,12 @@ def test_a_task_that_may_leave_an_operation_running_unsettles_the_run_cache(monk
     plugin = action(transport="ssh")
     plugin._task.args = args
     plugin.run(task_vars={})  # the module process path
-    monkeypatch.setattr(in_process, "importlib", SimpleNamespace(import_module=lambda name: SimpleNamespace(
-        main=lambda: (print('{"changed": true}'), sys.exit(0)))))
+
+    def main():
+        print('{"changed": true}')
+        sys.exit(0)
+
+    monkeypatch.setattr(in_process, "importlib", SimpleNamespace(import_module=lambda name: SimpleNamespace(main=main)))
     monkeypatch.setattr(in_process, "_as_result_dict", lambda parsed: parsed)
     inproc = object.__new__(Decoding)
     inproc._task = SimpleNamespace(args=dict(args, cluster="prod"))
