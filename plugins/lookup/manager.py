@@ -54,6 +54,8 @@ _list:
         ready: {description: Whether the manager is ready., type: bool}
 """
 
+from ansible.errors import AnsibleLookupError
+
 from ansible_collections.tos.cloud.plugins.modules.system_info import parse_version
 from ansible_collections.tos.cloud.plugins.plugin_utils.lookup_api import TosLookup
 
@@ -64,7 +66,9 @@ MEMBERS = "/v1/system/member/list"
 class LookupModule(TosLookup):
 
     def ask(self, client, terms):
-        del terms
+        if terms:  # the manager is one: a term would be ignored, so it is a mistake (a cluster or host lookup meant?)
+            raise AnsibleLookupError("tos.cloud.manager takes no term (given: %d); use tos.cloud.cluster or "
+                                     "tos.cloud.host to look up a cluster or a host." % len(terms))
         return [describe(client)]
 
 

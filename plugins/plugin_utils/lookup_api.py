@@ -203,7 +203,8 @@ class CachedReader:
                 api_token=self.options.get("api_token"),
                 validate_certs=self.options.get("validate_certs", True),
                 ca_path=self.options.get("ca_path"),
-                timeout=self.options.get("timeout") or 30,
+                # unset: 30 s; 0 or less is refused as in the modules, not read as "unset"
+                timeout=30 if self.options.get("timeout") is None else self.options.get("timeout"),
             )
         return self._client
 

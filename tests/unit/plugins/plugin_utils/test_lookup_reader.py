@@ -1,8 +1,9 @@
 # Copyright (c) tos.cloud contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""tos.cloud.cluster (the lookup) against the documents' answers, where cloud/manage leaves a CVM's
-machine_uuid empty and only the network topology map (POST all_cluster/topology, a read) places it."""
+"""The lookups' reader and options: tos.cloud.cluster against the documents' answers, where cloud/manage leaves a
+CVM's machine_uuid empty and only the network topology map (POST all_cluster/topology, a read) places it; no POST
+but that read; a timeout of 0 and a term to the manager lookup refused before any request."""
 
 from __future__ import annotations
 
@@ -62,3 +63,33 @@ def test_a_lookup_sends_no_other_post():
     else:
         raise AssertionError("a lookup sent a POST that writes")
     assert reader.client.sent == []
+
+
+def _lookup(name):
+    from ansible.plugins.loader import init_plugin_loader, lookup_loader
+
+    init_plugin_loader()
+    return lookup_loader.get(name)
+
+
+def test_a_lookup_timeout_of_zero_is_refused_before_any_request():
+    from ansible.errors import AnsibleError
+
+    for timeout in (0, -5):
+        try:
+            _lookup("tos.cloud.manager").run([], variables={"tos_api_url": "http://127.0.0.1:9"}, timeout=timeout)
+        except AnsibleError as exc:
+            assert "timeout" in str(exc), str(exc)
+        else:
+            raise AssertionError("timeout=%s was read as unset" % timeout)
+
+
+def test_the_manager_lookup_refuses_a_term():
+    from ansible.errors import AnsibleError
+
+    try:
+        _lookup("tos.cloud.manager").run(["prod"], variables={"tos_api_url": "http://127.0.0.1:9"})
+    except AnsibleError as exc:
+        assert "takes no term" in str(exc) and "tos.cloud.cluster" in str(exc), str(exc)
+    else:
+        raise AssertionError("a term was ignored")
