@@ -285,17 +285,16 @@ def mask_url_credentials(api_url: Any) -> Any:
             return entry
         scheme, sep, rest = entry.rpartition("@")[0].partition("://")
         return "%s%s@%s" % (scheme + sep if sep else "", MASK, entry.rpartition("@")[2])
-    if isinstance(api_url, (list, tuple)):
-        return [masked(str(item)) for item in api_url]
-    return masked(str(api_url)) if api_url is not None else None
+    if api_url is None:
+        return None
+    entries = [masked(entry) for entry in _url_entries(api_url)]
+    return entries if isinstance(api_url, (list, tuple)) else entries[0]
 
 
 def url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be a manager's base URL, or None.  The message names api_url/TOS_API_URL
-    and never echoes a user name or password written into the URL: an entry with an ``@`` is refused
-    first, without being quoted."""
-    if "@" in url:
-        return URL_CREDENTIALS
+    """Why ``url`` cannot be a manager's base URL, or None.  The message names api_url/TOS_API_URL and
+    quotes ``url``: an entry holding a user name or password (an ``@``) never gets here, ``connection_problems``
+    refuses it first without quoting it."""
     where = "%s entry %r" % (URL_SOURCE, url)
     if not url:
         return "%s: an entry is empty" % URL_SOURCE
@@ -372,15 +371,12 @@ def connection_problems(
     surrounding whitespace (an ``echo token | ansible-vault encrypt_string`` keeps a newline) and
     the list of messages, each naming the option and its environment variable.
     """
-    if url_has_credentials(api_url):  # before the split on commas, which could cut a password in two
-        problems = [URL_CREDENTIALS]
-        token = api_token.strip() if isinstance(api_token, str) else api_token
-        problems.append(token_problem(token))
-        problems.append(timeout_problem(30 if timeout is None else timeout))
-        return [], token or None, [p for p in problems if p]
-    urls = normalize_urls(api_url)
-    problems = []
-    if not urls:
+    # an entry with an "@" is refused before the split on commas, which could cut a password in two, and before
+    # url_problem, whose messages quote the entry
+    credentials = url_has_credentials(api_url)
+    urls = [] if credentials else normalize_urls(api_url)
+    problems = [URL_CREDENTIALS] if credentials else []
+    if not urls and not credentials:
         problems.append("%s is not set: give the manager's URL with the api_url option or the TOS_API_URL "
                         "environment variable (e.g. https://192.0.2.10:9990)" % URL_SOURCE)
     problems.extend(filter(None, (url_problem(url) for url in urls)))

@@ -104,11 +104,11 @@ def read_cvms(client: TosClient, cluster_uuid: str, detail: dict[str, Any],
     (``MachineUUID``) names, as with the documents' answers (``"machine_uuid": ""``), is placed by
     ``all_cluster/topology``: one request more, sent only then.  One still unplaced keeps ``host_uuid`` None."""
     cvms = list_cvms(detail, read_cloud_manage(client, cluster_uuid) if manage is None else manage)
-    if any(cvm["host_uuid"] is None for cvm in cvms):
+    unplaced = unplaced_cvms(cvms)
+    if unplaced:
         hosts = read_vm_hosts(client, cluster_uuid, detail)
-        for cvm in cvms:
-            if cvm["host_uuid"] is None:
-                cvm["host_uuid"] = hosts.get(str(cvm["uuid"]))
+        for cvm in unplaced:
+            cvm["host_uuid"] = hosts.get(str(cvm["uuid"]))
     return cvms
 
 
@@ -195,25 +195,33 @@ def address_owner(detail: dict[str, Any], ip: str, claims: list[Any] = ()) -> st
     return None
 
 
-def other_clusters_owner(tm: TosModule, cluster_uuid: str, ips: Iterable[str]) -> str | None:
-    """Who already uses one of ``ips`` in another cluster (a host, a system VM of its topology, a CVM): named with
-    its cluster, or None.  The platform refuses such an address (3003) whatever the cluster; a real run lets it
-    (reading every cluster for each deploy would grow with the square of the clusters a bring-up creates), check
-    mode reads the clusters (no write in between: the run's cache answers them once) so that it predicts that
-    refusal instead of "changed"."""
+def cvm_claims(cvms: Iterable[dict[str, Any]]) -> list[Any]:
+    """The addresses ``cvms`` hold, as ``address_owner`` takes them."""
+    return [({c["ip"]}, "the cloud-management VM %s" % (c["name"] or c["uuid"])) for c in cvms]
+
+
+def other_clusters_owners(tm: TosModule, cluster_uuid: str, ips: Iterable[str]) -> dict[str, str]:
+    """``{ip: who uses it and in which cluster}`` for those of ``ips`` that another cluster already uses (a host, a
+    system VM of its topology, a CVM), each cluster read once for all of them.  The platform refuses such an address
+    (3003) whatever the cluster; a real run lets it (reading every cluster for each deploy would grow with the
+    square of the clusters a bring-up creates), check mode reads the clusters (no write in between: the run's cache
+    answers them once) so that it predicts that refusal instead of "changed"."""
     wanted = {ip for ip in ips if ip}
+    found: dict[str, str] = {}
     with tm.scope("read the other clusters' hosts and VMs"):
         for entry in list_clusters(tm.client):
+            if not wanted - set(found):
+                break
             if entry["uuid"] == cluster_uuid:
                 continue
             detail = get_cluster(tm.client, entry["uuid"])
-            claims = [({c["ip"]}, "the cloud-management VM %s" % (c["name"] or c["uuid"])) for c in list_cvms(
-                detail, read_cloud_manage(tm.client, entry["uuid"]) if system_nodes(detail) else [])]
-            for ip in sorted(wanted):
+            claims = cvm_claims(list_cvms(
+                detail, read_cloud_manage(tm.client, entry["uuid"]) if system_nodes(detail) else []))
+            for ip in sorted(wanted - set(found)):
                 owner = address_owner(detail, ip, claims)
                 if owner:
-                    return "%s is already used by %s in cluster %r" % (ip, owner, entry["name"])
-    return None
+                    found[ip] = "%s in cluster %r" % (owner, entry["name"])
+    return found
 
 
 # ---- the engine ----------------------------------------------------------------------------------------
@@ -445,15 +453,14 @@ class Cvm(SystemVm):
         if address is None:
             return "address and gateway are required to deploy a cloud-management VM on host %s, which has none." % (
                 self.host_label)
-        claims = [({c["ip"]}, "the cloud-management VM %s" % (c["name"] or c["uuid"]))
-                  for c in self.all_cvms if c["host_uuid"] != self.host_uuid]
+        claims = cvm_claims(c for c in self.all_cvms if c["host_uuid"] != self.host_uuid)
         owner = address_owner(self.detail, ip_of(address), claims)
         if owner:
             return "address: %s is already used by %s in cluster %r." % (ip_of(address), owner, self.cluster["name"])
         if self.tm.check_mode:
-            elsewhere = other_clusters_owner(self.tm, self.cluster["uuid"], [ip_of(address)])
+            elsewhere = other_clusters_owners(self.tm, self.cluster["uuid"], [ip_of(address)])
             if elsewhere:
-                return "address: %s." % elsewhere
+                return "address: %s is already used by %s." % (ip_of(address), elsewhere[ip_of(address)])
         return None
 
     def predicted(self) -> Any:
@@ -583,10 +590,12 @@ class StorageVm(SystemVm):
             if owner:
                 return "%s: %s is already used by %s in cluster %r." % (option, ip, owner, self.cluster["name"])
         if self.tm.check_mode:
-            for option in ("manage_address", "storage_address"):
-                elsewhere = other_clusters_owner(self.tm, self.cluster["uuid"], [ip_of(params[option])])
-                if elsewhere:
-                    return "%s: %s." % (option, elsewhere)
+            options = ("manage_address", "storage_address")
+            elsewhere = other_clusters_owners(self.tm, self.cluster["uuid"], [ip_of(params[o]) for o in options])
+            for option in options:
+                ip = ip_of(params[option])
+                if ip in elsewhere:
+                    return "%s: %s is already used by %s." % (option, ip, elsewhere[ip])
         return None
 
     def predicted(self) -> Any:

@@ -249,17 +249,23 @@ def describe_cluster(entry: dict[str, Any], detail: dict[str, Any]) -> dict[str,
 
 # ---- the network topology map: which VM runs on which host ------------------------------------------
 
+def read_topology_map(client: TosClient, cluster_uuid: str) -> Any:
+    """The cluster's entry of the network topology map (``all_cluster/topology``: ``ClusterName``,
+    ``HostIFacesInfo``), the only entry when the answer is keyed otherwise, else the answer's whole ``info``."""
+    data = client.post(ALL_TOPOLOGY, {"cluster_uuid": cluster_uuid, "width": 760, "height": 550}) or {}
+    info = (data.get("info") if isinstance(data, dict) else None) or {}
+    if not isinstance(info, dict):
+        return info
+    return info.get(cluster_uuid) or (next(iter(info.values())) if len(info) == 1 else info)
+
+
 def read_vm_hosts(client: TosClient, cluster_uuid: str, detail: dict[str, Any]) -> dict[str, str]:
     """``{vm uuid: physical host uuid}`` from ``all_cluster/topology``: the one documented link between a
     cloud-management VM and its host (cluster-api.md, all_cluster/topology: ``HostIFacesInfo`` is keyed by a
     host's address, and its ``Hosts`` are the VMs on that host, ``{"Type": "cvm", "UUID", "Name"}``;
     ``cloud/manage`` shows ``"machine_uuid": ""`` and no topology node names its host). A key or interface address
     that is no physical host's of ``detail`` places nothing."""
-    data = client.post(ALL_TOPOLOGY, {"cluster_uuid": cluster_uuid, "width": 760, "height": 550}) or {}
-    info = data.get("info") if isinstance(data, dict) else None
-    entry = info.get(cluster_uuid) if isinstance(info, dict) else None
-    if entry is None and isinstance(info, dict) and len(info) == 1:
-        entry = next(iter(info.values()))
+    entry = read_topology_map(client, cluster_uuid)
     faces = entry.get("HostIFacesInfo") if isinstance(entry, dict) else None
     by_ip = {}
     for node in physical_nodes(detail):

@@ -238,6 +238,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._topology import (
     list_clusters,
     physical_nodes,
     read_cloud_manage,
+    read_topology_map,
     require_cluster,
 )
 
@@ -281,9 +282,7 @@ class Gatherer:
 
     def topology(self):
         with self.tm.scope("read the network topology of cluster %r" % self.name):
-            data = self.client.post("/v1/cluster/all_cluster/topology", self.query(width=760, height=550)) or {}
-        info = data.get("info") or {}
-        return info.get(self.uuid) or (next(iter(info.values())) if len(info) == 1 else info)
+            return read_topology_map(self.client, self.uuid)
 
     def top(self):
         return self.get("/v1/cluster/top", count=self.tm.params["top_count"])
