@@ -322,6 +322,9 @@ def url_problem(url: str) -> str | None:
         return "%s has a host name with an empty or too long part" % where
     if parts.query or parts.fragment or "?" in url or "#" in url:
         return "%s must not have a query string or fragment" % where
+    if not HAS_REQUESTS:
+        # the module then says which library to install (TosModule); a host without requests gets that, not a NameError
+        return None
     try:
         requests.models.PreparedRequest().prepare_url(url + "/v1/system/version", None)
     except (requests.exceptions.RequestException, ValueError, UnicodeError) as exc:
