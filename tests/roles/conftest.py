@@ -1,11 +1,14 @@
 """Fixtures of the role tests: a private simulator per test module, and ansible-playbook runs of the
-collection's playbooks against it (the collection as `make collection` links it)."""
+collection's playbooks against it (the collection as `make collection` links it): whole playbooks, one-play
+playbooks of tasks, and tasks started in the background (to meet an operation while it runs) whose registered
+results are read back."""
 from __future__ import annotations
 
 import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +26,9 @@ from simulator.testing import run_simulator  # noqa: E402
 PLAYBOOKS = REPO_ROOT / "playbooks"
 DEMO_INVENTORY = PLAYBOOKS / "inventory" / "demo.ini"
 COLLECTIONS = REPO_ROOT / "build" / "collections"
-SPEED = 40
+SPEED = 40  # a test module may set SIM_SPEED (and SIM_OPTIONS)
+# POSTs that change nothing on the manager: what a mutation check leaves out
+READ_ONLY_POSTS = frozenset(("/v1/cluster/all_cluster/topology",))
 ARTIFACTS = Path(os.environ.get("TOS_ARTIFACTS") or REPO_ROOT / "build" / "artifacts")
 
 
@@ -53,6 +58,39 @@ class Sim:
     def __init__(self, url: str, tmp: Path) -> None:
         self.url = url
         self.tmp = tmp
+
+    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        """The environment of an ansible command against this simulator and the linked collection."""
+        path = os.pathsep.join([str(REPO_ROOT / "build" / "pybin"), str(REPO_ROOT / ".venv" / "bin"), os.environ["PATH"]])
+        run_env = dict(os.environ, PATH=path)
+        run_env.update({
+            "TOS_API_URL": self.url,
+            "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+            "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_RETRY_FILES_ENABLED": "false",
+            "ANSIBLE_PIPELINING": "true",
+            "ANSIBLE_LOCALHOST_WARNING": "false",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+        })
+        run_env.update(extra or {})
+        return run_env
+
+    def log(self) -> list[dict[str, Any]]:
+        """The simulator's request log (since the last ``clear``)."""
+        return self.control("GET", "requests")["requests"]
+
+    def clear(self) -> None:
+        self.control("DELETE", "requests")
+
+    def mutations(self) -> list[dict[str, Any]]:
+        """The logged requests that change the manager: every one but GETs and the read-only POSTs."""
+        return [e for e in self.log() if e["method"] != "GET" and e["path"] not in READ_ONLY_POSTS]
+
+    def mutated(self) -> list[str]:
+        """The paths of ``mutations()``, in order."""
+        return [e["path"] for e in self.mutations()]
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
         response = requests.request(method, f"{self.url}/_sim/{path}", json=body, timeout=30)
@@ -97,20 +135,45 @@ class Sim:
         cmd = ["ansible-playbook", "-i", str(inventory), str(PLAYBOOKS / playbook), *args]
         if extra_vars:
             cmd += ["-e", json.dumps(extra_vars)]
-        run_env = dict(os.environ)
-        run_env.update({
-            "TOS_API_URL": self.url,
-            "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
-            "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_FORCE_COLOR": "0",
-            "ANSIBLE_RETRY_FILES_ENABLED": "false",
-            "ANSIBLE_PIPELINING": "true",
-        })
-        run_env.update(env or {})
-        proc = subprocess.run(cmd, cwd=REPO_ROOT, env=run_env, stdin=subprocess.DEVNULL,
+        proc = subprocess.run(cmd, cwd=REPO_ROOT, env=self.env(env), stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900, check=False)
         return Run(proc.returncode, proc.stdout)
+
+    def start(self, tasks: list[dict[str, Any]], check: bool = False, diff: bool = False,
+              play_vars: dict[str, Any] | None = None) -> Started:
+        """``tasks`` on localhost, started in the background: each registered with its errors ignored, their
+        results written to a JSON file that ``Started.results`` reads once the play ends."""
+        stamp = time.monotonic_ns()
+        out = self.tmp / ("results-%d.json" % stamp)
+        tasks = [dict(t, register="r%d" % i, ignore_errors=True) for i, t in enumerate(tasks)]
+        dump = {"ansible.builtin.copy": {"dest": str(out), "content": "{{ [%s] | to_json }}" % ",".join(
+            "r%d" % i for i in range(len(tasks)))}, "check_mode": False, "diff": False}
+        playbook = self.tmp / ("play-%d.yml" % stamp)
+        playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "vars": play_vars or {},
+                                         "tasks": tasks + [dump]}]))
+        cmd = ["ansible-playbook", "-i", "localhost,", "-c", "local", str(playbook)]
+        cmd += ["--check"] if check else []
+        cmd += ["--diff"] if diff else []
+        proc = subprocess.Popen(cmd, env=self.env(), cwd=self.tmp, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        return Started(proc, out)
+
+    def results(self, tasks: list[dict[str, Any]], **kwargs: Any) -> list[dict[str, Any]]:
+        """The registered results of ``tasks`` run on localhost (see ``start``)."""
+        return self.start(tasks, **kwargs).results()
+
+
+@dataclass
+class Started:
+    """A play started in the background by ``Sim.start``."""
+
+    proc: subprocess.Popen
+    out: Path
+
+    def results(self, timeout: float = 300) -> list[dict[str, Any]]:
+        text = self.proc.communicate(timeout=timeout)[0]
+        assert self.out.exists(), text[-4000:]
+        return json.loads(self.out.read_text())
 
 
 @pytest.fixture(scope="module")
@@ -120,8 +183,16 @@ def sim(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     if not (COLLECTIONS / "ansible_collections" / "tos" / "cloud").exists():
         pytest.fail("the collection is not linked: run `make collection` (make roles-tests does)")
     options = getattr(request.module, "SIM_OPTIONS", {"extensions": "all"})
-    with run_simulator(speed=SPEED, **options) as url:
+    with run_simulator(speed=getattr(request.module, "SIM_SPEED", SPEED), **options) as url:
         yield Sim(url, tmp_path_factory.mktemp("roles"))
+
+
+@pytest.fixture()
+def durations(sim: Sim) -> Iterator[Any]:
+    """Sets the simulator's operation durations (``durations(deploy_cvm=3000)``); restores them afterwards."""
+    before = sim.control("POST", "durations", {})["durations"]
+    yield lambda **kinds: sim.control("POST", "durations", kinds)
+    sim.control("POST", "durations", before)
 
 
 @pytest.fixture(scope="session")

@@ -7,29 +7,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 from conftest import Sim
 
 SIM_OPTIONS = {"extensions": "all"}
 DEPLOY_CVM = "/v1/cluster/deploy/cvm"
 UPGRADE = "/v1/system/compute/version/upgrade"
 NO_SETTINGS = {"cluster_bringup_mail": {}, "cluster_bringup_system_settings": {}}
-
-
-def mutations(sim: Sim) -> list[dict[str, Any]]:
-    return [e for e in sim.control("GET", "requests")["requests"]
-            if e["method"] != "GET" and e["path"] != "/v1/cluster/all_cluster/topology"]
-
-
-def play(sim: Sim, name: str, tasks: list[dict[str, Any]], *args: str) -> Any:
-    return sim.play(name, tasks, *args)
-
-
-@pytest.fixture()
-def durations(sim: Sim) -> Any:
-    before = sim.control("POST", "durations", {})["durations"]
-    yield lambda **kinds: sim.control("POST", "durations", kinds)
-    sim.control("POST", "durations", before)
 
 
 def test_bringup_rerun_over_a_cvm_deploy_still_running_sets_the_snapshot_policy(sim: Sim, durations: Any) -> None:
@@ -43,14 +26,14 @@ def test_bringup_rerun_over_a_cvm_deploy_still_running_sets_the_snapshot_policy(
                "cvms": [{"host": "tos-c1", "address": "203.0.113.101/24", "gateway": "203.0.113.1"}],
                "snapshot_policy": {"interval": "1w", "daemon": "started"}}
     # what the interrupted run did: the cluster, then the CVM deploy sent (its wait never finished)
-    first = play(sim, "interrupted", [
+    first = sim.play("interrupted", [
         {"tos.cloud.cluster": {"name": "join-c", "ip": "203.0.113.11"}},
         {"tos.cloud.cvm": {"cluster": "join-c", "host": "tos-c1", "address": "203.0.113.101/24",
                            "gateway": "203.0.113.1", "wait": False}}])
     assert first.rc == 0, str(first)
     sim.control("DELETE", "requests")
     run = sim.playbook("bringup.yml", extra_vars={"cluster_bringup_clusters": [cluster], **NO_SETTINGS})
-    assert [e["path"] for e in mutations(sim) if e["path"] == DEPLOY_CVM] == [], "the deploy was sent twice"
+    assert [e["path"] for e in sim.mutations() if e["path"] == DEPLOY_CVM] == [], "the deploy was sent twice"
     assert run.rc == 0, str(run)
     assert sim.cluster("join-c")["snapshot_config"], str(run)
 
@@ -146,7 +129,7 @@ def test_rolling_upgrade_version_given_as_a_yaml_number_is_compared_not_crashed_
         "rolling_upgrade_cluster": "ver-c", "rolling_upgrade_version": 3.3})
     assert run.rc != 0, str(run)
     assert "has version 3.2.5.rc2, not 3.3" in run.out, str(run)
-    assert mutations(sim) == []
+    assert sim.mutations() == []
 
 
 def test_inspection_report_message_names_a_file_it_wrote(sim: Sim) -> None:
