@@ -262,11 +262,13 @@ def plan_upgrade(hosts: list, versions: dict, target: str, service_types: list |
     """The ordered plan for ``hosts`` (``{host, ip, uuid}`` dicts, in the order wanted).
 
     ``versions`` maps a management IP to the host's ``type_version``; ``leader_hosts`` are the UUIDs of
-    the physical hosts that run the leader cloud-management VM: they go last (``leader_cvm``), the
+    the physical hosts that run the leader cloud-management VM, and that VM's UUID and IP
+    (``leader_host_uuids``): the hosts (or the CVM's own node) they name go last (``leader_cvm``), the
     others keep their order.
     """
     leaders = set(leader_hosts or ())
-    plan = [plan_host(dict(h, leader_cvm=h["uuid"] in leaders), versions.get(h["ip"]) or {}, target, service_types)
+    plan = [plan_host(dict(h, leader_cvm=h["uuid"] in leaders or h["ip"] in leaders), versions.get(h["ip"]) or {},
+                      target, service_types)
             for h in hosts]
     return [e for e in plan if not e["leader_cvm"]] + [e for e in plan if e["leader_cvm"]]
 
@@ -284,8 +286,14 @@ def plan_batches(plan: list, batch_size: int) -> list:
 
 
 def leader_host_uuids(cvms: Iterable[dict]) -> list:
-    """The physical hosts (UUIDs) that run the leader cloud-management VM (``_system_vm.list_cvms``)."""
-    return [cvm["host_uuid"] for cvm in cvms if cvm.get("is_leader") and cvm.get("host_uuid")]
+    """The physical hosts (UUIDs) that run the leader cloud-management VM (``_system_vm.list_cvms``), and that
+    VM's own UUID and IP: ``upgrade_package/list`` may list the CVM itself (system-api.md's example lists a host
+    with only a ``cloud`` version), and its topology node is then planned like a host."""
+    keys = []
+    for cvm in cvms:
+        if cvm.get("is_leader"):
+            keys += [key for key in (cvm.get("host_uuid"), cvm.get("uuid"), cvm.get("ip")) if key]
+    return keys
 
 
 def mark_running(client: Any, cluster_uuid: str, plan: list) -> list:

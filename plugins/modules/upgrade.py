@@ -240,7 +240,8 @@ plan:
       description: Target version.
       type: str
     leader_cvm:
-      description: Whether the host runs the leader cloud-management VM (upgraded last).
+      description: Whether the host runs the leader cloud-management VM, or is that VM (listed by the upgrade
+        service); upgraded last.
       type: bool
     batch:
       description: The number of the host's batch (RV(batches)), from 1.

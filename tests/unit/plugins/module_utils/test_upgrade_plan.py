@@ -18,6 +18,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._upgrade import (
     UPGRADED,
     cluster_hosts,
     compare_versions,
+    leader_host_uuids,
     plan_batches,
     plan_diff,
     plan_host,
@@ -185,6 +186,29 @@ def test_the_plan_puts_the_leader_cvm_host_last_and_keeps_the_others_order():
     assert [e["host"] for e in plan] == ["h1", "h3", "h4", "h2"]
     assert [e["leader_cvm"] for e in plan] == [False, False, False, True]
     assert [e["host"] for e in plan_upgrade(hosts, versions, TARGET)] == ["h1", "h2", "h3", "h4"]
+
+
+def test_the_leader_cvms_own_node_goes_last_when_the_package_list_names_it():
+    # system-api.md upgrade_package/list: the example lists 10.30.12.161 with only a "cloud" version, a
+    # cloud-management VM; cluster_hosts then plans the CVM's own topology node.  Upgrading the leader CVM's
+    # cloud service first moves the leadership before every other host, the same as upgrading its host first.
+    physical = [{"UUID": "u%d" % i, "name": "h%d" % i, "IsSystemService": False,
+                 "managerNet": {"Addrs": ["192.0.2.1%d/24" % i]}} for i in range(1, 4)]
+    cvm_nodes = [{"UUID": "cvm-%d" % i, "name": "LCMcvm-%d" % i, "IsSystemService": True,
+                  "managerNet": {"Addrs": ["192.0.2.5%d/24" % i]}} for i in (1, 2)]
+    detail = {"TopoHostNode": physical + cvm_nodes}
+    versions = {"192.0.2.1%d" % i: {"compute": "3.2.4"} for i in range(1, 4)}
+    versions.update({"192.0.2.51": {"cloud": "3.2.4"}, "192.0.2.52": {"cloud": "3.2.4"}})
+    cvms = [{"uuid": "cvm-1", "ip": "192.0.2.51", "host_uuid": "u1", "is_leader": True},
+            {"uuid": "cvm-2", "ip": "192.0.2.52", "host_uuid": "u3", "is_leader": False}]
+    hosts = cluster_hosts(detail, known_ips=versions)
+    plan = plan_upgrade(hosts, versions, TARGET, leader_hosts=leader_host_uuids(cvms))
+    assert [e["host"] for e in plan][-2:] == ["h1", "LCMcvm-1"]
+    assert [e["host"] for e in plan if e["leader_cvm"]] == ["h1", "LCMcvm-1"]
+    # a cloud/manage entry whose uuid is the host's (the table's "节点主机uuid") still names the CVM by its ip
+    cvms = [{"uuid": "u1", "ip": "192.0.2.51", "host_uuid": "u1", "is_leader": True}]
+    plan = plan_upgrade(hosts, versions, TARGET, leader_hosts=leader_host_uuids(cvms))
+    assert [e["host"] for e in plan][-2:] == ["h1", "LCMcvm-1"]
 
 
 def test_batches_cut_the_hosts_to_upgrade_in_plan_order_leader_in_the_last():
