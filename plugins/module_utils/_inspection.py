@@ -48,11 +48,25 @@ def _number(value: Any, kind: str = float) -> Any:
 
 
 def state_name(data: Any) -> str:
-    """``idle``, ``running``, ``finished`` or ``stopped`` for a progress answer."""
+    """``idle``, ``running``, ``finished`` or ``stopped`` for a progress answer.
+
+    An "idle" state (0) that checks an item or is part-way is running: the documents show state 0 only in the
+    answer to a start (cluster-api.md, ``/v1/cluster/inspection``), so 0 may as well mean "under way"."""
     data = data or {}
-    state = data.get("state")
+    percent = _number(data.get("finishedPercent"))
+    under_way = bool(data.get("checking")) or 0 < percent < 100
+    name = _named_state(data.get("state"))
+    if name is not None:
+        return "running" if name == "idle" and under_way else name
+    # no usable state: judge by what is being checked and how far it got
+    if under_way:
+        return "running"
+    return "finished" if percent >= 100 else "idle"
+
+
+def _named_state(state: Any) -> str | None:
     if isinstance(state, bool):
-        state = None
+        return None
     if isinstance(state, (int, float)) and int(state) in STATE_NAMES:
         return STATE_NAMES[int(state)]
     if isinstance(state, str):
@@ -62,11 +76,13 @@ def state_name(data: Any) -> str:
         text = _NAME_ALIASES.get(text, text)
         if text in STATE_NAMES.values():
             return text
-    # no usable state: judge by what is being checked and how far it got
-    percent = _number(data.get("finishedPercent"))
-    if data.get("checking") or 0 < percent < 100:
-        return "running"
-    return "finished" if percent >= 100 else "idle"
+    return None
+
+
+def just_started(data: Any) -> bool:
+    """Whether an answer reads like cluster-api.md's answer to a start: idle, nothing checked yet.  For an
+    inspection this run has just started, that is one not under way yet, not one that ended."""
+    return state_name(data) == "idle"
 
 
 def is_running(data: Any) -> bool:

@@ -243,6 +243,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._inspection import (
     STOP,
     inspection_id,
     is_running,
+    just_started,
     shape_result,
     start_body,
     state_name,
@@ -341,7 +342,9 @@ class Inspection:
         def finished():
             last["data"] = self.progress()
             report_progress(self.name, last["data"])
-            return (last["data"] or {"state": 0}) if not is_running(last["data"]) else None
+            if is_running(last["data"]) or (self.out["started_by"] == THIS_RUN and just_started(last["data"])):
+                return None
+            return last["data"] or {"state": 0}
 
         def timed_out(msg):
             # the inspection goes on: say how far it got, and that this run started it (changed)
@@ -371,6 +374,9 @@ def run(tm):
         with tm.scope(reading):
             current = inspection.progress()
     result = shape_result(current)
+    if inspection.out["started_by"] == THIS_RUN and not tm.check_mode and just_started(current):
+        # the documents' answer to a start (state 0, nothing checked yet): the inspection this run started
+        result.update(state_name="running", running=True)
     if params["wait"] and not tm.check_mode and result["state_name"] == "stopped":
         tm.warn("The inspection of cluster '%s' was stopped before it finished (%s%%)." % (
             inspection.name, result["finishedPercent"]))

@@ -201,3 +201,55 @@ def test_started_says_this_run_started_it(capsys):
     fake = FakeInspections()
     result = run_module(inspection.main, {"cluster": "demo"}, fake, capsys)
     assert result["changed"] and result["started_by"] == "this_run" and fake.runs == 1
+
+
+class DocumentedStart(FakeInspections):
+    """cluster-api.md's start answer: ``state: 0``, nothing checked yet, ``"UUID": ""``.  Progress reads the same
+    (queued) for ``queued`` reads after a start, then the inspection runs; ``zero_while_running``: the other reading
+    of that 0, the state stays 0 while items are checked."""
+
+    def __init__(self, queued=2, zero_while_running=False, **kwargs):
+        self.queued_reads, self.queued, self.zero_while_running = queued, 0, zero_while_running
+        super().__init__(**kwargs)
+        self.queued = 0
+
+    def _start(self, body):
+        super()._start(body)
+        self.state["status"] = {"code": 0, "UUID": ""}
+        self.queued = self.queued_reads
+
+    def get(self, path, params=None):
+        if self.queued:
+            self.queued -= 1
+            self.calls.append(("GET", path, params))
+            return dict(self.state, state=0, checking="", finishedPercent=0)
+        data = super().get(path, params)
+        if self.zero_while_running and data["state"] == 1:
+            data["state"] = 0
+        return data
+
+    def post(self, path, body=None):
+        answer = super().post(path, body)
+        return dict(answer, state=0, checking="", finishedPercent=0) if path == "/v1/cluster/inspection" else answer
+
+
+def test_a_documented_start_answer_is_waited_for_not_read_as_idle(capsys):
+    # the start answer and the first progress readings carry state 0, as cluster-api.md's example
+    fake = DocumentedStart(queued=2, step=50)
+    result = run_module(inspection.main, {"cluster": "demo"}, fake, capsys)
+    assert result["changed"] is True and result["started_by"] == "this_run" and fake.runs == 1
+    assert result["inspection"]["state_name"] == "finished" and result["inspection"]["score"] == 95
+
+
+def test_a_documented_start_answer_without_wait_reports_the_inspection_running(capsys):
+    fake = DocumentedStart(queued=5)
+    result = run_module(inspection.main, {"cluster": "demo", "wait": False}, fake, capsys)
+    assert result["changed"] is True and result["started_by"] == "this_run"
+    assert result["inspection"]["running"] is True and result["inspection"]["state"] == 0
+
+
+def test_state_0_while_an_item_is_checked_is_running_and_joined(capsys):
+    fake = DocumentedStart(queued=0, zero_while_running=True, running=True, step=30)
+    result = run_module(inspection.main, {"cluster": "demo", "state": "joined"}, fake, capsys)
+    assert result["attached"] is True and result["started_by"] == "another_run" and fake.posts == []
+    assert result["inspection"]["state_name"] == "finished"
