@@ -49,12 +49,17 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument("--cvm-host", choices=readings.CVM_HOSTS, default="machine_uuid",
                         help="where a CVM's host is named: cloud/manage machine_uuid (default) or only "
                              "all_cluster/topology (machine_uuid \"\" as in the documents' example)")
+    parser.add_argument("--progress-lag", type=float, default=0.0, metavar="SECONDS",
+                        help="for SECONDS (at speed 1) after a host task starts, host/task/progress still answers "
+                             "the host's previous task (1.0 when it finished); documented-only (default 0: none)")
     parser.add_argument("--quiet", action="store_true", help="do not log one line per request")
     args = parser.parse_args(argv)
     try:
         extensions = readings.parse_extensions(args.extensions)
     except ValueError as exc:
         parser.error(str(exc))
+    if args.progress_lag < 0:
+        parser.error("--progress-lag must be >= 0")
     if args.speed <= 0:
         parser.error("--speed must be > 0")
     if bool(args.tls_cert) != bool(args.tls_key):
@@ -78,6 +83,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         page_size_zero=args.page_size_zero,
         task_failure=args.task_failure,
         cvm_host=args.cvm_host,
+        progress_lag=args.progress_lag,
     )
 
 

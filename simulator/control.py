@@ -205,7 +205,7 @@ def add_routes(app: web.Application, key: web.AppKey[Simulator]) -> None:
         return _ok(now=sim.world.now(), speed=sim.speed, hosts=len(sim.world.hosts), clusters=len(sim.world.clusters),
                    readings={"extensions": sorted(reading.extensions), "page_base": reading.page_base,
                              "page_size_zero": reading.page_size_zero, "task_failure": reading.task_failure,
-                             "cvm_host": reading.cvm_host})
+                             "cvm_host": reading.cvm_host, "progress_lag": reading.progress_lag})
 
     app.middlewares.append(_errors)
     r = app.router

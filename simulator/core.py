@@ -32,6 +32,7 @@ class Options:
     page_size_zero: str = "all"
     task_failure: str = "stop"
     cvm_host: str = "machine_uuid"
+    progress_lag: float = 0.0
 
 
 class Simulator:
@@ -39,7 +40,7 @@ class Simulator:
         self.options = options
         readings.configure(readings.Readings(
             frozenset(options.extensions), options.page_base, options.page_size_zero, options.task_failure,
-            options.cvm_host))
+            options.cvm_host, options.progress_lag))
         self.speed = options.speed
         self.store = StateFile(options.state_file)
         self.faults = FaultTable()

@@ -117,6 +117,8 @@ class Task:
     service_types: list[str] = field(default_factory=list)
     from_versions: dict[str, str] = field(default_factory=dict)
     to_version: str = ""
+    # what host/task/progress answered for the host before this task (readings.progress_lag): None, no task
+    previous_progress: float | None = None
 
 
 @dataclass

@@ -158,6 +158,9 @@ def _start_task(w: World, kind: str, cluster: Cluster, host: Host, target: str, 
         duration=DURATIONS[kind],
         **extra,
     )
+    previous = w.tasks.get(host.uuid)
+    if previous is not None:
+        task.previous_progress = previous.final_progress if previous.final_progress is not None else 1.0
     w.tasks[host.uuid] = task  # replaces the host's previous (finished) task
     return task
 

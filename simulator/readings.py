@@ -28,6 +28,10 @@ Readings of open points (each a plausible server; the suites run the collection 
   ``cloud/manage`` ``machine_uuid`` names it (and, with ``fields``, the CVM's topology node's ``MachineUUID``);
   ``topology``: ``machine_uuid`` is ``""`` as in the documents' example and the CVM's node has no
   ``MachineUUID``, so only ``all_cluster/topology`` (the CVM among the ``Hosts`` of its host's address) places it
+- ``progress_lag`` seconds (at speed 1, as the operations' durations; 0: none): for that long after a host task
+  starts, ``host/task/progress`` still answers what it answered before (the previous task's final progress, 1.0
+  for a finished one; 0 when the host had none). The documents' progress answer carries only ``progress``, so
+  nothing tells the two tasks apart; applies when ``fields`` is off
 """
 from __future__ import annotations
 
@@ -48,6 +52,7 @@ class Readings:
     page_size_zero: str = "all"
     task_failure: str = "stop"
     cvm_host: str = "machine_uuid"
+    progress_lag: float = 0.0
 
     def has(self, extension: str) -> bool:
         return extension in self.extensions

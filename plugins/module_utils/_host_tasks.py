@@ -150,7 +150,8 @@ def join_host_task(
 def wait_host_task(client: TosClient, cluster_uuid: str, host_uuid: str, host_label: str, timeout: float,
                    interval: float = 2.0, stall_timeout: float | None = None,
                    clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], Any] = time.sleep,
-                   on_progress: Callable[[float], Any] | None = None, started: float | None = None) -> float:
+                   on_progress: Callable[[float], Any] | None = None, started: float | None = None,
+                   confirm: Callable[[], Any] | None = None) -> float:
     """Poll the host's task until progress reaches 1.
 
     Raises ``HostTaskFailed`` when the task reports a failure, when the server refuses the progress
@@ -164,8 +165,15 @@ def wait_host_task(client: TosClient, cluster_uuid: str, host_uuid: str, host_la
     (at most ``MAX_PREDICTIONS`` times per wait, so a progress that slows down near the end costs a few
     requests, not a fast poll): a predicted poll that finds the task not finished is followed by another at
     the end the rate now predicts, at least ``FAST_POLL`` s later.
+
+    ``confirm``, for a task this run has just started: the documents' progress answer carries nothing but
+    ``progress`` (no task id, kind or start), so a 1.0 read before any lower reading may be the host's previous
+    task's, read before the platform registered the new one. Such a reading counts as the end only once
+    ``confirm()`` finds the operation's effect (the VM deployed, the host at its version); until then the polls go
+    on, within ``timeout``. A 1.0 that follows a lower reading is this task's end, taken at once.
     """
     start = clock() if started is None else started
+    seen_below = False  # a reading under 1.0: the progress is this task's
     last_progress, last_change = -1.0, start
     delay = min(0.5, interval)
     first = None  # (clock, progress) of the first reading
@@ -179,6 +187,10 @@ def wait_host_task(client: TosClient, cluster_uuid: str, host_uuid: str, host_la
                 raise
             raise HostTaskFailed(host_label, exc.message, progress=max(last_progress, 0.0))
         progress, failure = state["progress"], state["reason"] if state["failed"] else None
+        if progress < 1.0:
+            seen_below = True
+        elif not failure and confirm is not None and not seen_below and not confirm():
+            progress = 0.0  # a 1.0 before any lower reading, whose effect is not there: the previous task's
         if on_progress is not None:
             on_progress(progress)
         what = "the task on host %s" % host_label

@@ -12,6 +12,7 @@ are thin modules over it, each through its kind (``Cvm``, ``StorageVm``: endpoin
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ansible_collections.tos.cloud.plugins.module_utils._api import by_field
@@ -282,14 +283,21 @@ class SystemVm:
     def wait_deploy(self, view: dict[str, Any], started_by: str) -> Any:
         """Wait for the VM's deploy (``started_by`` this run or another); the VM after it."""
         timeout = self.tm.params["wait_timeout"]
+        what = "the deploy of the %s %s" % (self.noun, self.label)
         with self.tm.scope("wait for the %s %s to deploy" % (self.noun, self.label)):
             task = self.task_host(view)
             if task is None:
-                self.tm.wait_for(self.deployed, timeout, what="the deploy of the %s %s" % (self.noun, self.label))
-            else:
-                self.tm.run_or_fail(lambda: join_host_task(self.client, self.cluster["uuid"], task[0], task[1], timeout),
-                                    HostTaskFailed, lambda failure: self.deploy_failed(failure, started_by))
-        return self.current() or view
+                return self.tm.wait_for(self.deployed, timeout, what=what)
+            begun = time.monotonic()
+            # confirm: a progress of 1.0 read at once may be the host's previous task's (_host_tasks.wait_host_task)
+            self.tm.run_or_fail(lambda: join_host_task(self.client, self.cluster["uuid"], task[0], task[1], timeout,
+                                                       confirm=lambda: self.deployed() is not None),
+                                HostTaskFailed, lambda failure: self.deploy_failed(failure, started_by))
+            # the host's task is over: a VM still listed as deploying says so a moment later
+            current = self.current()
+            if current is not None and self.is_deploying(current):
+                current = self.tm.wait_for(self.deployed, max(timeout - (time.monotonic() - begun), 1.0), what=what)
+        return current or view
 
     def deploy_failed(self, failure: Any, started_by: str) -> Any:
         return ("The deploy of the %s %s (started by %s) did not finish: %s%s" % (

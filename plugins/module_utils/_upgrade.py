@@ -456,8 +456,10 @@ def finish_host(client: Any, cluster_uuid: str, outcome: Entry, timeout: float, 
     ip, types, target = outcome["ip"], outcome["service_types"], outcome["to_version"]
     try:
         try:
+            # confirm: a progress of 1.0 read at once may be the host's previous task's (wait_host_task)
             wait_host_task(client, cluster_uuid, outcome["uuid"], _label(outcome), timeout, interval=interval,
-                           stall_timeout=stall_timeout, clock=clock, sleep=sleep, started=started)
+                           stall_timeout=stall_timeout, clock=clock, sleep=sleep, started=started,
+                           confirm=lambda: not types_not_at(_host_versions(client, cluster_uuid, ip), types, target))
         except HostTaskFailed as exc:
             return _failed(outcome, exc.reason)
         now = _host_versions(client, cluster_uuid, ip)

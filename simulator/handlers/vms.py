@@ -27,6 +27,9 @@ def task_view(w: World, task: Task | None, speed: float) -> dict[str, Any]:
         }
     host = w.hosts[task.host_uuid]
     reading = readings.current()
+    if reading.progress_lag and not reading.has("fields") and (w.now() - task.start) * speed < reading.progress_lag:
+        # the new task is not registered yet: the answer is the one from before it (documented shape)
+        return {"progress": task.previous_progress or 0.0}
     if task.status == "failed" and not reading.has("fields"):
         # documented-only: progress is all there is; how a failure shows is a reading
         if reading.task_failure == "error":

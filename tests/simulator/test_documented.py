@@ -138,3 +138,30 @@ def test_a_failed_upgrade_under_the_reading(doc: tuple[Api, dict[str, Any]], dap
         assert envelope["data"] == {"progress": 0.0}
     else:
         assert envelope["data"] == {"progress": 0.4}
+
+
+def test_progress_lag_answers_the_previous_task_for_a_while() -> None:
+    """--progress-lag: the documents' progress answer names no task; for a while after a start the host's
+    previous task is what it answers (1.0 when that one finished), then the new task's progress."""
+    process = SimulatorProcess(speed=1, progress_lag=20)
+    process.start()
+    try:
+        api = Api(process.base_url)
+        cluster = api.add_cluster()
+        host = api.host("tos-a1")["uuid"]
+
+        def progress() -> float:
+            return api.ok_get("/v1/cluster/host/task/progress", cluster_uuid=cluster, host_uuid=host)["progress"]
+
+        api.deploy_cvm(cluster, finish=False)
+        assert progress() == 0.0  # the host had no task before
+        api.advance(200)
+        assert progress() == 1.0
+        assert api.ok_post("/v1/system/compute/version/upgrade", {
+            "cluster_uuid": cluster, "list": [{"host_ip": "192.0.2.11", "service_type": "compute"}]}) is not None
+        assert progress() == 1.0  # the deploy's, not the upgrade's
+        api.advance(25)  # past the lag: the upgrade's own progress (30 s at speed 1)
+        assert 0.8 <= progress() < 0.9
+        assert api.control("GET", "/_sim/health").json()["readings"]["progress_lag"] == 20
+    finally:
+        process.stop()

@@ -110,6 +110,27 @@ def test_the_timeout_counts_from_the_start_given():
     assert task.now < 63
 
 
+def test_a_finish_read_before_any_lower_reading_waits_for_the_confirmation():
+    """The documents' answer names no task: a 1.0 read first may be the previous task's (--progress-lag)."""
+    task = Task(lambda t: 1.0 if t < 2.0 else (t - 2.0) / 1.0)  # the new task registered at 2 s, done at 3 s
+    asked = []
+    assert task.wait(confirm=lambda: asked.append(task.now) or task.now >= 3.0) == 1.0
+    assert task.polls[-1] >= 3.0 and asked[0] < 1.0, (task.polls, asked)  # not the first reading's 1.0
+
+
+def test_a_finish_read_before_any_lower_reading_and_confirmed_ends_at_once():
+    task = Task(lambda t: 1.0)  # a task over before the first poll
+    assert task.wait(confirm=lambda: True) == 1.0 and len(task.polls) == 1
+
+
+def test_a_finish_after_a_lower_reading_costs_no_confirmation():
+    task = Task(lambda t: t / 1.0)
+
+    def confirm():
+        raise AssertionError("confirm asked after the progress was seen below 1.0")
+    assert task.wait(started=0.0, confirm=confirm) == 1.0
+
+
 def test_predicted_end():
     assert predicted_end((0.0, 0.0), (0.5, 0.5)) == pytest.approx(0.5 * 1.01 + 0.005)
     assert predicted_end((0.0, 0.5), (1.0, 0.5)) is None
