@@ -146,3 +146,25 @@ def test_inspection_report_message_names_a_file_it_wrote(sim: Sim) -> None:
     assert not (report / "index.html").exists()
     assert "Report %s/index.html" % report not in run.out, str(run)
     assert "Report %s/report.json" % report in run.out, str(run)
+
+
+@pytest.mark.parametrize("limit", ["203.0.113.13", "localhost,203.0.113.13"])
+def test_rolling_upgrade_playbook_refuses_a_limit_before_any_change(sim: Sim, limit: str) -> None:
+    """playbooks/rolling_upgrade.yml with --limit (an AWX job template's Limit): without localhost both plays were
+    skipped and the run succeeded having upgraded nothing; with localhost, the serial batch of the limited host ran
+    the whole planned batch, upgrading tos-c2 that the limit left out. Now refused before any request that writes."""
+    sim.reset()
+    run = sim.playbook("bringup.yml", extra_vars={"cluster_bringup_clusters": [
+        {"name": "limit-c", "seed_ip": "203.0.113.11",
+         "cvms": [{"host": "tos-c1", "address": "203.0.113.101/24", "gateway": "203.0.113.1"}]}], **NO_SETTINGS})
+    assert run.rc == 0, str(run)
+    inventory = sim.tmp / "limit.tos.yml"
+    inventory.write_text(f"plugin: tos.cloud.hosts\napi_url: {sim.url}\n")
+    before = {name: h["type_version"] for name, h in sim.hosts().items()}
+    sim.control("DELETE", "requests")
+    run = sim.playbook("rolling_upgrade.yml", "--limit", limit, inventory=inventory, extra_vars={
+        "rolling_upgrade_cluster": "limit-c", "rolling_upgrade_batch_size": 2})
+    assert run.rc != 0, str(run)
+    assert "does not take --limit (%s)" % limit in run.out and "rolling_upgrade_hosts" in run.out, str(run)
+    assert {name: h["type_version"] for name, h in sim.hosts().items()} == before
+    assert mutations(sim) == []
