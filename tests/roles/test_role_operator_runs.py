@@ -168,3 +168,20 @@ def test_rolling_upgrade_playbook_refuses_a_limit_before_any_change(sim: Sim, li
     assert "does not take --limit (%s)" % limit in run.out and "rolling_upgrade_hosts" in run.out, str(run)
     assert {name: h["type_version"] for name, h in sim.hosts().items()} == before
     assert mutations(sim) == []
+
+
+@pytest.mark.parametrize(("playbook", "variable", "said"), [
+    ("inspect.yml", "inspection_report_dir", "Nothing was started."),
+    ("drift.yml", "drift_report_dir", "Nothing was compared."),
+])
+def test_an_empty_report_dir_is_refused_before_any_request(sim: Sim, playbook: str, variable: str, said: str) -> None:
+    """-e '{"inspection_report_dir": ""}' (an AWX survey question left empty): the inspections of every cluster were
+    started, then the role failed creating the directory '' ("There was an issue creating  as requested"); the
+    drift report compared everything, then failed with a Python traceback from its writer. Now refused first."""
+    sim.reset()
+    sim.control("DELETE", "requests")
+    run = sim.playbook(playbook, extra_vars={variable: ""})
+    assert run.rc != 0, str(run)
+    assert "%s is empty: give a directory" % variable in run.out and said in run.out, str(run)
+    assert "Traceback" not in run.out, str(run)
+    assert mutations(sim) == []
