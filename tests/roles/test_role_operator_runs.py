@@ -185,3 +185,13 @@ def test_an_empty_report_dir_is_refused_before_any_request(sim: Sim, playbook: s
     assert "%s is empty: give a directory" % variable in run.out and said in run.out, str(run)
     assert "Traceback" not in run.out, str(run)
     assert mutations(sim) == []
+
+
+def test_drift_report_names_an_invalid_description_readably(sim: Sim, tmp_path: Any) -> None:
+    """An invalid description: the message ran `replace` on the list of errors (turning it into its text) and then
+    `join('; ')` over that text's characters: 'Invalid description, nothing was compared: [; "; d; r; i; f; t; ...'."""
+    run = sim.playbook("drift.yml", extra_vars={
+        "drift_report_clusters": [{"name": "bad-c", "seed_ip": "not-an-ip"}], "drift_report_dir": str(tmp_path)})
+    assert run.rc != 0, str(run)
+    assert ("Invalid description, nothing was compared: drift_report_clusters[0].seed_ip: 'not-an-ip' is not an IP"
+            in run.out), str(run)
