@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from conftest import Sim
 
 SIM_OPTIONS = {"extensions": "all"}
@@ -167,7 +168,7 @@ def test_rolling_upgrade_playbook_refuses_a_limit_before_any_change(sim: Sim, li
     assert run.rc != 0, str(run)
     assert "does not take --limit (%s)" % limit in run.out and "rolling_upgrade_hosts" in run.out, str(run)
     assert {name: h["type_version"] for name, h in sim.hosts().items()} == before
-    assert mutations(sim) == []
+    assert sim.mutations() == []
 
 
 @pytest.mark.parametrize(("playbook", "variable", "said"), [
@@ -184,7 +185,7 @@ def test_an_empty_report_dir_is_refused_before_any_request(sim: Sim, playbook: s
     assert run.rc != 0, str(run)
     assert "%s is empty: give a directory" % variable in run.out and said in run.out, str(run)
     assert "Traceback" not in run.out, str(run)
-    assert mutations(sim) == []
+    assert sim.mutations() == []
 
 
 def test_drift_report_names_an_invalid_description_readably(sim: Sim, tmp_path: Any) -> None:
