@@ -95,3 +95,31 @@ def test_check_mode_sends_no_mail(sim: Sim, cluster: str, smtp: Any) -> None:
     assert run.rc == 0, run
     assert sink.messages == []
     assert not (sim.tmp / "checked").exists()
+
+
+def test_formats_given_as_a_comma_separated_string_are_written_and_attached(sim: Sim, cluster: str, smtp: Any) -> None:
+    """An AWX survey's text answer, or -e inspection_report_formats=json,markdown: a list of two formats."""
+    port, sink = smtp
+    report = sim.tmp / "as-string"
+    run = sim.playbook("inspect.yml", "-e", "inspection_report_formats=json,markdown", extra_vars={
+        "inspection_report_clusters": [cluster], "inspection_report_inspect": False,
+        "inspection_report_dir": str(report), "inspection_report_mail_to": ["ops@example.com"],
+        "inspection_report_smtp_host": "127.0.0.1", "inspection_report_smtp_port": port})
+    assert run.rc == 0, str(run)
+    assert sorted(p.name for p in report.iterdir() if not p.name.startswith(".")) == ["report.json", "report.md"]
+    attachments = sorted(part.get_filename() for part in sink.messages[0][1].iter_attachments())
+    assert attachments == ["report.json", "report.md"]
+
+
+def test_drift_formats_given_as_a_comma_separated_string_are_written_and_attached(
+        sim: Sim, cluster: str, smtp: Any) -> None:
+    port, sink = smtp
+    report = sim.tmp / "drift-as-string"
+    run = sim.playbook("drift.yml", "-e", "drift_report_formats=json,junit", extra_vars={
+        "cluster_bringup_clusters": [{"name": cluster, "seed_ip": "203.0.113.11"}], "cluster_bringup_mail": {},
+        "cluster_bringup_system_settings": {}, "drift_report_dir": str(report), "drift_report_mail_to": "ops@example.com",
+        "drift_report_mail_only_on_drift": False, "drift_report_smtp_host": "127.0.0.1", "drift_report_smtp_port": port})
+    assert run.rc == 0, str(run)
+    assert sorted(p.name for p in report.iterdir() if not p.name.startswith(".")) == ["junit.xml", "report.json"]
+    attachments = sorted(part.get_filename() for part in sink.messages[0][1].iter_attachments())
+    assert attachments == ["junit.xml", "report.json"]
