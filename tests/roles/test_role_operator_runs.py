@@ -196,3 +196,56 @@ def test_drift_report_names_an_invalid_description_readably(sim: Sim, tmp_path: 
     assert run.rc != 0, str(run)
     assert ("Invalid description, nothing was compared: drift_report_clusters[0].seed_ip: 'not-an-ip' is not an IP"
             in run.out), str(run)
+
+
+def test_rolling_upgrade_under_the_free_strategy_sends_each_upgrade_once(sim: Sim) -> None:
+    """An ansible.cfg with strategy = free (ANSIBLE_STRATEGY): ansible-core does not honour run_once under it, so
+    the batch's include ran once per queued host of the batch, and each sent the batch's upgrade."""
+    sim.reset()
+    run = sim.playbook("bringup.yml", extra_vars={"cluster_bringup_clusters": [
+        {"name": "free-c", "seed_ip": "203.0.113.11",
+         "cvms": [{"host": "tos-c1", "address": "203.0.113.101/24", "gateway": "203.0.113.1"}]}], **NO_SETTINGS})
+    assert run.rc == 0, str(run)
+    sim.clear()
+    run = sim.playbook("rolling_upgrade.yml", env={"ANSIBLE_STRATEGY": "free"}, extra_vars={
+        "rolling_upgrade_cluster": "free-c", "rolling_upgrade_batch_size": 2, "rolling_upgrade_snapshot": False})
+    assert run.rc == 0, str(run)
+    # one POST per batch, one list item per host and service type: a host in two POSTs was sent twice
+    upgrades = [sorted({item["host_ip"] for item in e["body"]["list"]}) for e in sim.mutations() if e["path"] == UPGRADE]
+    hosts = [host for sent in upgrades for host in sent]
+    assert len(hosts) == len(set(hosts)) == 3, "an upgrade was sent twice: %s" % upgrades
+
+
+@pytest.mark.parametrize("own_play", [False, True], ids=["bringup.yml", "an operator's play"])
+def test_a_role_in_a_play_of_several_hosts_under_the_free_strategy_runs_its_api_tasks_once(
+        sim: Sim, own_play: bool) -> None:
+    """The roles run their API tasks once for the play (run_once, delegated to the controller): under the free
+    strategy (ansible.cfg) every host of the play ran them, each converging the same cluster at the same time.
+    The collection's playbooks set strategy: linear; in an operator's play, the hosts but the batch's first stop
+    at the first task, saying why, and ansible-core then ends the play (a failed run_once task fails every host)."""
+    sim.reset()
+    sim.clear()
+    inventory = sim.tmp / "three.ini"
+    inventory.write_text("[tos_api]\n" + "".join(
+        "api-%d ansible_connection=local ansible_python_interpreter=\"{{ ansible_playbook_python }}\"\n" % i
+        for i in range(3)))
+    playbook = "bringup.yml"
+    if own_play:
+        playbook = str(sim.tmp / "own-bringup.yml")
+        (sim.tmp / "own-bringup.yml").write_text(
+            "- hosts: tos_api\n  gather_facts: false\n  roles: [tos.cloud.cluster_bringup]\n")
+    extra = {"cluster_bringup_clusters": [{"name": "free-b", "seed_ip": "203.0.113.11"}], **NO_SETTINGS}
+    run = sim.playbook(playbook, inventory=inventory, env={"ANSIBLE_STRATEGY": "free"}, extra_vars=extra)
+    # one role run reads the manager's members once (its pre-flight); the races of three are timing-dependent
+    reads = [e for e in sim.log() if e["path"] == "/v1/system/member/list"]
+    creates = [e for e in sim.mutations() if e["path"] == "/v1/cluster/add"]
+    if own_play:
+        # the other hosts' refusal fails the run_once task, which ansible-core turns into every host's failure:
+        # the first host stops too, a task or so later (reads only)
+        assert run.rc != 0 and "api-1 stops here, changing nothing. Set strategy: linear on the play." in run.out, \
+            str(run)
+        assert len(reads) <= 1 and len(creates) <= 1, "the role's API tasks ran more than once: %s" % str(run)
+    else:
+        assert run.rc == 0, str(run)
+        assert len(reads) == 1, "the role's API tasks ran %d times: %s" % (len(reads), str(run))
+        assert len(creates) == 1, str(run)
