@@ -529,6 +529,16 @@ def _run(name, args, check, diff=True):
     return result, output
 
 
+def drawn(used_seed, **strategies):
+    """This file's hypothesis decorators: the seed (fixed or rotating), EXAMPLES cases, no example database."""
+    def wrap(check):
+        return seed(used_seed)(settings(
+            max_examples=EXAMPLES, deadline=None, database=None, derandomize=False,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+        )(given(**strategies)(check)))
+    return wrap
+
+
 @pytest.mark.parametrize("name", sorted(MODULES))
 @pytest.mark.parametrize("which", ["fixed", "rotating"])
 def test_check_predicts_the_real_run_and_the_second_run_changes_nothing(name, which, sim, pytestconfig):
@@ -536,10 +546,7 @@ def test_check_predicts_the_real_run_and_the_second_run_changes_nothing(name, wh
     used_seed = FIXED_SEED if which == "fixed" else pytestconfig.getoption("--property-seed")
     draws = _draws(module)
 
-    @seed(used_seed)
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=False,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
-    @given(start=draws, draw=draws)
+    @drawn(used_seed, start=draws, draw=draws)
     def check(start, draw):
         # the starting state: the baseline with a first draw applied (as if another run had set it)
         state = copy.deepcopy(sim.baseline)
@@ -673,10 +680,7 @@ def _clusters(state):
 def test_cluster_check_predicts_create_and_delete(which, sim, pytestconfig):
     used_seed = FIXED_SEED if which == "fixed" else pytestconfig.getoption("--property-seed")
 
-    @seed(used_seed)
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=False,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
-    @given(draw=CLUSTER_DRAWS)
+    @drawn(used_seed, draw=CLUSTER_DRAWS)
     def check(draw):
         sim.put(copy.deepcopy(sim.baseline))
         before = _clusters(sim.state())
@@ -738,10 +742,7 @@ SNAPSHOT_DRAWS = st.fixed_dictionaries({
 def test_metadata_snapshot_check_predicts_the_pruning(which, sim, pytestconfig):
     used_seed = FIXED_SEED if which == "fixed" else pytestconfig.getoption("--property-seed")
 
-    @seed(used_seed)
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=False,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
-    @given(draw=SNAPSHOT_DRAWS)
+    @drawn(used_seed, draw=SNAPSHOT_DRAWS)
     def check(draw):
         state = copy.deepcopy(sim.baseline)
         existing = sorted(draw["existing"], key=_age)
