@@ -20,8 +20,8 @@ decoded by ansible-core exactly as a module's output would be.
 It falls back to the usual module process (``ansible.builtin.normal``) whenever running in-process
 could differ from it: another connection (the module must run on that host), ``become``, ``async``,
 a task ``environment`` (the module process would see it), ``requests`` not importable in the
-controller's Python, a localhost ``ansible_python_interpreter`` that is not the controller's Python,
-an ansible-core version it was not tested with (``TESTED_CORE``), ansible-core internals that no longer
+controller's Python, a localhost ``ansible_python_interpreter`` (the delegated host's with ``delegate_to``)
+that is not the controller's Python, an ansible-core version it was not tested with (``TESTED_CORE``), ansible-core internals that no longer
 look as expected, or ``tos_cloud_in_process: false`` (a host, group, play or extra variable).
 
 In the worker the module's client answers the reads that repeat within a run from the run's cache when
@@ -192,7 +192,12 @@ class ActionModule(NormalAction):
         return None
 
     def _other_interpreter(self, task_vars):
-        """The task's ``ansible_python_interpreter`` when it names another Python than the controller's."""
+        """The task's ``ansible_python_interpreter`` when it names another Python than the controller's: the
+        delegated host's on a delegated task (whose Python a module process would run, as ``_configure_module``
+        picks it), not the play host's."""
+        delegate = getattr(self._task, "delegate_to", None)
+        if delegate:
+            task_vars = (task_vars.get("ansible_delegated_vars") or {}).get(delegate) or {}
         wanted = task_vars.get("ansible_python_interpreter")
         if wanted is None:
             return None

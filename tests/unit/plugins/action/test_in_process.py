@@ -31,12 +31,13 @@ class ModuleLoader:
         return SimpleNamespace(resolved=not fqcn.endswith("missing"), resolved_fqcn=fqcn)
 
 
-def action(transport="local", async_val=0, become=False, environment=None, name="tos.cloud.cluster", collections=None):
+def action(transport="local", async_val=0, become=False, environment=None, name="tos.cloud.cluster", collections=None,
+           delegate_to=None):
     plugin = object.__new__(in_process.ActionModule)
     plugin._connection = SimpleNamespace(transport=transport)
     environment = [{}] if environment is None else list(environment)
     plugin._task = SimpleNamespace(action=name, async_val=async_val, environment=environment,
-                                   collections=collections)
+                                   collections=collections, delegate_to=delegate_to)
     plugin._play_context = SimpleNamespace(become=become)
     plugin._templar = Templar()
     plugin._shared_loader_obj = SimpleNamespace(module_loader=ModuleLoader())
@@ -200,6 +201,20 @@ def test_another_python_for_localhost_starts_a_module_process(tmp_path):
 def test_the_controllers_python_or_discovery_runs_in_process(interpreter):
     task_vars = {} if interpreter is None else {"ansible_python_interpreter": interpreter}
     assert action()._in_process_module(task_vars) == ("cluster", None)
+
+
+def test_a_delegated_task_is_judged_by_the_delegated_hosts_python():
+    """A module process of a delegated task runs the delegated host's ansible_python_interpreter (ansible-core's
+    _configure_module): a play on the platform's hosts (their own Python set) delegating to localhost runs
+    in-process, and a task delegated to a local host with another Python starts a module process there."""
+    platform_host = {"ansible_python_interpreter": "/usr/bin/python3",
+                     "ansible_delegated_vars": {"localhost": {"ansible_python_interpreter": sys.executable}}}
+    assert action(delegate_to="localhost")._in_process_module(platform_host) == ("cluster", None)
+    other = "/opt/jump/bin/python3.12"
+    jump = {"ansible_python_interpreter": sys.executable,
+            "ansible_delegated_vars": {"jump": {"ansible_python_interpreter": other}}}
+    assert action(delegate_to="jump")._in_process_module(jump) == (
+        None, "ansible_python_interpreter (%s) is not the controller's Python (%s)" % (other, sys.executable))
 
 
 def test_a_changed_internal_signature_starts_a_module_process():
