@@ -22,7 +22,8 @@ could differ from it: another connection (the module must run on that host), ``b
 a task ``environment`` (the module process would see it), ``requests`` not importable in the
 controller's Python, a localhost ``ansible_python_interpreter`` (the delegated host's with ``delegate_to``)
 that is not the controller's Python, an ansible-core version it was not tested with (``TESTED_CORE``), ansible-core internals that no longer
-look as expected, or ``tos_cloud_in_process: false`` (a host, group, play or extra variable).
+look as expected, a module the controller cannot import (a module_util missing: the module process names it), or
+``tos_cloud_in_process: false`` (a host, group, play or extra variable).
 
 In the worker the module's client answers the reads that repeat within a run from the run's cache when
 ``tos_cloud_run_cache`` is true (plugins/plugin_utils/run_cache.py); any write clears it, and so does a module
@@ -217,6 +218,10 @@ class ActionModule(NormalAction):
             patched = patch_module_args(module_args)
         except (TypeError, AttributeError) as exc:  # a changed internal: nothing has run yet
             raise _FallBack("ansible-core's internals changed (%s: %s)" % (type(exc).__name__, exc)) from None
+        try:
+            module = importlib.import_module("ansible_collections.tos.cloud.plugins.modules.%s" % name)
+        except ImportError as exc:  # nothing has run: a module process names what it cannot import (AnsiballZ)
+            raise _FallBack("the module cannot be imported in the controller (%s)" % exc) from None
         stdout, stderr = io.StringIO(), io.StringIO()
         secrets = _secret_args(module_args)
         rc = 0
@@ -229,7 +234,6 @@ class ActionModule(NormalAction):
         cache = _api.RUN_CACHE = run_cache.for_task(task_vars, getattr(self, "_templar", None),
                                                     check_mode=bool(getattr(getattr(self, "_play_context", None), "check_mode", False)))
         try:
-            module = importlib.import_module("ansible_collections.tos.cloud.plugins.modules.%s" % name)
             with patched, contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
                 module.main()
         except SystemExit as exc:  # exit_json/fail_json end the module here, as they end its process

@@ -236,6 +236,19 @@ def test_a_changed_internal_that_fails_before_the_module_runs_falls_back(monkeyp
     assert ran == []
 
 
+def test_a_module_that_cannot_be_imported_falls_back_to_a_module_process(monkeypatch):
+    """A module_util missing from the installed collection: nothing has run, and the module process fails with
+    ansible-core's own message naming what it could not find, not with "MODULE FAILURE ... raised an exception"."""
+    def broken(name):
+        raise ModuleNotFoundError("No module named 'ansible_collections.tos.cloud.plugins.module_utils._inspection'")
+
+    monkeypatch.setattr(in_process, "importlib", SimpleNamespace(import_module=broken))
+    plugin = object.__new__(Decoding)
+    plugin._task = SimpleNamespace(args={"cluster": "prod"})
+    with pytest.raises(in_process._FallBack, match="cannot be imported in the controller .*_inspection"):
+        plugin._run_in_process("inspection", {})
+
+
 def test_a_changed_result_decoding_after_the_module_ran_decodes_its_json(monkeypatch):
     class OldDecoding(Decoding):
         def _parse_returned_data(self, res, profile):
