@@ -169,10 +169,11 @@ def scenarios():
             out.append(("%s/warn" % module, module, cases["warn"], {}, []))
         if "running" in cases:
             running = cases["running"]
-            slow = [{"durations": {"deploy_cvm": 10 ** 6, "upgrade": 10 ** 6, "inspection": 10 ** 6}}]
+            # so slow that the progress read (4 decimals) does not move while the two runs go at their own pace
+            slow = [{"durations": {"deploy_cvm": 10 ** 9, "upgrade": 10 ** 9, "inspection": 10 ** 9}}]
             out.append(("%s/start" % module, module, running, {}, slow))
             # the operation started has progressed (a deploy that has just started reads 0: not running yet)
-            out.append(("%s/running" % module, module, running, {}, [{"advance": 1000}]))
+            out.append(("%s/running" % module, module, running, {}, [{"advance": 10 ** 6}]))
     return out
 
 
