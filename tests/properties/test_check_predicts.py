@@ -510,7 +510,7 @@ def sim(request):
         add = api.session.post(url + "/v1/cluster/add", json={"ip": "192.0.2.11", "name": CLUSTER}, timeout=10).json()
         assert add.get("scode", add.get("status_code")) == 0, add
         state = api.state()
-        host = next(h for h in state["hosts"].values() if h["name"] == "tos-a1")
+        host = [h for h in state["hosts"].values() if h["name"] == "tos-a1"][0]
         deploy = api.session.post(url + "/v1/cluster/deploy/cvm", json={
             "cluster_uuid": add["data"]["uuid"], "MachineUUID": host["uuid"],
             "Networks": [{"Addr": "192.0.2.101/24", "Gateway": "192.0.2.1"}]}, timeout=10).json()
