@@ -131,12 +131,16 @@ class ActionModule(NormalAction):
         result.update(outcome)
         return result
 
+    def _checking(self):
+        """Whether the task runs in check mode (``--check`` or the task's ``check_mode: true``)."""
+        return bool(getattr(getattr(self, "_play_context", None), "check_mode", False))
+
     def _run_process(self, tmp, task_vars):
         """The module as a process; it may write, and the run's cache cannot see it: forget the cache after it."""
         try:
             return super().run(tmp, task_vars)
         finally:
-            if _leaves_running(getattr(self._task, "args", None) or {}):
+            if _leaves_running(getattr(self._task, "args", None) or {}, self._checking()):
                 run_cache.unsettle_run()
             else:
                 run_cache.invalidate_run()
@@ -231,8 +235,7 @@ class ActionModule(NormalAction):
         _progress.reset()
         hidden = any(bool(getattr(owner, "no_log", False)) for owner in (self._task, getattr(self, "_play_context", None)))
         _progress.EMIT = None if hidden else (lambda line: display.display("[%s] %s" % (host, redact(line, secrets))))
-        cache = _api.RUN_CACHE = run_cache.for_task(task_vars, getattr(self, "_templar", None),
-                                                    check_mode=bool(getattr(getattr(self, "_play_context", None), "check_mode", False)))
+        cache = _api.RUN_CACHE = run_cache.for_task(task_vars, getattr(self, "_templar", None), check_mode=self._checking())
         try:
             with patched, contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
                 module.main()
@@ -252,7 +255,7 @@ class ActionModule(NormalAction):
             _api.RUN_CACHE = None
             if cache is not None:  # the reads this task started for the next ones (tos_cloud_read_ahead)
                 cache.finish(READ_AHEAD_WAIT)
-        if _leaves_running(module_args):
+        if _leaves_running(module_args, self._checking()):
             run_cache.unsettle_run()
         out = stdout.getvalue()
         err = redact(stderr.getvalue(), secrets)
@@ -266,10 +269,13 @@ class ActionModule(NormalAction):
             return _decode_plainly(res)
 
 
-def _leaves_running(module_args):
+def _leaves_running(module_args, check_mode=False):
     """Whether the task may have left an operation running: ``wait: false`` (cvm, storage_service_vm,
     inspection, upgrade), started or joined. The run's cache then stops answering (run_cache.unsettle_run):
-    what it read would go stale when the operation ends."""
+    what it read would go stale when the operation ends. A task in check mode starts nothing (drift_report's
+    comparisons run with ``wait: false`` and ``check_mode: true``: each one used to end the cache's use)."""
+    if check_mode:
+        return False
     try:
         return "wait" in module_args and not boolean(module_args["wait"], strict=False)
     except TypeError:

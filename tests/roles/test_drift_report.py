@@ -9,6 +9,7 @@ import html
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,16 @@ def test_report_sends_no_mutating_request(drift: tuple[Path, Run, list]) -> None
     _report, _run, log = drift
     assert log, "the report read nothing"
     assert [(r["method"], r["path"]) for r in log if r["method"] != "GET"] == []
+
+
+def test_report_reads_each_answer_once(drift: tuple[Path, Run, list]) -> None:
+    """The run's cache answers a question asked again (drift_report_run_cache, on by default): each cluster's
+    name is resolved and each of its reads sent once. The comparisons run with wait: false in check mode, which
+    used to end the cache's use at the first of them (each cluster's name then resolved four times)."""
+    _report, _run, log = drift
+    asked = Counter((r["path"], tuple(sorted((r.get("query") or {}).items()))) for r in log if r["method"] == "GET")
+    again = {question: count for question, count in asked.items() if count > 1}
+    assert again == {}, "asked more than once: %s" % again
 
 
 def test_json_lists_exactly_the_injected_differences(drift: tuple[Path, Run, list]) -> None:
