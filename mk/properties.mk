@@ -3,13 +3,18 @@
 #   make properties                          420 cases: a fixed seed and a rotating one (printed on failure)
 #   make properties PROPERTY_SEED=N          replay the rotating pass of a failure
 #   make properties TOS_PROPERTY_EXAMPLES=N  more cases per module and seed (default 15)
-# Cost: about 20 s on the 2-core machine.
+# Also: check mode against the real run over valid draws (test_check_predicts.py), the in-process and module-process
+# paths compared (test_process_parity.py), a Python without requests, a progress read before the task registered.
+# Two workers, one file each at a time (the parity test alone takes about 70 s): about 70-90 s on 2 cores.
 
 PROPERTY_SEED ?=
+# one rotating seed for both workers (each would otherwise take its own from the clock)
+PROPERTY_SEED_USED := $(or $(PROPERTY_SEED),$(shell echo $$(( $$(date +%s) % 100000 ))))
 
 .PHONY: properties
 
 properties: collection
-	cd $(ROOT) && python -m pytest -q -p no:cacheprovider tests/properties $(if $(PROPERTY_SEED),--property-seed $(PROPERTY_SEED))
+	cd $(ROOT) && python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile tests/properties \
+	  --property-seed $(PROPERTY_SEED_USED)
 
 TEST_SUITES += properties
