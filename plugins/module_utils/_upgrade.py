@@ -454,15 +454,23 @@ def finish_host(client: Any, cluster_uuid: str, outcome: Entry, timeout: float, 
 
     ``timeout`` counts from ``started`` (default: now)."""
     ip, types, target = outcome["ip"], outcome["service_types"], outcome["to_version"]
+    confirmed = {}  # the versions that confirmed a finish read at once: the wait returns on them, no need to ask again
+
+    def at_target():
+        versions = _host_versions(client, cluster_uuid, ip)
+        if types_not_at(versions, types, target):
+            return False
+        confirmed["versions"] = versions
+        return True
+
     try:
         try:
             # confirm: a progress of 1.0 read at once may be the host's previous task's (wait_host_task)
             wait_host_task(client, cluster_uuid, outcome["uuid"], _label(outcome), timeout, interval=interval,
-                           stall_timeout=stall_timeout, clock=clock, sleep=sleep, started=started,
-                           confirm=lambda: not types_not_at(_host_versions(client, cluster_uuid, ip), types, target))
+                           stall_timeout=stall_timeout, clock=clock, sleep=sleep, started=started, confirm=at_target)
         except HostTaskFailed as exc:
             return _failed(outcome, exc.reason)
-        now = _host_versions(client, cluster_uuid, ip)
+        now = confirmed["versions"] if "versions" in confirmed else _host_versions(client, cluster_uuid, ip)
         missing = types_not_at(now, types, target)
         if missing:
             return _failed(outcome, "the upgrade task finished but the host reports %s instead of %s" % (
