@@ -64,6 +64,9 @@ notes:
     a playbook reads them with C(result.diff.after | from_json).
   - Every option is checked before the first request; a wrong value fails the task with a message naming the option
     and nothing is sent.
+  - A connection option set to an empty or blank string (an AWX credential's empty field, an unanswered survey
+    question passed through C(module_defaults)) counts as unset, and so does an empty E(TOS_*) environment
+    variable; the next source or the default applies.
 """
 
     INVENTORY = r"""
@@ -91,6 +94,8 @@ options:
   validate_certs:
     description:
       - Whether to verify the manager's TLS certificate.
+      - An empty or blank E(TOS_VALIDATE_CERTS) (or any other E(TOS_*) variable of these options) counts as
+        unset, so the certificate is verified; ansible-core alone would read it as V(false).
     type: bool
     default: true
     env:
@@ -182,7 +187,8 @@ notes:
     E(TOS_LOOKUP_CACHE_DIR)), one file per question, readable by its owner only, removed by a later run.
   - The cache is per play (by its name); a later play of the same run asks again.
   - Options are taken from the lookup's keywords, else the variables C(tos_api_url), C(tos_api_token),
-    C(tos_validate_certs), C(tos_ca_path), C(tos_timeout), else the E(TOS_*) environment variables.
+    C(tos_validate_certs), C(tos_ca_path), C(tos_timeout), else the E(TOS_*) environment variables. An empty or
+    blank value counts as unset at each step, as for the modules.
 requirements:
   - requests >= 2.25 (on the controller)
 """

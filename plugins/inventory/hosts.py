@@ -197,6 +197,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._topology import (
 from ansible_collections.tos.cloud.plugins.module_utils._topology import (
     node_services as services_of,
 )
+from ansible_collections.tos.cloud.plugins.plugin_utils.connection import blank_environment_unset, connection_options
 from ansible_collections.tos.cloud.plugins.plugin_utils.inventory_bulk import HostAdder
 
 display = Display()
@@ -228,7 +229,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache=cache)
-        self._read_config_data(path)
+        with blank_environment_unset():  # a blank TOS_* variable counts as unset (plugin_utils/connection.py)
+            self._read_config_data(path)
 
         fingerprint = self._fingerprint()
         cache_key = self.get_cache_key(path)
@@ -276,7 +278,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         }
 
     def _connection_options(self):
-        return {name: self.get_option(name) for name in ("api_url", "api_token", "validate_certs", "ca_path", "timeout")}
+        return connection_options(self)
 
     def _mask(self, text):
         """``text`` without the token (in any escaped form): the manager's error text may echo it back.

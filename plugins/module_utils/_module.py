@@ -20,7 +20,8 @@ import time
 import traceback
 from typing import Any, Callable, Iterable, Iterator
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.module_utils._api import (
@@ -38,15 +39,27 @@ from ansible_collections.tos.cloud.plugins.module_utils._checks import (  # noqa
     pick,
     to_api,
 )
+from ansible_collections.tos.cloud.plugins.module_utils._options import CONNECTION_ENV, blank
 from ansible_collections.tos.cloud.plugins.module_utils._redact import MASK, redact, redact_value, secret_forms, secret_hidden
 from ansible_collections.tos.cloud.plugins.module_utils._shapes import _raw_arguments, shape_problems
 
+
+def nonblank_env_fallback(*names: str) -> str:
+    """ansible-core's ``env_fallback``, except that a variable set to a blank string counts as unset (``blank``):
+    an AWX credential type injects an empty field as ``""``."""
+    for name in names:
+        value = os.environ.get(name)
+        if value is not None and not blank(value):
+            return value
+    raise AnsibleFallbackNotFound
+
+
 CONNECTION_ARGSPEC = dict(
-    api_url=dict(type="list", elements="str", required=True, fallback=(env_fallback, ["TOS_API_URL"])),
-    api_token=dict(type="str", no_log=True, fallback=(env_fallback, ["TOS_API_TOKEN"])),
-    validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["TOS_VALIDATE_CERTS"])),
-    ca_path=dict(type="path", fallback=(env_fallback, ["TOS_CA_PATH"])),
-    timeout=dict(type="int", default=30, fallback=(env_fallback, ["TOS_TIMEOUT"])),
+    api_url=dict(type="list", elements="str", required=True, fallback=(nonblank_env_fallback, [CONNECTION_ENV["api_url"]])),
+    api_token=dict(type="str", no_log=True, fallback=(nonblank_env_fallback, [CONNECTION_ENV["api_token"]])),
+    validate_certs=dict(type="bool", default=True, fallback=(nonblank_env_fallback, [CONNECTION_ENV["validate_certs"]])),
+    ca_path=dict(type="path", fallback=(nonblank_env_fallback, [CONNECTION_ENV["ca_path"]])),
+    timeout=dict(type="int", default=30, fallback=(nonblank_env_fallback, [CONNECTION_ENV["timeout"]])),
 )
 
 WAIT_ARGSPEC = dict(

@@ -62,6 +62,7 @@ from ansible_collections.tos.cloud.plugins.module_utils import (  # pylint: disa
     _progress,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._api import HAS_REQUESTS
+from ansible_collections.tos.cloud.plugins.module_utils._options import without_blank
 from ansible_collections.tos.cloud.plugins.module_utils._redact import redact, redact_value
 from ansible_collections.tos.cloud.plugins.plugin_utils import run_cache
 
@@ -116,6 +117,10 @@ class ActionModule(NormalAction):
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
+        # a connection option given blank (module_defaults from an unanswered survey) is unset: the module's
+        # environment fallback and default apply, on either path
+        if getattr(self._task, "args", None):
+            self._task.args = without_blank(self._task.args)
         name, why_not = self._in_process_module(task_vars)
         if name is None:
             display.vvv("%s runs as a module process: %s" % (self._task.action, why_not))

@@ -41,6 +41,7 @@ from ansible.utils.unsafe_proxy import wrap_var
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError, TosClient, normalize_urls
 from ansible_collections.tos.cloud.plugins.module_utils._redact import redact
 from ansible_collections.tos.cloud.plugins.module_utils._topology import READ_ONLY_POSTS
+from ansible_collections.tos.cloud.plugins.plugin_utils.connection import blank_environment_unset, connection_options, without_blank_inputs
 
 try:
     import fcntl
@@ -49,7 +50,6 @@ except ImportError:  # not on the controllers ansible-core supports (POSIX only)
 
 display = Display()
 
-CONNECTION_OPTIONS = ("api_url", "api_token", "validate_certs", "ca_path", "timeout")
 CACHE_ROOT_ENV = "TOS_LOOKUP_CACHE_DIR"
 STALE_SECONDS = 86400
 # a dict per worker process in front of the files; keyed by the same digest as the file
@@ -263,22 +263,28 @@ def set_options(plugin, variables, kwargs):
     """``plugin.set_options``; ansible-core's message for an option of the wrong type quotes the value (a token
     given as a list or a dict would show whole), so the token's strings are masked in that message, and it is
     raised without the chained traceback."""
+    variables, kwargs = without_blank_inputs(variables, kwargs)
     try:
-        plugin.set_options(var_options=variables, direct=kwargs)
+        with blank_environment_unset():
+            plugin.set_options(var_options=variables, direct=kwargs)
         return
     except AnsibleError as exc:
+        if "'api_url'" in str(exc) and "not provided" in str(exc):  # required, and no source gave it
+            raise AnsibleLookupError(NO_URL % plugin.ansible_name) from None
         given = [kwargs.get("api_token"), (variables or {}).get("tos_api_token"), os.environ.get("TOS_API_TOKEN")]
         message = redact(str(exc), [text for value in given for text in _strings_in(value) if text.strip()])
     raise AnsibleLookupError("%s: %s" % (plugin.ansible_name, message))
 
 
+NO_URL = "%s: no manager URL: set api_url, the variable tos_api_url or the environment variable TOS_API_URL."
+
+
 def reader(plugin, variables, **kwargs):
     """Set the lookup's options and return a ``CachedReader`` for them."""
     set_options(plugin, variables, kwargs)
-    options = dict((name, plugin.get_option(name)) for name in CONNECTION_OPTIONS)
-    if not options["api_url"]:
-        raise AnsibleLookupError("%s: no manager URL: set api_url, the variable tos_api_url or the environment "
-                                 "variable TOS_API_URL." % plugin.ansible_name)
+    options = connection_options(plugin)
+    if not options.get("api_url"):
+        raise AnsibleLookupError(NO_URL % plugin.ansible_name)
     cache = RunCache() if plugin.get_option("cache") else NoCache()
     scope = {"play": (variables or {}).get("ansible_play_name")}
     return CachedReader(options, cache, scope, refresh=plugin.get_option("refresh"))

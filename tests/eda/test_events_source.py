@@ -317,3 +317,27 @@ def test_the_plugin_documents_every_setting(events):
     yaml.safe_load(events["EXAMPLES"])
     settings = events["settings_from"]({"api_url": "http://127.0.0.1:1", "state_file": "/tmp/x.json"}, environ={})
     assert set(doc["options"]) == set(settings)
+
+
+@pytest.mark.parametrize("text", ["", " ", "\n"])
+def test_blank_settings_count_as_unset(events, text):
+    """A blank TOS_* variable (an AWX credential's empty field) or a blank argument is unset: the next source or the
+    default applies (a blank TOS_VALIDATE_CERTS was refused, a blank TOS_TIMEOUT of spaces was not a number)."""
+    settings_from = events["settings_from"]
+    env = {"TOS_API_URL": "http://127.0.0.1:1", "TOS_TIMEOUT": text, "TOS_VALIDATE_CERTS": text, "TOS_CA_PATH": text,
+           "TOS_API_TOKEN": text, "TOS_EVENTS_INTERVAL": text}
+    settings = settings_from({"state_file": "/tmp/x.json"}, environ=env)
+    assert (settings["timeout"], settings["interval"], settings["validate_certs"]) == (30, 10, True)
+    assert (settings["api_token"], settings["ca_path"]) == (None, None)
+    args = {"api_url": text, "state_file": "/tmp/x.json", "timeout": text, "validate_certs": text, "api_token": text}
+    env = {"TOS_API_URL": "http://127.0.0.1:2", "TOS_TIMEOUT": "9", "TOS_VALIDATE_CERTS": "no", "TOS_API_TOKEN": "t"}
+    settings = settings_from(args, environ=env)
+    assert settings["api_url"] == ["http://127.0.0.1:2"]
+    assert (settings["timeout"], settings["validate_certs"], settings["api_token"]) == (9, False, "t")
+
+
+def test_a_zero_interval_or_timeout_is_refused_not_replaced(events):
+    settings_from, error = events["settings_from"], events["SettingsError"]
+    for name in ("timeout", "interval"):
+        with pytest.raises(error, match="more than 0"):
+            settings_from({"api_url": "http://127.0.0.1:1", "state_file": "/tmp/x.json", name: 0}, environ={})

@@ -77,7 +77,35 @@ def cases(url, pki):
         ("write-no-verify", "cvm", {"api_url": url, "validate_certs": False, "api_token": TOKEN, "cluster": "rel-a",
                                     "host": "tos-a2", "address": "192.0.2.102/24", "gateway": "192.0.2.1"}, None, "warn"),
         ("url-list-env", "system_info", {}, {"TOS_API_URL": url, "TOS_API_TOKEN": TOKEN, "TOS_CA_PATH": pki["ca"]}, "ok"),
-    ]
+    ] + blank_cases(url, pki)
+
+
+# A blank connection option counts as unset, from any source (an AWX credential injects an empty field as "", an
+# unanswered survey question passed through module_defaults gives ""): the next source or the default applies, so
+# validate_certs stays true. "tls" proves that the certificate is verified (no CA given), "ok" that the CA or
+# token from the next source was used. The cases with an environment run as a module process, the others
+# in-process.
+BLANKS = ("", " ", "\n", "\t ")
+
+
+def blank_cases(url, pki):
+    out = []
+    for i, text in enumerate(BLANKS):
+        every = {"TOS_VALIDATE_CERTS": text, "TOS_CA_PATH": text, "TOS_TIMEOUT": text}
+        out += [
+            ("blank-env-verifies-%d" % i, "system_info", {"api_url": url, "api_token": TOKEN}, every, "tls"),
+            ("blank-env-then-ca-%d" % i, "system_info", {"api_url": url, "api_token": TOKEN},
+             dict(every, TOS_CA_PATH=pki["ca"]), "ok"),
+            ("blank-options-then-env-%d" % i, "system_info",
+             {"api_url": url, "api_token": text, "validate_certs": text, "ca_path": text, "timeout": text},
+             {"TOS_API_TOKEN": TOKEN, "TOS_CA_PATH": pki["ca"], "TOS_TIMEOUT": text}, "ok"),
+            ("blank-options-verify-%d" % i, "system_info",
+             {"api_url": url, "api_token": TOKEN, "validate_certs": text, "ca_path": text, "timeout": text}, None, "tls"),
+            ("blank-options-with-ca-%d" % i, "system_info",
+             {"api_url": url, "api_token": TOKEN, "validate_certs": text, "ca_path": pki["ca"], "timeout": text},
+             None, "ok"),
+        ]
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +129,9 @@ def case_table(tls_sim, pki):
 CASE_IDS = ["default-verify-fails", "ca-path-works", "ca-path-env-works", "no-verify-works-and-warns",
             "no-verify-env-works-and-warns", "other-ca-fails", "hostname-mismatch-fails", "ca-path-missing-file",
             "plain-http-to-https", "token-missing", "token-wrong", "token-env-works", "token-env-wrong",
-            "token-missing-on-write", "token-wrong-on-info", "write-with-ca-and-token", "write-no-verify", "url-list-env"]
+            "token-missing-on-write", "token-wrong-on-info", "write-with-ca-and-token", "write-no-verify", "url-list-env"] + [
+    "blank-%s-%d" % (kind, i) for i in range(len(BLANKS))
+    for kind in ("env-verifies", "env-then-ca", "options-then-env", "options-verify", "options-with-ca")]
 
 
 class TestTlsAuth:

@@ -140,7 +140,7 @@ def _import_utils():
     collection's parent is on sys.path; else bound to the tree this file is in (ansible-rulebook runs source
     files by path, without the collection on sys.path)."""
     try:
-        from ansible_collections.tos.cloud.plugins.module_utils import _api, _inspection, _topology, _upgrade
+        from ansible_collections.tos.cloud.plugins.module_utils import _api, _inspection, _options, _topology, _upgrade
     except ImportError:
         root = Path(os.path.abspath(__file__)).parents[4]
         for name, path in (("ansible_collections", None), ("ansible_collections.tos", None),
@@ -149,11 +149,11 @@ def _import_utils():
                 module = types.ModuleType(name)
                 module.__path__ = [str(path)] if path is not None else []
                 sys.modules[name] = module
-        from ansible_collections.tos.cloud.plugins.module_utils import _api, _inspection, _topology, _upgrade
-    return _api, _inspection, _topology, _upgrade
+        from ansible_collections.tos.cloud.plugins.module_utils import _api, _inspection, _options, _topology, _upgrade
+    return _api, _inspection, _options, _topology, _upgrade
 
 
-_api, _inspection, _topology, _upgrade = _import_utils()
+_api, _inspection, _options, _topology, _upgrade = _import_utils()
 
 
 # ---- settings ------------------------------------------------------------------------------------
@@ -189,12 +189,21 @@ def parse_duration(value, name):
     return seconds
 
 
+def _setting(args, env, name, variable, default=None):
+    """``args[name]``, else the environment variable, else ``default``; a blank value counts as unset at each step
+    (as for the modules' connection options: an AWX credential injects an empty field as "")."""
+    for value in (args.get(name), env.get(variable)):
+        if value is not None and not _options.blank(value):
+            return value
+    return default
+
+
 def settings_from(args, environ=None):
     """The source's settings from the rulebook's ``args`` and the TOS_* environment variables.
     Raises SettingsError (before any request) on a bad value."""
     env = os.environ if environ is None else environ
     args = dict(args or {})
-    api_url = args.get("api_url") or env.get("TOS_API_URL")
+    api_url = _setting(args, env, "api_url", "TOS_API_URL")
     urls = _api.normalize_urls(api_url)
     if not urls:
         raise SettingsError("api_url is required: set it in the rulebook or TOS_API_URL")
@@ -209,8 +218,8 @@ def settings_from(args, environ=None):
     if isinstance(clusters, str):
         clusters = [c.strip() for c in clusters.split(",") if c.strip()]
     try:
-        timeout = int(args.get("timeout") or env.get("TOS_TIMEOUT") or 30)
-        interval = float(args.get("interval") or env.get("TOS_EVENTS_INTERVAL") or 10)
+        timeout = int(_setting(args, env, "timeout", "TOS_TIMEOUT", 30))
+        interval = float(_setting(args, env, "interval", "TOS_EVENTS_INTERVAL", 10))
         max_polls = args.get("max_polls")
         max_polls = int(max_polls) if max_polls is not None else None
     except (TypeError, ValueError) as exc:
@@ -219,10 +228,9 @@ def settings_from(args, environ=None):
         raise SettingsError("interval and timeout must be more than 0")
     return {
         "api_url": urls,
-        "api_token": args.get("api_token") or env.get("TOS_API_TOKEN"),
-        "validate_certs": _env_bool(args["validate_certs"] if "validate_certs" in args
-                                    else env.get("TOS_VALIDATE_CERTS", True)),
-        "ca_path": args.get("ca_path") or env.get("TOS_CA_PATH"),
+        "api_token": _setting(args, env, "api_token", "TOS_API_TOKEN"),
+        "validate_certs": _env_bool(_setting(args, env, "validate_certs", "TOS_VALIDATE_CERTS", True)),
+        "ca_path": _setting(args, env, "ca_path", "TOS_CA_PATH"),
         "timeout": timeout,
         "interval": interval,
         "mode": mode,
