@@ -570,7 +570,8 @@ class StorageVm(SystemVm):
     def task_host(self, view: dict[str, Any]) -> Any:
         if not view.get("host_uuid"):
             return None
-        return view["host_uuid"], "%s on host %s" % (self.ip, view.get("host_name") or view["host_uuid"])
+        # the host's label in "the task on host <label>" and in a failure: "tos-a1 (storage-service VM 192.0.2.121)"
+        return view["host_uuid"], "%s (storage-service VM %s)" % (view.get("host_name") or view["host_uuid"], self.ip)
 
     def mismatch(self, view: dict[str, Any]) -> Any:
         diffs = differences(view, self.tm.params)

@@ -147,6 +147,8 @@ def test_inspection_report_message_names_a_file_it_wrote(sim: Sim) -> None:
     assert not (report / "index.html").exists()
     assert "Report %s/index.html" % report not in run.out, str(run)
     assert "Report %s/report.json" % report in run.out, str(run)
+    # one line: the file name was followed by a line break (a more-indented line in the folded message)
+    assert re.search(r'"msg": "Report %s/report\.json: \w+, lowest score' % re.escape(str(report)), run.out), str(run)
 
 
 @pytest.mark.parametrize("limit", ["203.0.113.13", "localhost,203.0.113.13"])
@@ -249,3 +251,69 @@ def test_a_role_in_a_play_of_several_hosts_under_the_free_strategy_runs_its_api_
         assert run.rc == 0, str(run)
         assert len(reads) == 1, "the role's API tasks ran %d times: %s" % (len(reads), str(run))
         assert len(creates) == 1, str(run)
+
+
+# Survey answers and -e values as operators type them: spaces after the commas, a trailing comma, "" for "all".
+# Before: the argument spec's choices refused "json, markdown" with "Got no match for:  markdown" (the invisible
+# " markdown"), "" for checks or service types ("Got no match for: "), and the hosts went to the module untrimmed.
+def test_report_lists_given_as_strings_with_spaces_and_empty_entries(sim: Sim) -> None:
+    sim.reset()
+    run = sim.playbook("bringup.yml", extra_vars={
+        "cluster_bringup_clusters": [{"name": "list-c", "seed_ip": "203.0.113.11"}], **NO_SETTINGS})
+    assert run.rc == 0, str(run)
+    sim.control("DELETE", "requests")
+    report = sim.tmp / "lists-inspect"
+    run = sim.playbook("inspect.yml", extra_vars={
+        "inspection_report_formats": " json , markdown,", "inspection_report_checks": "network, hardware ",
+        "inspection_report_clusters": " list-c, ", "inspection_report_mail_to": "", "inspection_report_dir": str(report)})
+    assert run.rc == 0, str(run)
+    assert sorted(p.name for p in report.iterdir() if not p.name.startswith(".")) == ["report.json", "report.md"]
+    starts = [e["body"] for e in sim.log() if e["path"] == "/v1/cluster/inspection"]
+    assert [(b["cluster_name"], b["check_system"], b["check_network"], b["check_hardware"]) for b in starts] == [
+        ("list-c", False, True, True)], starts
+    assert "Mail the report" not in run.out.replace("TASK [tos.cloud.inspection_report : Mail the report]", ""), str(run)
+    drift = sim.tmp / "lists-drift"
+    run = sim.playbook("drift.yml", extra_vars={
+        "cluster_bringup_clusters": [{"name": "list-c", "seed_ip": "203.0.113.11"}], **NO_SETTINGS,
+        "drift_report_formats": "junit , json", "drift_report_mail_to": " ", "drift_report_dir": str(drift)})
+    assert run.rc == 0, str(run)
+    assert sorted(p.name for p in drift.iterdir() if not p.name.startswith(".")) == ["junit.xml", "report.json"]
+
+
+@pytest.mark.parametrize(("playbook", "extra", "said"), [
+    ("inspect.yml", {"inspection_report_formats": "json, pdf"}, "Unknown pdf: inspection_report_formats takes html"),
+    ("inspect.yml", {"inspection_report_checks": "system,disk"}, "Unknown disk: inspection_report_formats takes html"),
+    ("drift.yml", {"drift_report_formats": "json, xml"}, "drift_report_formats: unknown xml (it takes html"),
+    ("rolling_upgrade.yml", {"rolling_upgrade_cluster": "list-c", "rolling_upgrade_service_types": "compute, disk"},
+     "Unknown service type(s) disk: rolling_upgrade_service_types takes compute"),
+])
+def test_an_unknown_entry_in_a_list_variable_is_refused_before_any_request(
+        sim: Sim, playbook: str, extra: dict[str, Any], said: str) -> None:
+    sim.control("DELETE", "requests")
+    run = sim.playbook(playbook, extra_vars=dict(extra, inspection_report_dir=str(sim.tmp / "x"),
+                                                 drift_report_dir=str(sim.tmp / "y")))
+    assert run.rc != 0 and said in run.out, str(run)
+    assert sim.log() == [], sim.log()
+
+
+def test_rolling_upgrade_hosts_and_service_types_given_as_strings_with_spaces(sim: Sim) -> None:
+    sim.reset()
+    run = sim.playbook("bringup.yml", extra_vars={"cluster_bringup_clusters": [
+        {"name": "list-u", "seed_ip": "203.0.113.11",
+         "cvms": [{"host": "tos-c1", "address": "203.0.113.101/24", "gateway": "203.0.113.1"}]}], **NO_SETTINGS})
+    assert run.rc == 0, str(run)
+    before = {name: h["type_version"] for name, h in sim.hosts().items()}
+    sim.control("DELETE", "requests")
+    run = sim.playbook("rolling_upgrade.yml", "--check", extra_vars={
+        "rolling_upgrade_cluster": "list-u", "rolling_upgrade_hosts": "tos-c3 , tos-c2,",
+        "rolling_upgrade_service_types": "compute, storage"})
+    assert run.rc == 0, str(run)
+    planned = re.findall(r"batch \d+: (tos-c\d) \([^)]*\)[^:]*: ([^\"\n]*)", run.out)
+    assert [host for host, _types in planned] == ["tos-c3", "tos-c2"], str(run)
+    assert all("cloud" not in types and "compute" in types for _host, types in planned), planned
+    run = sim.playbook("rolling_upgrade.yml", "--check", extra_vars={
+        "rolling_upgrade_cluster": "list-u", "rolling_upgrade_hosts": "", "rolling_upgrade_service_types": ""})
+    assert run.rc == 0, str(run)
+    assert "3 host(s) in 3 batch(es)" in run.out, str(run)
+    assert {name: h["type_version"] for name, h in sim.hosts().items()} == before
+    assert sim.mutations() == []

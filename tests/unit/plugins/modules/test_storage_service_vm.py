@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ansible_collections.tos.cloud.plugins.module_utils._system_vm import describe_storage_vm, differences, is_deploying
 from ansible_collections.tos.cloud.plugins.modules import storage_service_vm as ssvm
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.cluster_harness import FakePlatform
@@ -113,6 +115,9 @@ def test_present_waits_for_a_deploy_still_running(capsys):
     result = run(platform, capsys, manage_address="192.0.2.20/24")
     assert not result["changed"] and platform.mutations() == []
     assert result["storage_vm"]["status"] == "running"
+    # the wait names the host, then the VM: it read "the task on host 192.0.2.20 on host <host>"
+    whats = [wait["what"] for wait in result.get("wait_progress") or []]
+    assert whats and all(re.fullmatch(r"the task on host \S+ \(storage-service VM 192\.0\.2\.20\)", w) for w in whats), whats
 
 
 def test_list_items_are_read_whatever_the_spelling():
