@@ -147,4 +147,5 @@ class CallbackModule(CallbackBase):
         summary = {h: stats.summarize(h) for h in hosts}
         with open(self.out, "w", encoding="utf-8") as fh:
             json.dump({"tasks": self.tasks, "stats": summary, "elapsed": time.monotonic() - self.t0,
+                       "epoch0": time.time() - (time.monotonic() - self.t0),
                        "invocations": self.invocations}, fh, indent=1, default=str)
