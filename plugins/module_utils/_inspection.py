@@ -80,9 +80,14 @@ def _named_state(state: Any) -> str | None:
 
 
 def just_started(data: Any) -> bool:
-    """Whether an answer reads like cluster-api.md's answer to a start: idle, nothing checked yet.  For an
-    inspection this run has just started, that is one not under way yet, not one that ended."""
-    return state_name(data) == "idle"
+    """Whether an answer reads like cluster-api.md's answer to a start: idle, 0 % and nothing checked yet (its
+    ``system``, ``network`` and ``hardware`` null).  For an inspection this run has just started, that is one not
+    under way yet.  An idle answer with results is one that ended (a platform that reads idle again once an
+    inspection is over), not one to wait for until ``wait_timeout``."""
+    if state_name(data) != "idle":
+        return False
+    data = data if isinstance(data, dict) else {}
+    return not _number(data.get("finishedPercent")) and not any(data.get(section) for section in CATEGORIES)
 
 
 def is_running(data: Any) -> bool:

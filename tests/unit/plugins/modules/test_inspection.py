@@ -253,3 +253,24 @@ def test_state_0_while_an_item_is_checked_is_running_and_joined(capsys):
     result = run_module(inspection.main, {"cluster": "demo", "state": "joined"}, fake, capsys)
     assert result["attached"] is True and result["started_by"] == "another_run" and fake.posts == []
     assert result["inspection"]["state_name"] == "finished"
+
+
+class EndsIdle(FakeInspections):
+    """The other reading of ``state: 0``: a finished inspection reads idle again, with its results."""
+
+    def get(self, path, params=None):
+        data = super().get(path, params)
+        if data["state"] == 2:
+            self.state["state"] = data["state"] = 0
+        return data
+
+
+def test_an_inspection_that_ends_reading_idle_with_its_results_is_finished_not_waited_for(capsys):
+    """After this run's start, "idle" means "not under way yet" only for the documents' start answer (nothing
+    checked, 0 %): an idle answer with results is the end, not a wait until wait_timeout."""
+    fake = EndsIdle(step=50)
+    result = run_module(inspection.main, {"cluster": "demo", "wait_timeout": 20}, fake, capsys)
+    assert not result.get("failed"), result
+    assert result["started_by"] == "this_run" and fake.runs == 1
+    assert result["inspection"]["finishedPercent"] == 100 and result["inspection"]["score"] == 95
+    assert len([c for c in fake.calls if c[0] == "GET"]) <= 4, fake.calls
