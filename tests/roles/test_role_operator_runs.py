@@ -317,3 +317,26 @@ def test_rolling_upgrade_hosts_and_service_types_given_as_strings_with_spaces(si
     assert "3 host(s) in 3 batch(es)" in run.out, str(run)
     assert {name: h["type_version"] for name, h in sim.hosts().items()} == before
     assert sim.mutations() == []
+
+
+def test_a_role_after_meta_end_host_on_the_first_host_runs_once_on_the_next(sim: Sim) -> None:
+    """The free-strategy guard (inventory_hostname == ansible_play_batch[0]) under the linear strategy, when the
+    play ends its first host with meta: end_host before the role: ansible_play_batch leaves that host out, and
+    run_once picks the next one, so the role runs once, on api-1, and is not refused."""
+    sim.reset()
+    sim.clear()
+    inventory = sim.tmp / "three-end.ini"
+    inventory.write_text("[tos_api]\n" + "".join(
+        "api-%d ansible_connection=local ansible_python_interpreter=\"{{ ansible_playbook_python }}\"\n" % i
+        for i in range(3)))
+    playbook = sim.tmp / "end-first.yml"
+    playbook.write_text(
+        "- hosts: tos_api\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.meta: end_host\n      when: inventory_hostname == 'api-0'\n"
+        "    - ansible.builtin.include_role:\n        name: tos.cloud.cluster_bringup\n")
+    extra = {"cluster_bringup_clusters": [{"name": "end-b", "seed_ip": "203.0.113.11"}], **NO_SETTINGS}
+    run = sim.playbook(str(playbook), inventory=inventory, extra_vars=extra)
+    assert run.rc == 0, str(run)
+    assert "Set strategy: linear" not in run.out, str(run)
+    assert len([e for e in sim.mutations() if e["path"] == "/v1/cluster/add"]) == 1, str(run)
+    assert "[api-1 -> localhost]" in run.out and "[api-0 -> localhost]" not in run.out, str(run)
