@@ -12,9 +12,27 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
 # the Makefile exports ANSIBLE_COLLECTIONS_PATH (build/collections, a link to this tree)
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _PATH = os.path.abspath(os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep)[0] or os.path.join(_ROOT, "build", "collections"))
 _AnsibleCollectionFinder(paths=[_PATH])._install()  # pylint: disable=protected-access
+
+
+@pytest.fixture(autouse=True)
+def _fresh_module_process_state():
+    """Each test starts as a module process starts: no waits recorded by an earlier test's module.
+
+    A module process (and the in-process action, which resets it per task) begins with no progress records;
+    the unit tests run many modules in one interpreter, so without this a test sees the waits of whichever
+    test ran before it on the same worker (the order pytest-xdist picks).
+    """
+    from ansible_collections.tos.cloud.plugins.module_utils import _progress  # pylint: disable=import-outside-toplevel
+
+    _progress.reset()
+    _progress.EMIT = None
+    yield
+    _progress.reset()
+    _progress.EMIT = None
