@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
 # the Makefile exports ANSIBLE_COLLECTIONS_PATH (build/collections, a link to this tree)
