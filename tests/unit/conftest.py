@@ -24,16 +24,20 @@ _AnsibleCollectionFinder(paths=[_PATH])._install()  # pylint: disable=protected-
 
 @pytest.fixture(autouse=True)
 def _fresh_module_process_state():
-    """Each test starts as a module process starts: no waits recorded by an earlier test's module.
+    """Each test starts as a worker process starts: no waits and no lookup answers left by an earlier test.
 
     A module process (and the in-process action, which resets it per task) begins with no progress records;
     the unit tests run many modules in one interpreter, so without this a test sees the waits of whichever
     test ran before it on the same worker (the order pytest-xdist picks).
     """
     from ansible_collections.tos.cloud.plugins.module_utils import _progress  # pylint: disable=import-outside-toplevel
+    from ansible_collections.tos.cloud.plugins.plugin_utils import lookup_api  # pylint: disable=import-outside-toplevel
 
-    _progress.reset()
-    _progress.EMIT = None
+    def fresh() -> None:
+        _progress.reset()
+        _progress.EMIT = None
+        lookup_api._MEMORY.clear()  # pylint: disable=protected-access  # the lookups' per-process answers
+
+    fresh()
     yield
-    _progress.reset()
-    _progress.EMIT = None
+    fresh()
