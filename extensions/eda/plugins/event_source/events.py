@@ -364,12 +364,15 @@ def read_inspection(client, cluster_uuid, previous):
             "counts": {k: result[k] for k in ("normal", "alarm", "fault")}}
 
 
-def read_package(client, cluster_uuid):
+def read_package(client, cluster_uuid, previous=None):
+    """The cluster's uploaded package, or None.  No package may be an error envelope (docs/api-notes.md), but so
+    is any refusal (a token, a transient error): once a package was seen, an error envelope keeps it, so a
+    refused read does not make the package vanish and then be announced again as a new upgrade."""
     try:
         data = client.get(PACKAGE_CURRENT, {"cluster_uuid": cluster_uuid}) or {}
     except _api.TosApiError as exc:
-        if exc.kind == "api":  # no package uploaded is an error envelope
-            return None
+        if exc.kind == "api":
+            return previous
         raise
     if not data.get("version"):
         return None
@@ -386,7 +389,8 @@ def read_versions(client, cluster_uuid):
 
 
 def read_task(client, cluster_uuid, host_uuid):
-    """(progress, failure reason or None) of a host's task; an error envelope is a failure."""
+    """(progress, failure reason or None) of a host's task; an error envelope: (None, its message), a failure
+    of the task only when the host was seen running one (task_step)."""
     try:
         data = client.get(TASK_PROGRESS, {"cluster_uuid": cluster_uuid, "host_uuid": host_uuid}) or {}
     except _api.TosApiError as exc:
@@ -465,7 +469,7 @@ def observe(client, settings, previous, now):
 
 def observe_cluster(client, settings, uuid, prev, now):
     out = {"inspection": read_inspection(client, uuid, prev.get("inspection"))}
-    out["package"] = read_package(client, uuid)
+    out["package"] = read_package(client, uuid, prev.get("package"))
     versions = read_versions(client, uuid)
     detail = client.get(CLUSTER_GET, {"cluster_uuid": uuid}) or {}
     prev_hosts = prev.get("hosts") or {}
@@ -495,8 +499,14 @@ def task_step(before, progress, failure, now, stall_timeout):
     last = before.get("progress")
     rec = {"task": state, "progress": last, "changed_at": before.get("changed_at") or now,
            "started_at": before.get("started_at"), "reason": before.get("reason")}
-    if progress is None:  # the progress read was refused
+    refused = progress is None
+    if refused:  # the progress read was refused
         progress = last if last is not None else 0.0
+        if state != "running":
+            # an error envelope fails a task the host was seen running (reading (a) of a failed host task); on an
+            # idle or finished host it is the manager refusing the read (a token, a transient error), no task
+            # failing: every host would otherwise "fail" at once
+            return rec
     if progress != last:
         rec["changed_at"] = now
     rec["progress"] = progress
