@@ -33,8 +33,8 @@ TABLES = {
     "test_secrets.py": (4, "Secrets", "SMTP password and API token absent from output, diffs and runner artifacts"),
     "test_tls_auth.py": (5, "TLS and auth", "HTTPS with a private CA, validate_certs, token required"),
     "test_concurrency.py": (6, "Concurrency", "many hosts and forks against one simulator, clusters in parallel"),
-    "test_mangling.py": (7, "Mangled answers", "every API module and the inventory plugin against answers a broken "
-                         "proxy or network mangles"),
+    "test_mangling.py": (7, "Mangled answers", "every API module, the inventory plugin and the lookups against "
+                         "answers a broken proxy or network mangles"),
 }
 
 REPORT = relib.ROOT / "docs" / "reliability.md"
@@ -85,7 +85,9 @@ ASSERTS = {
         "a redirect loop, an answer trickled byte by byte past `timeout`, JSON nested 100,000 (or 500) levels "
         "deep, `data` that is a string or a list, an error message that echoes the token. Every API module meets "
         "each on one of its reads (which one drawn from the seed) and each mutating module on its first write; "
-        "ansible-inventory with `tos.cloud.hosts` meets each on every read. A cut-short or trickled read is "
+        "ansible-inventory with `tos.cloud.hosts` meets each on every read, and each lookup (`tos.cloud.cluster`, "
+        "`host`, `manager`) from its first read or from its second on (the event source has its own table, "
+        "`tests/eda/test_events_mangled.py`). A cut-short or trickled read is "
         "retried and succeeds; a write the manager applied before its answer was mangled is re-read, found and "
         "never sent again (the request log holds no write twice); anything else fails naming the /v1 path. No "
         "row shows `MODULE FAILURE`, a traceback, the token or the SMTP password, in the result or in the "

@@ -275,3 +275,51 @@ class TestMangledInventory:
         assert "Traceback" not in message and "/v1/cluster/list" in message, message
         if fault == "echo_token":
             assert "********" in message, message
+
+
+# ---- the lookups ------------------------------------------------------------------------------------
+
+LOOKUPS = {
+    "cluster": ("lookup('tos.cloud.cluster', 'rel-a', timeout=%d).name", "rel-a"),
+    "host": ("lookup('tos.cloud.host', '192.0.2.12', timeout=%d).name", "tos-a2"),
+    "manager": ("lookup('tos.cloud.manager', timeout=%d).members.leader", "192.0.2."),
+}
+
+
+class TestMangledLookups:
+    """ansible-playbook -vvv with one task that reads the manager through a lookup while its answers are mangled,
+    from its first read or from its second on: a cut-short or trickled answer once (retried: the task gets its
+    value), any other on every read (the task fails naming the /v1 path); never a traceback or the token, in the
+    result or the -vvv output."""
+
+    @pytest.mark.parametrize("skip", [0, 1], ids=["first-read", "second-read"])
+    @pytest.mark.parametrize("fault", MATRIX)
+    @pytest.mark.parametrize("lookup", sorted(LOOKUPS))
+    def test_lookup_never_crashes_or_shows_a_secret(self, msim, fixture_a, lookup, fault, skip):
+        msim.reset(fixture_a)
+        msim.clear_faults()
+        expression, expected = LOOKUPS[lookup]
+        dir = relib.workdir("mangling-lookup-%s-%s-%d" % (lookup, fault, skip))
+        playbook = dir / "lookup.yml"
+        playbook.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
+            {"name": "read", "ansible.builtin.debug": {"msg": "{{ %s }}" % (expression % _timeout(fault))}}]}]))
+        env = relib.ansible_env(dir, {"TOS_API_URL": msim.url, "TOS_API_TOKEN": TOKEN,
+                                      "TOS_LOOKUP_CACHE_DIR": str(dir / "cache")})
+        msim.fault(**dict(FAULTS[fault][0], path="/v1/*", method="GET", count=1 if fault in RETRIED else None, skip=skip))
+        try:
+            proc = subprocess.run([str(relib.VENV_BIN / "ansible-playbook"), "-vvv", "-i", "localhost,", "-c", "local",
+                                   str(playbook)], cwd=dir, env=env, capture_output=True, text=True, timeout=300,
+                                  check=False)
+            hit = [r for r in msim.requests() if r.get("fault")]
+        finally:
+            msim.clear_faults()
+        output = proc.stdout + proc.stderr
+        assert hit, "the fault was never hit"
+        assert not leaks(output), "a secret in ansible-playbook's output: %s" % leaks(output)
+        assert "Traceback (most recent call last)" not in output and "Unexpected failure" not in output, output[-3000:]
+        if fault in RETRIED:
+            assert proc.returncode == 0 and expected in proc.stdout, output[-3000:]
+            return
+        assert proc.returncode != 0 and "/v1/" in output and "tos.cloud.%s" % lookup in output, output[-3000:]
+        if fault == "echo_token":
+            assert "********" in output, output[-3000:]
