@@ -181,6 +181,24 @@ def sections(stdout):
     return {k: "\n".join(v) for k, v in found.items()}
 
 
+def run_mangled(msim, fault, argv, dir, env, skip=0):
+    """Run ``argv`` while every GET under /v1 is mangled by ``fault`` (once for a retried fault), from read
+    ``skip`` on; assert the fault was hit and that the output shows no secret, MODULE FAILURE or traceback.
+    Return (the process, its stdout + stderr)."""
+    msim.fault(**dict(FAULTS[fault][0], path="/v1/*", method="GET", count=1 if fault in RETRIED else None, skip=skip))
+    try:
+        proc = subprocess.run(argv, cwd=dir, env=env, capture_output=True, text=True, timeout=300, check=False)
+        hit = [r for r in msim.requests() if r.get("fault")]
+    finally:
+        msim.clear_faults()
+    output = proc.stdout + proc.stderr
+    assert hit, "the fault was never hit"
+    assert not leaks(output), "a secret in the output of %s: %s" % (os.path.basename(argv[0]), leaks(output))
+    assert "MODULE FAILURE" not in output and "Unexpected failure" not in output, output[-3000:]
+    assert "Traceback (most recent call last)" not in output, output[-3000:]
+    return proc, output
+
+
 def check_row(batch, cid):
     _cid, module, fault, phase, skip = CASE[cid]
     seed = "(fixed seed %d, rotating seed %d: TOS_MANGLE_SEED=%d repeats it)" % (
@@ -251,22 +269,13 @@ class TestMangledInventory:
     def test_inventory_never_crashes_or_shows_a_secret(self, msim, fixture_a, fault):
         msim.reset(fixture_a)
         msim.clear_faults()
-        msim.fault(**dict(FAULTS[fault][0], path="/v1/*", method="GET", count=1 if fault in RETRIED else None))
         dir = relib.workdir("mangling-inventory-" + fault)
         config = dir / "rel.tos.yml"
         config.write_text(yaml.safe_dump({"plugin": "tos.cloud.hosts", "timeout": _timeout(fault)}))
         env = relib.ansible_env(dir, {"TOS_API_URL": msim.url, "TOS_API_TOKEN": TOKEN,
                                       "ANSIBLE_INVENTORY_ENABLED": "tos.cloud.hosts"})
-        try:
-            proc = subprocess.run([str(relib.VENV_BIN / "ansible-inventory"), "-vvv", "-i", str(config), "--list"],
-                                  cwd=dir, env=env, capture_output=True, text=True, timeout=300, check=False)
-            hit = [r for r in msim.requests() if r.get("fault")]
-        finally:
-            msim.clear_faults()
-        output = proc.stdout + proc.stderr
-        assert hit, "the fault was never hit"
-        assert not leaks(output), "a secret in ansible-inventory's output: %s" % leaks(output)
-        assert "MODULE FAILURE" not in output
+        proc, output = run_mangled(msim, fault, [str(relib.VENV_BIN / "ansible-inventory"), "-vvv", "-i", str(config),
+                                                 "--list"], dir, env)
         if fault in RETRIED:
             assert proc.returncode == 0 and "192.0.2.11" in proc.stdout, output[-2000:]
             return
@@ -305,18 +314,8 @@ class TestMangledLookups:
             {"name": "read", "ansible.builtin.debug": {"msg": "{{ %s }}" % (expression % _timeout(fault))}}]}]))
         env = relib.ansible_env(dir, {"TOS_API_URL": msim.url, "TOS_API_TOKEN": TOKEN,
                                       "TOS_LOOKUP_CACHE_DIR": str(dir / "cache")})
-        msim.fault(**dict(FAULTS[fault][0], path="/v1/*", method="GET", count=1 if fault in RETRIED else None, skip=skip))
-        try:
-            proc = subprocess.run([str(relib.VENV_BIN / "ansible-playbook"), "-vvv", "-i", "localhost,", "-c", "local",
-                                   str(playbook)], cwd=dir, env=env, capture_output=True, text=True, timeout=300,
-                                  check=False)
-            hit = [r for r in msim.requests() if r.get("fault")]
-        finally:
-            msim.clear_faults()
-        output = proc.stdout + proc.stderr
-        assert hit, "the fault was never hit"
-        assert not leaks(output), "a secret in ansible-playbook's output: %s" % leaks(output)
-        assert "Traceback (most recent call last)" not in output and "Unexpected failure" not in output, output[-3000:]
+        proc, output = run_mangled(msim, fault, [str(relib.VENV_BIN / "ansible-playbook"), "-vvv", "-i", "localhost,",
+                                                 "-c", "local", str(playbook)], dir, env, skip=skip)
         if fault in RETRIED:
             assert proc.returncode == 0 and expected in proc.stdout, output[-3000:]
             return

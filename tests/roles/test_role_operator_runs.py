@@ -218,6 +218,17 @@ def test_rolling_upgrade_under_the_free_strategy_sends_each_upgrade_once(sim: Si
     assert len(hosts) == len(set(hosts)) == 3, "an upgrade was sent twice: %s" % upgrades
 
 
+def three_api_hosts(sim: Sim, name: str) -> Any:
+    """An empty cloud and an inventory of three local hosts, api-0..api-2, in group tos_api."""
+    sim.reset()
+    sim.clear()
+    inventory = sim.tmp / name
+    inventory.write_text("[tos_api]\n" + "".join(
+        "api-%d ansible_connection=local ansible_python_interpreter=\"{{ ansible_playbook_python }}\"\n" % i
+        for i in range(3)))
+    return inventory
+
+
 @pytest.mark.parametrize("own_play", [False, True], ids=["bringup.yml", "an operator's play"])
 def test_a_role_in_a_play_of_several_hosts_under_the_free_strategy_runs_its_api_tasks_once(
         sim: Sim, own_play: bool) -> None:
@@ -225,12 +236,7 @@ def test_a_role_in_a_play_of_several_hosts_under_the_free_strategy_runs_its_api_
     strategy (ansible.cfg) every host of the play ran them, each converging the same cluster at the same time.
     The collection's playbooks set strategy: linear; in an operator's play, the hosts but the batch's first stop
     at the first task, saying why, and ansible-core then ends the play (a failed run_once task fails every host)."""
-    sim.reset()
-    sim.clear()
-    inventory = sim.tmp / "three.ini"
-    inventory.write_text("[tos_api]\n" + "".join(
-        "api-%d ansible_connection=local ansible_python_interpreter=\"{{ ansible_playbook_python }}\"\n" % i
-        for i in range(3)))
+    inventory = three_api_hosts(sim, "three.ini")
     playbook = "bringup.yml"
     if own_play:
         playbook = str(sim.tmp / "own-bringup.yml")
@@ -323,12 +329,7 @@ def test_a_role_after_meta_end_host_on_the_first_host_runs_once_on_the_next(sim:
     """The free-strategy guard (inventory_hostname == ansible_play_batch[0]) under the linear strategy, when the
     play ends its first host with meta: end_host before the role: ansible_play_batch leaves that host out, and
     run_once picks the next one, so the role runs once, on api-1, and is not refused."""
-    sim.reset()
-    sim.clear()
-    inventory = sim.tmp / "three-end.ini"
-    inventory.write_text("[tos_api]\n" + "".join(
-        "api-%d ansible_connection=local ansible_python_interpreter=\"{{ ansible_playbook_python }}\"\n" % i
-        for i in range(3)))
+    inventory = three_api_hosts(sim, "three-end.ini")
     playbook = sim.tmp / "end-first.yml"
     playbook.write_text(
         "- hosts: tos_api\n  gather_facts: false\n  tasks:\n"
