@@ -8,15 +8,19 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.tos.cloud.plugins.module_utils._shapes import text_list
+
 
 def name_list(value):
-    """``value`` as a list: a list as it is, a string split at its commas (``-e formats=json,markdown`` or a
-    survey's text answer ``"json, markdown"``), ``None`` as empty; each string entry without the whitespace
-    around it, and the empty entries left out (an unanswered survey question gives ``""``)."""
+    """``value`` as a list: a list as it is, a string read as the modules read a list option given as text
+    (``text_list``: a JSON list, else split at its commas and line breaks: ``-e formats=json,markdown``, a survey's
+    text answer ``"json, markdown"``, an AWX multiple-choice answer ``"json\\nmarkdown"``), ``None`` as empty; each
+    string entry without the whitespace around it, and the empty entries left out (an unanswered survey question
+    gives ``""``)."""
     if value is None:
         return []
     if isinstance(value, str):
-        items = value.split(",")
+        items = text_list(value)
     elif isinstance(value, (list, tuple)):
         items = list(value)
     else:

@@ -12,6 +12,8 @@ options).  Standard library and ansible-core only: the modules that use it may r
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from ansible.module_utils import basic
@@ -50,6 +52,28 @@ def _shape_problem(name: str, option: str, value: Any) -> str | None:
     return None
 
 
+def text_list(text: str) -> list[Any]:
+    """A list given as one text, as operators type it: a JSON list (``["a", "b"]``, an ad-hoc ``-a``), else the entries
+    between its commas and line breaks (``"a, b"`` from a survey's text field, ``"a\\nb"`` from an AWX multiple-choice
+    answer), each without the whitespace around it, empty ones left out.  The one reading of such a text for the
+    modules' list options and the roles' list variables (the ``name_list`` filter)."""
+    stripped = text.strip()
+    if stripped.startswith("["):
+        try:
+            parsed = json.loads(stripped)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list):
+            return parsed
+    return [item.strip() for item in re.split(r"[,\r\n]", stripped) if item.strip()]
+
+
+def _as_list(value: Any) -> Any:
+    """The type of a list option given as a non-blank text (``shape_problems``): ``text_list``.  A list that comes
+    back (a JSON list) goes through ansible-core's own list check, as if it had been given so."""
+    return text_list(value) if isinstance(value, str) else value
+
+
 def _not_a_dict(text: str) -> bool:
     try:
         check_type_dict(text)
@@ -67,7 +91,10 @@ def shape_problems(spec: dict[str, Any], raw: Any, prefix: str = "") -> tuple[li
     """Check raw module arguments against ``spec`` before ansible-core converts them.
 
     Returns ``(problems, spec)``: the messages, each naming the option, and a copy of ``spec`` in which
-    every refused option is ``raw`` (so that AnsibleModule can start, to report them cleanly).
+    every refused option is ``raw`` (so that AnsibleModule can start, to report them cleanly), and every list
+    option given as one non-blank text reads it as ``text_list`` does (ansible-core would split it at its commas
+    only, keeping the spaces: ``"system, network"`` gave the unknown choice `` network``). A blank text is left to
+    the module's checks: ``hosts: ""`` is refused, never read as no hosts (all of them).
     """
     problems = []
     shielded = dict(spec)
@@ -89,18 +116,22 @@ def shape_problems(spec: dict[str, Any], raw: Any, prefix: str = "") -> tuple[li
             shielded[name] = {key: option[key] for key in ("no_log", "aliases") if key in option}
             shielded[name]["type"] = "raw"
             continue
-        if option.get("type") == "dict" and option.get("options") and isinstance(value, dict):
+        if option.get("type") == "list" and isinstance(value, str) and value.strip():
+            shielded[name] = dict(option, type=_as_list)
+        elif option.get("type") == "dict" and option.get("options") and isinstance(value, dict):
             inner, inner_spec = shape_problems(option["options"], value, label + ".")
-            if inner:
-                problems.extend(inner)
+            problems.extend(inner)
+            if inner_spec != option["options"]:
                 shielded[name] = dict(option, options=inner_spec)
         elif option.get("type") == "list" and option.get("elements") == "dict" and option.get("options") \
                 and isinstance(value, list):
+            merged = dict(option["options"])  # the entries share one spec: what any entry needs
             for index, item in enumerate(value):
                 inner, inner_spec = shape_problems(option["options"], item, "%s[%d]." % (label, index))
-                if inner:
-                    problems.extend(inner)
-                    shielded[name] = dict(shielded[name], options=inner_spec)
+                problems.extend(inner)
+                merged.update({key: sub for key, sub in inner_spec.items() if sub is not option["options"][key]})
+            if merged != option["options"]:
+                shielded[name] = dict(option, options=merged)
     return problems, shielded
 
 

@@ -1,10 +1,13 @@
 # Copyright (c) tos.cloud contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""name_list reads a role's list variable as operators give it: a list, or a string with commas, spaces around the
-names, trailing commas, or nothing ("" from an unanswered survey question)."""
+"""name_list reads a role's list variable as operators give it: a list, or a string with commas or line breaks (an AWX
+multiple-choice answer), spaces around the names, trailing commas, a JSON list, or nothing ("" from an unanswered
+survey question)."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from hypothesis import given
@@ -14,15 +17,23 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.tos.cloud.plugins.filter.name_list import FilterModule, name_list
 
-NAMES = st.text(alphabet=st.characters(blacklist_characters=",", blacklist_categories=("Cs",)), max_size=12).map(
-    str.strip).filter(bool)
+# a name holds no separator (comma, line break) and does not open a JSON list
+NAMES = st.text(alphabet=st.characters(blacklist_characters=",\r\n", blacklist_categories=("Cs",)), max_size=12).map(
+    str.strip).filter(lambda name: name and not name.startswith("["))
 SPACE = st.text(alphabet=" \t\r\n", max_size=3)
 
 
-@given(st.lists(st.tuples(SPACE, NAMES, SPACE) | SPACE.map(lambda s: (s, "", "")), max_size=6))
-def test_a_string_is_its_comma_separated_names_trimmed_without_empty_ones(parts):
-    text = ",".join(left + name + right for left, name, right in parts)
+@given(st.lists(st.tuples(SPACE, NAMES, SPACE) | SPACE.map(lambda s: (s, "", "")), max_size=6),
+       st.sampled_from([",", "\n", "\r\n", ",\n"]))
+def test_a_string_is_its_comma_or_line_separated_names_trimmed_without_empty_ones(parts, separator):
+    text = separator.join(left + name + right for left, name, right in parts)
     assert name_list(text) == [name for _left, name, _right in parts if name]
+
+
+@given(st.lists(NAMES, max_size=4))
+def test_a_json_list_is_that_list(names):
+    assert name_list(json.dumps(names)) == names
+    assert name_list(" %s\n" % json.dumps(names)) == names
 
 
 @given(st.lists(st.one_of(st.tuples(SPACE, NAMES, SPACE).map("".join), SPACE, st.integers()), max_size=6))
