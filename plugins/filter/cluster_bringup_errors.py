@@ -18,6 +18,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._checks import (
     check_name,
     check_vm_cidr,
     check_vm_gateway,
+    kind_of,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._config import (
     DRS_OPTIONS,
@@ -89,8 +90,11 @@ def _cluster_errors(where, cluster, seen):
         errors.append(_address_once(at + ".storage_cidr", svm.get("storage_cidr"), seen))
     errors += _drs_errors(where, cluster.get("drs") or {}, cluster.get("dpm") or {})
     errors += _global_config_errors(where + ".global_config", cluster.get("global_config") or {})
-    errors += snapshot_interval("%s.snapshot_policy.interval" % where,
-                                (cluster.get("snapshot_policy") or {}).get("interval"))[1]
+    policy = cluster.get("snapshot_policy") or {}
+    if isinstance(policy, dict):
+        errors += snapshot_interval("%s.snapshot_policy.interval" % where, policy.get("interval"))[1]
+    else:  # the argument spec (type dict) took a text of key=value pairs; the tasks read its keys
+        errors.append("%s.snapshot_policy: must be a dict of daemon, interval, not %s" % (where, kind_of(policy)))
     return errors
 
 
@@ -164,7 +168,7 @@ def cluster_bringup_errors(clusters, mail=None, system_settings=None):
     """Every mistake in the role's description, as messages naming the variable; empty when none."""
     errors = []
     if not isinstance(clusters, list):
-        return ["cluster_bringup_clusters: must be a list of clusters, not %s" % type(clusters).__name__]
+        return ["cluster_bringup_clusters: must be a list of clusters, not %s" % kind_of(clusters)]
     seen = {"names": set(), "addresses": {}, "seeds": {}, "host_cluster": {}, "host_ips": _host_ips(clusters)}
     for index, cluster in enumerate(clusters):
         if isinstance(cluster, dict) and _text(cluster.get("seed_ip")):
@@ -177,8 +181,13 @@ def cluster_bringup_errors(clusters, mail=None, system_settings=None):
             errors.append("%s: must be a dict (name, seed_ip, ...)" % where)
             continue
         errors += _cluster_errors(where, cluster, seen)
-    errors += _mail_errors(mail or {})
-    errors += _system_settings_errors(system_settings or {})
+    # the role reads them through tos.cloud.dict_value: a text still here is neither JSON nor key=value pairs
+    for name, value in (("cluster_bringup_mail", mail), ("cluster_bringup_system_settings", system_settings)):
+        if value is not None and not isinstance(value, dict):
+            errors.append("%s: must be a dictionary (or one string of JSON or key=value pairs), not %s" % (
+                name, kind_of(value)))
+    errors += _mail_errors(mail if isinstance(mail, dict) else {})
+    errors += _system_settings_errors(system_settings if isinstance(system_settings, dict) else {})
     return [e for e in errors if e]
 
 

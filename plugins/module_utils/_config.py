@@ -26,6 +26,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._checks import (
     check_positive,
     finite,
     from_api,
+    kind_of,
     meta_data,
     parse_interval,
     parse_ip_range,
@@ -128,7 +129,7 @@ def shape_errors(where: str, values: Any, kinds: dict[str, str]) -> list[str]:
     if values is None:
         return []
     if not isinstance(values, dict):
-        return ["%s: must be a dict of %s, not %s" % (where, ", ".join(sorted(kinds)), type(values).__name__)]
+        return ["%s: must be a dict of %s, not %s" % (where, ", ".join(sorted(kinds)), kind_of(values))]
     errors = ["%s.%s: not an option (known: %s)" % (where, name, ", ".join(sorted(kinds)))
               for name in sorted(values, key=str) if name not in kinds]
     errors += [as_kind("%s.%s" % (where, name), values[name], kinds[name])[1] for name in kinds if name in values]

@@ -4,6 +4,7 @@ given as strings the way ``-e key=value`` and AWX surveys pass them, and what th
 Each test failed before 1.0.x's fix (the docstrings say how)."""
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -380,3 +381,31 @@ def test_a_connection_variable_that_is_not_blank_and_not_valid_is_refused_before
                                                   "inspection_report_dir": str(sim.tmp / "bad-i")})
     assert run.rc != 0 and variable.replace("tos_", "") in run.out and value in run.out, str(run)
     assert "Traceback" not in run.out and sim.log() == [], str(run)
+
+
+# -e key=value and an AWX survey's text answer give a dictionary variable as one string; the argument spec (type dict)
+# accepts JSON or key=value pairs. Before: cluster_bringup_system_settings given so was ignored (ok, changed nothing),
+# cluster_bringup_mail crashed the input check ("'_AnsibleTaggedStr' object has no attribute 'get'"), and the drift
+# report compared neither.
+SETTINGS_AS_TEXT = ["-e", 'cluster_bringup_system_settings={"login_policy":{"login_fail_retry_times":7}}',
+                    "-e", "cluster_bringup_mail='smtp_port=2525 enabled=false'"]
+
+
+def test_dictionary_variables_given_as_strings_are_applied_and_compared(sim: Sim) -> None:
+    sim.reset()
+    clusters = {"cluster_bringup_clusters": [{"name": "text-c", "seed_ip": "203.0.113.11"}]}
+    run = sim.playbook("bringup.yml", *SETTINGS_AS_TEXT, extra_vars=clusters)
+    assert run.rc == 0, str(run)
+    state = sim.state()
+    assert state["settings"]["login_policy"]["login_fail_retry_times"] == 7, str(run)
+    assert state["mail"]["smtp_server_port"] == 2525, state["mail"]
+    again = sim.playbook("bringup.yml", *SETTINGS_AS_TEXT, extra_vars=clusters)
+    assert again.rc == 0 and "changed=0" in again.out, str(again)
+    report = sim.tmp / "text-drift"
+    for settings, status in ((SETTINGS_AS_TEXT, "in_sync"),
+                             (["-e", 'cluster_bringup_system_settings={"login_policy":{"login_fail_retry_times":8}}',
+                               "-e", "cluster_bringup_mail='smtp_port=2526'"], "drift")):
+        drift = sim.playbook("drift.yml", *settings, "-e", "drift_report_dir=%s" % report, extra_vars=clusters)
+        assert drift.rc == 0, str(drift)
+        model = json.loads((report / "report.json").read_text())
+        assert model["status"] == status, (model["status"], str(drift))

@@ -75,7 +75,7 @@ def test_what_only_the_whole_description_shows():
 
 
 def test_not_a_list():
-    assert cluster_bringup_errors("demo-a") == ["cluster_bringup_clusters: must be a list of clusters, not str"]
+    assert cluster_bringup_errors("demo-a") == ["cluster_bringup_clusters: must be a list of clusters, not a string"]
 
 
 def test_system_settings_are_checked_by_the_module_s_own_rules():
@@ -136,7 +136,7 @@ def test_a_setting_of_the_wrong_type_is_refused_by_name():
     assert errors == [
         "cluster_bringup_clusters[0].drs.enabled: 'maybe' is not a boolean (true or false)",
         "cluster_bringup_clusters[0].drs.max_step: 'four' is not an integer",
-        "cluster_bringup_clusters[0].dpm: must be a dict of %s, not str" % ", ".join(sorted(DRS_OPTIONS["dpm"][1])),
+        "cluster_bringup_clusters[0].dpm: must be a dict of %s, not a string" % ", ".join(sorted(DRS_OPTIONS["dpm"][1])),
         "cluster_bringup_clusters[0].global_config.cpu: 'lots' is not a number",
     ]
     assert cluster_bringup_errors(with_(drs={"enabled": "yes"}, dpm={"enabled": "false"})) == []
