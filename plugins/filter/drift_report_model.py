@@ -135,7 +135,8 @@ def _result_status(result):
 def _check(cluster, setting, subject, declared, result, missing_message=None, skip=None):
     """One check of the report from the declared value and the module result."""
     check = {
-        "id": "/".join(p for p in (cluster or "manager", setting, subject) if p),
+        # a name YAML read as a number (name: 2024) is text in the id, as the bring-up's modules take it
+        "id": "/".join(str(p) for p in (cluster or "manager", setting, subject) if p not in (None, "")),
         "cluster": cluster,
         "setting": setting,
         "label": SETTING_LABELS.get(setting, setting) + (" " + subject if subject else ""),

@@ -232,3 +232,16 @@ def test_diffs_as_the_modules_return_them_json_text_give_the_same_report():
     report = model(text)
     assert report == model(results)
     assert report["drifted"] == ["alpha/drs", "manager/login_policy"]
+
+
+def test_a_cluster_name_yaml_read_as_a_number_is_reported_not_crashed_on():
+    """``name: 2024`` in the description (YAML makes it a number; the argument spec, type str, accepts it and the
+    bring-up converges it): the model failed "sequence item 0: expected str instance, int found"."""
+    for name in (2024, 3.5):
+        cluster = {"name": name, "seed_ip": "203.0.113.11"}
+        found = same({"name": str(name), "desc": ""}, cluster={"uuid": "u-n"})
+        results = {"cluster": loop("drift_report_cluster", (cluster, found))}
+        model = drift_report_model(results, clusters=[cluster])
+        assert model["status"] == "in_sync"
+        assert [c["id"] for c in model["clusters"][0]["checks"]][0] == "%s/cluster" % name
+        json.dumps(model)
