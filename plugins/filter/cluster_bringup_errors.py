@@ -148,9 +148,10 @@ def _host_ips(clusters):
 
 
 def _system_settings_errors(settings):
-    """tos.cloud.system_setting's own checks (minimums, IP ranges), named as the role's variable."""
+    """tos.cloud.system_setting's own checks (minimums, IP ranges), on the values converted as its argument spec
+    would (``login_fail_retry_times: "5"`` is 5), named as the role's variable."""
     try:
-        errors = system_settings_desired(settings)[1]
+        errors = system_settings_desired(settings, coerce=True)[1]
     except (TypeError, ValueError, AttributeError):
         return []  # a value of the wrong type: the module's argument spec names it when its turn comes
     return ["cluster_bringup_system_settings.%s" % error for error in errors]

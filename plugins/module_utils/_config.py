@@ -34,6 +34,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._checks import (
     pick,
     to_api,
 )
+from ansible_collections.tos.cloud.plugins.module_utils._shapes import text_list
 
 
 def same_number(a: Any, b: Any, rel_tol: float = 1e-6, abs_tol: float = 1e-9) -> bool:
@@ -356,9 +357,66 @@ def _ip_policy(access: dict[str, Any], errors: list[Any]) -> dict[str, Any]:
     return ip_policy
 
 
-def system_settings_desired(params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """What the user set, in API shape (only set fields), and the input errors."""
+# tos.cloud.system_setting's options (its argument spec, but cluster): the module's spec, and the types the role's
+# input check converts values to as that spec would (system_settings_desired(coerce=True))
+SYSTEM_SETTING_OPTIONS = dict(
+    login_policy=dict(type="dict", options=dict(
+        login_fail_retry_times=dict(type="int"),
+        login_fail_punish_seconds=dict(type="int"),
+        token_expire_seconds=dict(type="int", no_log=False),
+    )),
+    password_policy=dict(type="dict", aliases=["password_complexity_policy"], no_log=False, options=dict(
+        minimum_length=dict(type="int"),
+        must_include_special_char=dict(type="bool"),
+        max_expired_age=dict(type="int"),
+        expired_warn_age=dict(type="int"),
+        expire_force_modify=dict(type="bool"),
+        expired_warn_windows_popup=dict(type="bool"),
+        expired_warn_email_notify=dict(type="bool"),
+        notify_user_password_when_create=dict(type="bool"),
+    )),
+    access_control=dict(type="dict", options=dict(
+        enabled=dict(type="bool"),
+        mode=dict(type="str", choices=["whitelist", "blacklist"]),
+        ip_ranges=dict(type="list", elements="str"),
+    )),
+)
+
+
+def _system_settings_coerced(params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``params`` with each system setting converted as the module's argument spec would (``"5"`` an int, ``"yes"``
+    a bool, ``"a, b"`` a list), for a caller without that spec (the roles' input check), and the errors of those
+    that cannot be (a section that is no dict, an unknown key, a value of no such type), named ``section.option``."""
+    out, errors = dict(params), []
+    for option, spec in SYSTEM_SETTING_OPTIONS.items():
+        given = params.get(option)
+        if given is None:
+            given = next((params.get(alias) for alias in spec.get("aliases", ()) if params.get(alias) is not None), None)
+        if given is None:
+            continue
+        kinds = {name: sub["type"] for name, sub in spec["options"].items()}
+        problems = shape_errors(option, given, kinds)
+        if problems:
+            errors += problems
+            out[option] = None
+            continue
+        values = {}
+        for name, value in given.items():
+            if kinds[name] == "list" and isinstance(value, str):
+                value = text_list(value) if value.strip() else [value]
+            else:
+                value = as_kind("%s.%s" % (option, name), value, kinds[name])[0]
+            values[name] = value
+        out[option] = values
+    return out, errors
+
+
+def system_settings_desired(params: dict[str, Any], coerce: bool = False) -> tuple[dict[str, Any], list[str]]:
+    """What the user set, in API shape (only set fields), and the input errors.  ``coerce`` converts the values as
+    the module's argument spec would, for a caller that has none (a role's variables)."""
     errors: list[Any] = []
+    if coerce:
+        params, errors = _system_settings_coerced(params)
     desired = {}
     for option, (field, mapping) in (("login_policy", LOGIN_POLICY), ("password_policy", PASSWORD_POLICY)):
         values = pick(params.get(option) or {}, list(mapping))

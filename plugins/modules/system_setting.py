@@ -158,6 +158,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._config import (
     IP_POLICY,
     LOGIN_POLICY,
     PASSWORD_POLICY,
+    SYSTEM_SETTING_OPTIONS,
     same_ranges,
     system_settings_desired,
 )
@@ -274,29 +275,7 @@ def run(tm):
 
 
 def main():
-    spec = dict(
-        cluster=dict(type="str"),
-        login_policy=dict(type="dict", options=dict(
-            login_fail_retry_times=dict(type="int"),
-            login_fail_punish_seconds=dict(type="int"),
-            token_expire_seconds=dict(type="int", no_log=False),
-        )),
-        password_policy=dict(type="dict", aliases=["password_complexity_policy"], no_log=False, options=dict(
-            minimum_length=dict(type="int"),
-            must_include_special_char=dict(type="bool"),
-            max_expired_age=dict(type="int"),
-            expired_warn_age=dict(type="int"),
-            expire_force_modify=dict(type="bool"),
-            expired_warn_windows_popup=dict(type="bool"),
-            expired_warn_email_notify=dict(type="bool"),
-            notify_user_password_when_create=dict(type="bool"),
-        )),
-        access_control=dict(type="dict", options=dict(
-            enabled=dict(type="bool"),
-            mode=dict(type="str", choices=["whitelist", "blacklist"]),
-            ip_ranges=dict(type="list", elements="str"),
-        )),
-    )
+    spec = dict(cluster=dict(type="str"), **copy.deepcopy(SYSTEM_SETTING_OPTIONS))
     TosModule(argument_spec=spec, secrets=("smtp_password",)).execute(run)
 
 

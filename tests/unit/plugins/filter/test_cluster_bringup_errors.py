@@ -4,8 +4,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.tos.cloud.plugins.filter.cluster_bringup_errors import FilterModule, cluster_bringup_errors
 from ansible_collections.tos.cloud.plugins.module_utils._config import DRS_OPTIONS
+from ansible_collections.tos.cloud.plugins.module_utils._options import CONNECTION_ENV
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import module_spec
 
 GOOD = {
     "name": "demo-a", "seed_ip": "192.0.2.11",
@@ -140,3 +144,57 @@ def test_a_setting_of_the_wrong_type_is_refused_by_name():
         "cluster_bringup_clusters[0].global_config.cpu: 'lots' is not a number",
     ]
     assert cluster_bringup_errors(with_(drs={"enabled": "yes"}, dpm={"enabled": "false"})) == []
+
+
+# The settings the role hands to a module, each option given as the text its argument spec converts (what an AWX
+# survey or "{{ var }}" gives): the role's input check must take it as the module does. Before,
+# cluster_bringup_system_settings.login_policy.login_fail_retry_times: "5" stopped the role with "5 is not a finite
+# number" although tos.cloud.system_setting takes "5".
+AS_TEXT = {"int": lambda value: str(value), "float": lambda value: str(value), "bool": lambda value: "yes" if value else "no",
+           "list": ", ".join, "str": lambda value: value, "raw": lambda value: str(value)}
+VALID = {"int": 3600, "float": 1.5, "bool": True, "list": ["192.0.2.0/24", "198.51.100.1"], "str": "whitelist",
+         "raw": 3}
+
+
+def _settings_cases():
+    """(variable place, module, section, option, type) for each option the role passes to a settings module."""
+    sections = {"system_setting": ["login_policy", "password_policy", "access_control"], "drs_config": ["drs", "dpm"],
+                "global_config": [None], "mail_setting": [None]}
+    for module, names in sections.items():
+        spec = module_spec(module)
+        for section in names:
+            options = spec[section]["options"] if section else {
+                name: option for name, option in spec.items() if name not in CONNECTION_ENV and name != "cluster"}
+            for name, option in options.items():
+                if option.get("type", "str") != "str" or option.get("choices"):
+                    yield module, section, name, option.get("type", "str")
+
+
+SETTINGS_CASES = sorted(_settings_cases())
+
+
+def _valid(module, section, name, kind):
+    if module == "drs_config":
+        return {"high_threshold": 0.8, "low_threshold": 0.3}.get(name, VALID[kind])
+    if module == "global_config":
+        return 4.0
+    if module == "mail_setting" and name == "smtp_port":
+        return 2525
+    return VALID[kind]
+
+
+def _described(module, section, name, value):
+    """(clusters, mail, system settings) describing ``value`` where the role takes the option."""
+    if module == "system_setting":
+        return [], None, {section: {name: value}}
+    if module == "mail_setting":
+        return [], {name: value}, None
+    return [dict(GOOD, **{section or "global_config": {name: value}})], None, None
+
+
+@pytest.mark.parametrize("module, section, name, kind", SETTINGS_CASES,
+                         ids=["%s-%s.%s" % (m, s, n) for m, s, n, _k in SETTINGS_CASES])
+def test_an_option_given_as_the_text_its_module_converts_is_taken_as_the_module_takes_it(module, section, name, kind):
+    value = _valid(module, section, name, kind)
+    assert cluster_bringup_errors(*_described(module, section, name, value)) == []
+    assert cluster_bringup_errors(*_described(module, section, name, AS_TEXT[kind](value))) == []

@@ -11,16 +11,14 @@ failed "' tos-a2' not in cluster", and a multiple-choice answer ``"top\\ndrs"`` 
 
 from __future__ import annotations
 
-import importlib
 import json
-from unittest import mock
 
 import pytest
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.tos.cloud.plugins.module_utils import _module, _shapes
 from ansible_collections.tos.cloud.plugins.module_utils._shapes import shape_problems
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import module_spec as _spec
 
 # every module built on TosModule or checked_module (host_facts has no list option)
 MODULES = ("cluster", "cluster_info", "cvm", "storage_service_vm", "drs_config", "global_config", "snapshot_policy",
@@ -33,26 +31,6 @@ FORMS = {
     "spaces and a trailing comma": "  {a} ,{b} , ",
     "JSON": '["{a}", "{b}"]',
 }
-
-
-class _Captured(Exception):
-    pass
-
-
-def _spec(name):
-    """The argument spec module ``name`` hands to AnsibleModule (the connection options included)."""
-    captured = {}
-
-    def fake(argument_spec, **_kwargs):
-        captured.update(argument_spec)
-        raise _Captured()
-    module = importlib.import_module("ansible_collections.tos.cloud.plugins.modules.%s" % name)
-    with mock.patch.object(_module, "AnsibleModule", fake), mock.patch.object(_shapes, "AnsibleModule", fake), \
-            mock.patch.object(_module, "_raw_arguments", lambda: None), \
-            mock.patch.object(_shapes, "_raw_arguments", lambda: None):
-        with pytest.raises(_Captured):
-            module.main()
-    return captured
 
 
 def _list_options(spec, path=()):

@@ -12,6 +12,7 @@ storage VMs), operations_harness (hosts with versions and upgrade tasks) and set
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 from unittest import mock
 
@@ -20,10 +21,31 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
-from ansible_collections.tos.cloud.plugins.module_utils import _module
+from ansible_collections.tos.cloud.plugins.module_utils import _module, _shapes
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError, TosClient
 
 API_URL = "http://manager.invalid:9990"
+
+
+class _SpecCaptured(Exception):
+    pass
+
+
+def module_spec(name):
+    """The argument spec module ``name`` hands to AnsibleModule (the connection options included): its ``main()``
+    run up to AnsibleModule, for a module built on TosModule or checked_module."""
+    captured = {}
+
+    def fake(argument_spec, **_kwargs):
+        captured.update(argument_spec)
+        raise _SpecCaptured()
+    module = importlib.import_module("ansible_collections.tos.cloud.plugins.modules.%s" % name)
+    with mock.patch.object(_module, "AnsibleModule", fake), mock.patch.object(_shapes, "AnsibleModule", fake), \
+            mock.patch.object(_module, "_raw_arguments", lambda: None), \
+            mock.patch.object(_shapes, "_raw_arguments", lambda: None):
+        with pytest.raises(_SpecCaptured):
+            module.main()
+    return captured
 
 
 def run_module_output(main, args, client, capsys, check_mode=False, diff=False):
