@@ -409,3 +409,25 @@ def test_dictionary_variables_given_as_strings_are_applied_and_compared(sim: Sim
         assert drift.rc == 0, str(drift)
         model = json.loads((report / "report.json").read_text())
         assert model["status"] == status, (model["status"], str(drift))
+
+
+# "~/reports" as an AWX survey or a quoted -e gives it (the shell expands no ~ there). Before: inspection_report
+# created ~/reports, then failed every file ("Destination directory ~/reports does not exist"), and its state file was
+# never found, so no run kept the earlier report (the drift report is stamped anew on every run).
+@pytest.mark.parametrize(("playbook", "variable", "rerun_changes"), [
+    ("inspect.yml", "inspection_report_dir", False),
+    ("drift.yml", "drift_report_dir", True),
+])
+def test_a_report_dir_under_the_home_directory_is_written_there(
+        sim: Sim, tmp_path: Any, playbook: str, variable: str, rerun_changes: bool) -> None:
+    sim.reset()
+    description = {"cluster_bringup_clusters": [{"name": "home-c", "seed_ip": "203.0.113.11"}], **NO_SETTINGS}
+    assert sim.playbook("bringup.yml", extra_vars=description).rc == 0
+    home = tmp_path / "home"
+    home.mkdir()
+    extra = dict(description, inspection_report_inspect=False, **{variable: "~/reports"})
+    runs = [sim.playbook(playbook, extra_vars=extra, env={"HOME": str(home)}) for _ in range(2)]
+    assert runs[0].rc == 0, str(runs[0])
+    assert (home / "reports" / "index.html").is_file(), str(runs[0])
+    assert str(home / "reports") in runs[0].out, str(runs[0])
+    assert runs[1].rc == 0 and ("changed=0" not in runs[1].out) is rerun_changes, str(runs[1])
