@@ -37,6 +37,7 @@ from ansible.plugins.action.normal import ActionModule as NormalAction
 from ansible.utils.display import Display
 
 from ansible_collections.tos.cloud.plugins.module_utils import _facts
+from ansible_collections.tos.cloud.plugins.module_utils._shapes import shape_problems
 
 try:
     from ansible.executor.interpreter_discovery import InterpreterDiscoveryRequiredError, discover_interpreter
@@ -76,7 +77,12 @@ class ActionModule(NormalAction):
             display.vvv("%s runs as a module: %s" % (MODULE, why_not))
             return super().run(tmp, task_vars)
         result = super(NormalAction, self).run(tmp, task_vars)  # ActionBase.run: check mode/async support checks
-        _validation, params = self.validate_argument_spec(argument_spec=_facts.ARGUMENT_SPEC)
+        # the module's shape checks first: gather: "cpu, memory" (a survey's text) is the list it names
+        problems, spec = shape_problems(_facts.ARGUMENT_SPEC, self._task.args)
+        if problems:
+            result.update(failed=True, msg="Invalid input: %s." % "; ".join(problems))
+            return result
+        _validation, params = self.validate_argument_spec(argument_spec=spec)
         problem = _facts.check_params(params)
         if problem:
             result.update(failed=True, msg=problem)

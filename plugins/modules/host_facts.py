@@ -247,14 +247,13 @@ import copy
 import sys
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.tos.cloud.plugins.module_utils._facts import (
     ARGUMENT_SPEC,
     MISSING_PSUTIL,
     check_params,
     gather,
 )
+from ansible_collections.tos.cloud.plugins.module_utils._shapes import checked_module
 
 try:
     import psutil
@@ -268,7 +267,7 @@ except ImportError:
 
 
 def main():
-    module = AnsibleModule(argument_spec=copy.deepcopy(ARGUMENT_SPEC), supports_check_mode=True)
+    module = checked_module(argument_spec=copy.deepcopy(ARGUMENT_SPEC), supports_check_mode=True)
     problem = check_params(module.params)
     if problem:
         module.fail_json(msg=problem)

@@ -20,10 +20,10 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.tos.cloud.plugins.module_utils._shapes import shape_problems
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import module_spec as _spec
 
-# every module built on TosModule or checked_module (host_facts has no list option)
+# every module: built on TosModule, or on checked_module (report_mail, host_facts)
 MODULES = ("cluster", "cluster_info", "cvm", "storage_service_vm", "drs_config", "global_config", "snapshot_policy",
            "metadata_snapshot", "mail_setting", "system_setting", "system_info", "inspection", "upgrade", "upgrade_info",
-           "report_mail")
+           "report_mail", "host_facts")
 FORMS = {
     "commas and spaces": "{a}, {b}",
     "one line each (AWX multiple choice)": "{a}\n{b}",
@@ -52,7 +52,7 @@ CASES = [(name, path, option) for name in MODULES for path, option in _list_opti
 
 def test_every_module_with_a_list_option_is_covered():
     assert {name for name, _path, _option in CASES} >= {"cluster_info", "system_setting", "inspection", "upgrade",
-                                                        "upgrade_info", "report_mail"}
+                                                        "upgrade_info", "report_mail", "host_facts"}
 
 
 @pytest.mark.parametrize("form", sorted(FORMS))

@@ -198,6 +198,16 @@ def test_the_action_pipes_the_collector_with_the_tasks_python_and_environment(no
     assert marker.exists()
 
 
+@pytest.mark.parametrize("gather", ["host, cpu", "host\ncpu", '["host", "cpu"]'])
+def test_the_action_reads_gather_given_as_one_text_as_the_module_does(no_module, gather):
+    """An AWX survey's answer (text, or one line per choice): the action's own validation refused " cpu"."""
+    pytest.importorskip("psutil")
+    result = action({"gather": gather, "sample_seconds": 0}).run(task_vars={"ansible_python_interpreter": sys.executable})
+    assert not result.get("failed"), result
+    assert result["invocation"]["module_args"]["gather"] == ["host", "cpu"]
+    assert {"hostname", "cpu"} <= set(result["ansible_facts"]["tos_host"])
+
+
 def test_a_missing_interpreter_fails_naming_it(no_module):
     result = action({"sample_seconds": 0}).run(task_vars={"ansible_python_interpreter": "/nonexistent/python3"})
     assert result["failed"] and "/nonexistent/python3" in result["msg"]
