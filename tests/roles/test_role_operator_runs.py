@@ -5,11 +5,12 @@ Each test failed before 1.0.x's fix (the docstrings say how)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from typing import Any
 
 import pytest
-from conftest import Sim
+from conftest import REPO_ROOT, Sim
 
 SIM_OPTIONS = {"extensions": "all"}
 DEPLOY_CVM = "/v1/cluster/deploy/cvm"
@@ -411,21 +412,25 @@ def test_dictionary_variables_given_as_strings_are_applied_and_compared(sim: Sim
         assert model["status"] == status, (model["status"], str(drift))
 
 
-# "~/reports" as an AWX survey or a quoted -e gives it (the shell expands no ~ there). Before: inspection_report
-# created ~/reports, then failed every file ("Destination directory ~/reports does not exist"), and its state file was
-# never found, so no run kept the earlier report (the drift report is stamped anew on every run).
+# "~/reports" as an AWX survey or a quoted -e gives it (the shell expands no ~ there), and a relative directory. Before:
+# inspection_report created ~/reports, then failed every file ("Destination directory ~/reports does not exist"), and
+# its state file was never found, so no run kept the earlier report (the drift report is stamped anew on every run);
+# a relative directory was written under the playbook's directory while the messages named it relative, as if from
+# the operator's.
+@pytest.mark.parametrize("where", ["home", "relative"])
 @pytest.mark.parametrize(("playbook", "variable", "rerun_changes"), [
     ("inspect.yml", "inspection_report_dir", False),
     ("drift.yml", "drift_report_dir", True),
 ])
-def test_a_report_dir_under_the_home_directory_is_written_there(
-        sim: Sim, tmp_path: Any, playbook: str, variable: str, rerun_changes: bool) -> None:
+def test_a_report_dir_under_the_home_directory_or_relative_is_written_where_the_messages_say(
+        sim: Sim, tmp_path: Any, playbook: str, variable: str, rerun_changes: bool, where: str) -> None:
     sim.reset()
     description = {"cluster_bringup_clusters": [{"name": "home-c", "seed_ip": "203.0.113.11"}], **NO_SETTINGS}
     assert sim.playbook("bringup.yml", extra_vars=description).rc == 0
     home = tmp_path / "home"
     home.mkdir()
-    extra = dict(description, inspection_report_inspect=False, **{variable: "~/reports"})
+    given = "~/reports" if where == "home" else os.path.relpath(home / "reports", REPO_ROOT / "playbooks")
+    extra = dict(description, inspection_report_inspect=False, **{variable: given})
     runs = [sim.playbook(playbook, extra_vars=extra, env={"HOME": str(home)}) for _ in range(2)]
     assert runs[0].rc == 0, str(runs[0])
     assert (home / "reports" / "index.html").is_file(), str(runs[0])
