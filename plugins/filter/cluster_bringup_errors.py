@@ -66,24 +66,30 @@ def _global_config_errors(where, values):
 
 def _cluster_errors(where, cluster, seen):
     errors = [check_name("%s.name" % where, cluster.get("name")), check_ip("%s.seed_ip" % where, cluster.get("seed_ip"))]
-    if cluster.get("name") in seen["names"]:
+    if _key(cluster.get("name")) in seen["names"]:
         errors.append("%s.name: %r is described twice" % (where, cluster.get("name")))
-    seen["names"].add(cluster.get("name"))
+    seen["names"].add(_key(cluster.get("name")))
     seed = _text(cluster.get("seed_ip"))
     if seed and seed in seen["seeds"]:
         errors.append("%s.seed_ip: %s is also the seed of %s (a host joins one cluster: the platform refuses the "
                       "second)" % (where, seed, seen["seeds"][seed]))
     seen["seeds"].setdefault(seed, where)
     hosts = {}
-    for index, cvm in enumerate(cluster.get("cvms") or []):
+    cvms, wrong = _entries("%s.cvms" % where, cluster.get("cvms"), "host, address, gateway")
+    errors += wrong
+    for index, cvm in cvms:
         at = "%s.cvms[%d]" % (where, index)
         errors += _vm_errors(at, cvm, [("address", "gateway")])
-        if cvm.get("host") in hosts:
-            errors.append("%s.host: %s already runs the cloud-management VM of %s" % (at, cvm.get("host"), hosts[cvm.get("host")]))
-        hosts.setdefault(cvm.get("host"), at)
+        host = _key(cvm.get("host"))
+        if host in hosts:
+            errors.append("%s.host: %s already runs the cloud-management VM of %s" % (at, cvm.get("host"), hosts[host]))
+        hosts.setdefault(host, at)
         errors.append(_host_in_one_cluster(at + ".host", cvm.get("host"), where, seen))
         errors.append(_address_once(at + ".address", cvm.get("address"), seen))
-    for index, svm in enumerate(cluster.get("storage_vms") or []):
+    svms, wrong = _entries("%s.storage_vms" % where, cluster.get("storage_vms"),
+                           "vm_type, manage_cidr, manage_gateway, storage_cidr, storage_gateway")
+    errors += wrong
+    for index, svm in svms:
         at = "%s.storage_vms[%d]" % (where, index)
         errors += _vm_errors(at, svm, [("manage_cidr", "manage_gateway"), ("storage_cidr", "storage_gateway")])
         errors.append(_address_once(at + ".manage_cidr", svm.get("manage_cidr"), seen))
@@ -96,6 +102,29 @@ def _cluster_errors(where, cluster, seen):
     else:  # the argument spec (type dict) took a text of key=value pairs; the tasks read its keys
         errors.append("%s.snapshot_policy: must be a dict of daemon, interval, not %s" % (where, kind_of(policy)))
     return errors
+
+
+def _entries(where, value, keys):
+    """``([(index, entry)], errors)``: the dict entries of the list ``value`` (a VM list of a cluster), and an error
+    naming each place that is not one. The role's argument spec refuses these shapes first, unless the play skips
+    its validation (``--skip-tags always``)."""
+    if value is None:
+        return [], []
+    if not isinstance(value, list):
+        return [], ["%s: must be a list of dicts (%s), not %s" % (where, keys, kind_of(value))]
+    entries, errors = [], []
+    for index, entry in enumerate(value):
+        if isinstance(entry, dict):
+            entries.append((index, entry))
+        else:
+            errors.append("%s[%d]: must be a dict (%s), not %s" % (where, index, keys, kind_of(entry)))
+    return entries, errors
+
+
+def _key(value):
+    """``value`` as a key of the checks' tables: a list or dict given where a name belongs (the argument spec refuses
+    it first, unless its validation is skipped) as its text, for the checks to name it instead of crashing."""
+    return value if value is None or isinstance(value, (str, int, float)) else repr(value)
 
 
 def _text(value):
@@ -140,7 +169,8 @@ def _host_ips(clusters):
         seed = _text(cluster.get("seed_ip"))
         if seed and not check_ip("seed_ip", seed):
             found.setdefault(seed, where + ".seed_ip")
-        for position, cvm in enumerate(cluster.get("cvms") or []):
+        cvms = cluster.get("cvms")
+        for position, cvm in enumerate(cvms if isinstance(cvms, list) else []):
             host = _text(cvm.get("host")) if isinstance(cvm, dict) else None
             if host and not check_ip("host", host):
                 found.setdefault(host, "%s.cvms[%d].host" % (where, position))

@@ -4,7 +4,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from ansible_collections.tos.cloud.plugins.filter.cluster_bringup_errors import FilterModule, cluster_bringup_errors
 from ansible_collections.tos.cloud.plugins.module_utils._config import DRS_OPTIONS
@@ -198,3 +201,45 @@ def test_an_option_given_as_the_text_its_module_converts_is_taken_as_the_module_
     value = _valid(module, section, name, kind)
     assert cluster_bringup_errors(*_described(module, section, name, value)) == []
     assert cluster_bringup_errors(*_described(module, section, name, AS_TEXT[kind](value))) == []
+
+
+# The role's input check also runs when the play skips the argument spec's validation (--skip-tags always, the only
+# tag of that task): a value of any shape in any place the spec describes must be named, never crash the filter.
+# Before: cvms: "x" crashed it ("'str' object has no attribute 'get'"), as a list for a name did (unhashable).
+ROLE_SPEC = yaml.safe_load((Path(__file__).resolve().parents[4] / "roles" / "cluster_bringup" / "meta" /
+                            "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+WRONG_SHAPES = ["x", 7, 2.5, True, [1], ["x"], {"a": 1}, [{"a": [1]}]]
+FULL = {"cluster_bringup_clusters": [GOOD], "cluster_bringup_mail": {"smtp_port": 25, "sender_mail": "a@example.com"},
+        "cluster_bringup_system_settings": {"login_policy": {"login_fail_retry_times": 5}}}
+
+
+def _paths(options, path=()):
+    for name, option in options.items():
+        yield path + (name,)
+        if option.get("options"):
+            yield from _paths(option["options"], path + (name, 0) if option.get("type") == "list" else path + (name,))
+
+
+SHAPE_PATHS = [p for p in _paths(ROLE_SPEC) if p[0] in FULL]
+
+
+def _replaced(value, path, new):
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    if isinstance(value, list):
+        value = list(value) or [{}]
+        value[head] = _replaced(value[head], rest, new)
+        return value
+    value = dict(value or {})
+    value[head] = _replaced(value.get(head), rest, new)
+    return value
+
+
+@pytest.mark.parametrize("path", SHAPE_PATHS, ids=[".".join(map(str, p)) for p in SHAPE_PATHS])
+def test_a_value_of_any_shape_anywhere_is_named_not_crashed_on(path):
+    for wrong in WRONG_SHAPES:
+        given = _replaced(FULL, path, wrong)
+        errors = cluster_bringup_errors(given["cluster_bringup_clusters"], given["cluster_bringup_mail"],
+                                        given["cluster_bringup_system_settings"])
+        assert isinstance(errors, list) and all(isinstance(error, str) for error in errors), (path, wrong)
