@@ -281,7 +281,9 @@ class SystemVm:
         return self.current() is None
 
     def wait_deploy(self, view: dict[str, Any], started_by: str) -> Any:
-        """Wait for the VM's deploy (``started_by`` this run or another); the VM after it."""
+        """Wait for the VM's deploy (``started_by`` this run or another); the VM after it, or None when the host's
+        task ended without the VM being there (a task another run started that was not this VM's deploy: the
+        documents' progress answer does not say which operation runs on a host)."""
         timeout = self.tm.params["wait_timeout"]
         what = "the deploy of the %s %s" % (self.noun, self.label)
         with self.tm.scope("wait for the %s %s to deploy" % (self.noun, self.label)):
@@ -289,15 +291,37 @@ class SystemVm:
             if task is None:
                 return self.tm.wait_for(self.deployed, timeout, what=what)
             begun = time.monotonic()
-            # confirm: a progress of 1.0 read at once may be the host's previous task's (_host_tasks.wait_host_task)
+            # confirm, for this run's own deploy: a progress of 1.0 read at once may be the host's previous task's
+            # (_host_tasks.wait_host_task); a task found running ends at its own 1.0
+            confirm = (lambda: self.deployed() is not None) if started_by == THIS_RUN else None
             self.tm.run_or_fail(lambda: join_host_task(self.client, self.cluster["uuid"], task[0], task[1], timeout,
-                                                       confirm=lambda: self.deployed() is not None),
+                                                       confirm=confirm),
                                 HostTaskFailed, lambda failure: self.deploy_failed(failure, started_by))
             # the host's task is over: a VM still listed as deploying says so a moment later
             current = self.current()
             if current is not None and self.is_deploying(current):
                 current = self.tm.wait_for(self.deployed, max(timeout - (time.monotonic() - begun), 1.0), what=what)
-        return current or view
+        return current
+
+    def other_task(self) -> Any:
+        """kind: ``(host uuid, label, task)`` of another operation running where the VM would be deployed (one the
+        platform names, e.g. an upgrade, that it would refuse a deploy beside), as the last ``read()`` found it; or
+        None."""
+        return None
+
+    def wait_other_task(self, busy: Any) -> None:
+        """Wait (read-only, in check mode too, as for a deploy found running) for ``busy`` (``other_task``) to end;
+        fails, sending nothing, when it does not."""
+        host_uuid, label, task = busy
+        kind = task["kind"] or "task"
+        with self.tm.scope("wait for the %s task running on host %s" % (kind, label)):
+            self.tm.run_or_fail(
+                lambda: join_host_task(self.client, self.cluster["uuid"], host_uuid, label,
+                                       self.tm.params["wait_timeout"]),
+                HostTaskFailed, lambda failure: (
+                    "The %s task running on host %s (started by another run) did not finish: %s; the %s %s was not "
+                    "deployed and nothing was sent." % (kind, label, failure.reason, self.noun, self.label),
+                    {"progress": failure.progress, "started_by": ANOTHER_RUN}))
 
     def deploy_failed(self, failure: Any, started_by: str) -> Any:
         return ("The deploy of the %s %s (started by %s) did not finish: %s%s" % (
@@ -311,7 +335,7 @@ class SystemVm:
             self.tm.track({}, self.diff_view(predicted))  # after the request: a refused deploy changed nothing
             view = self.deployed_view(answer, predicted)
         if self.tm.params["wait"] and self.is_deploying(view):
-            view = self.wait_deploy(view, THIS_RUN)
+            view = self.wait_deploy(view, THIS_RUN) or view
         return view
 
     def remove(self, view: dict[str, Any]) -> None:
@@ -332,16 +356,22 @@ class SystemVm:
             joined = started_by is not None and self.join_first()
             if joined:
                 current = self.wait_deploy(current, ANOTHER_RUN)
+                if current is None:  # the task joined was another operation (an upgrade): decide again
+                    return self.ensure_present()
             mismatch = self.mismatch(current)
             if mismatch:
                 tm.fail(mismatch, **{self.result_key: current, "started_by": started_by})
             if started_by and not joined and params["wait"] and not tm.check_mode:
-                current = self.wait_deploy(current, ANOTHER_RUN)
+                current = self.wait_deploy(current, ANOTHER_RUN) or current
             tm.track(self.diff_view(current), self.diff_view(current))
             return {self.result_key: current, "started_by": started_by}
         refusal = self.deploy_refusal()
         if refusal:
             tm.fail(refusal)
+        busy = self.other_task()
+        if busy is not None:  # the platform refuses a deploy beside it: wait for it, then decide again
+            self.wait_other_task(busy)
+            return self.ensure_present()
         predicted = self.predicted()
         if tm.check_mode:
             tm.track({}, self.diff_view(predicted))
@@ -409,10 +439,13 @@ class Cvm(SystemVm):
         self.host_label = "%s (%s)" % (self.node.get("name"), host_addresses(self.node)["management"])
         super().__init__(tm, cluster, "on host %s" % self.host_label)
         self.all_cvms = []
+        self._other_task = None  # a running task of another kind on the host (read()), when a server names it
         self._detail_fresh = True  # the first look-up uses the topology just read
 
     def read(self) -> Any:
-        """This host's CVM (running or deploying) or None; ``self.all_cvms`` keeps the cluster's CVMs."""
+        """This host's CVM (running or deploying) or None; ``self.all_cvms`` keeps the cluster's CVMs, and
+        ``other_task()`` a task of another kind found running on the host (only a server that names it)."""
+        self._other_task = None
         with self.tm.scope("read the cloud-management VMs of cluster %r" % self.cluster["name"]):
             if not self._detail_fresh:
                 self.detail = get_cluster(self.client, self.cluster["uuid"])
@@ -430,10 +463,18 @@ class Cvm(SystemVm):
                              "%s (%s)" % (c["name"] or c["uuid"], c["ip"]) for c in unknown)))
         # With the documented ``progress`` alone a running task cannot be told from an upgrade: on a host without
         # a listed CVM, any running task counts as the deploy (waiting for it is safe, deploying a second time is
-        # refused by the platform); a ``task_type`` naming another task rules it out.
+        # refused by the platform); a ``task_type`` naming another task rules it out (that task is then waited for
+        # before a deploy: ``other_task``). A joined task that ends without a CVM was not its deploy (ensure_present).
         with self.tm.scope("read the task of host %s" % self.host_label):
             task = read_host_task(self.client, self.cluster["uuid"], self.host_uuid)
-        return cvm_view({"uuid": None}, self.node, state="deploying") if task_is(task, "deploy_cvm") else None
+        if task_is(task, "deploy_cvm"):
+            return cvm_view({"uuid": None}, self.node, state="deploying")
+        if task["running"]:
+            self._other_task = (self.host_uuid, self.host_label, task)
+        return None
+
+    def other_task(self) -> Any:
+        return self._other_task
 
     def is_deploying(self, view: dict[str, Any]) -> bool:
         return view["state"] == "deploying"

@@ -1,0 +1,140 @@
+# Copyright (c) tos.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Operations another client started, met while they run, under each reading of a host task's answer.
+
+The documents' ``host/task/progress`` answer is ``{"progress": 0.7}`` alone (cluster-api.md): it does not say
+which operation runs on a host, nor how a failed one ends (docs/api-notes.md, register entries 5-7). Each
+case starts an operation through ``/v1`` as another client (the platform's own console, another play) and runs
+the modules in this process while it runs, under every reading the simulator plays (a failed task whose progress
+stops, drops to 0 or is refused with an error envelope; the ``status``/``task_type`` fields of the extensions),
+asserting on the simulator's request log and state:
+
+- a task on a host that turns out not to be the deploy of the VM asked for (an upgrade) is waited for, then the
+  VM is deployed - in check mode as in the real run, and a second run changes nothing; never "ok" with no VM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.tos.cloud.plugins.module_utils import _progress
+from ansible_collections.tos.cloud.plugins.modules import cluster as cluster_module
+from ansible_collections.tos.cloud.plugins.modules import cvm
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from simulator.testing import SimulatorProcess  # noqa: E402  (needs ROOT on sys.path)
+
+SPEED = 40
+READINGS = {
+    "stop": {"task_failure": "stop"},
+    "reset": {"task_failure": "reset", "page_base": 0, "page_size_zero": "default"},
+    "error": {"task_failure": "error", "cvm_host": "topology"},
+    "extensions": {"extensions": "all"},
+}
+UPGRADE = "/v1/system/compute/version/upgrade"
+DEPLOY_CVM = "/v1/cluster/deploy/cvm"
+READ_ONLY_POSTS = ("/v1/cluster/all_cluster/topology",)
+
+
+class Sim:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        response = requests.request(method, "%s/_sim/%s" % (self.url, path), json=body, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def api(self, path: str, body: dict[str, Any]) -> None:
+        """A POST of another client (the console, another play): must be accepted."""
+        answer = requests.post(self.url + path, json=body, timeout=30).json()
+        assert answer.get("scode", answer.get("status_code")) == 0, answer
+
+    def writes(self) -> list[str]:
+        """The mutating requests since the last call (then forgotten)."""
+        log = self.control("GET", "requests")["requests"]
+        self.control("DELETE", "requests")
+        return [e["path"] for e in log if e["method"] != "GET" and e["path"] not in READ_ONLY_POSTS]
+
+    def state(self) -> dict[str, Any]:
+        return self.control("GET", "state")
+
+    def host(self, name: str) -> dict[str, Any]:
+        return next(h for h in self.state()["hosts"].values() if h["name"] == name)
+
+    def cluster_uuid(self, name: str) -> str:
+        return next(c["uuid"] for c in self.state()["clusters"].values() if c["name"] == name)
+
+    def run(self, module: Any, check: bool = False, **args: Any) -> dict[str, Any]:
+        _progress.reset()
+        out = io.StringIO()
+        with patch_module_args(dict(args, api_url=self.url, _ansible_check_mode=check, _ansible_diff=True)), \
+                contextlib.redirect_stdout(out):
+            with pytest.raises(SystemExit):
+                module.main()
+        return json.loads(out.getvalue())
+
+    def upgrade_by_another_client(self, cluster: str, host: str, service_type: str) -> None:
+        self.api(UPGRADE, {"cluster_uuid": self.cluster_uuid(cluster),
+                           "list": [{"host_ip": self.host(host)["management"]["ip"], "service_type": service_type}]})
+
+
+@pytest.fixture(scope="module", params=sorted(READINGS))
+def sim(request: Any) -> Iterator[Sim]:
+    process = SimulatorProcess(speed=SPEED, **READINGS[request.param])
+    process.start()
+    try:
+        yield Sim(process.base_url)
+    finally:
+        process.stop()
+
+
+@pytest.fixture()
+def cluster(sim: Sim) -> str:
+    sim.control("POST", "reset", {})
+    assert sim.run(cluster_module, name="join", ip="192.0.2.11")["changed"]
+    result = sim.run(cvm, cluster="join", host="tos-a1", address="192.0.2.101/24", gateway="192.0.2.1")
+    assert result["cvm"]["state"] == "running", result
+    sim.writes()
+    return "join"
+
+
+def test_a_cvm_asked_for_on_a_host_that_runs_an_upgrade_is_deployed_after_it(sim: Sim, cluster: str) -> None:
+    sim.control("POST", "durations", {"upgrade": 120})  # 3 s at SPEED: the runs below meet it running
+    args = {"cluster": cluster, "host": "tos-a2", "address": "192.0.2.102/24", "gateway": "192.0.2.1",
+            "wait_timeout": 60}
+    sim.upgrade_by_another_client(cluster, "tos-a2", "compute")
+    sim.writes()
+    check = sim.run(cvm, check=True, **args)
+    assert not check.get("failed") and check["changed"], "check mode: %r" % check
+    assert sim.writes() == [], "check mode sent a change"
+    assert json.loads(check["diff"]["after"]) == {"host": "tos-a2", "address": "192.0.2.102/24"}, check["diff"]
+
+    sim.control("POST", "time", {"advance": 10})  # the first upgrade is over (check mode may not have waited)
+    sim.upgrade_by_another_client(cluster, "tos-a2", "storage")  # the real run meets an upgrade running too
+    sim.writes()
+    real = sim.run(cvm, **args)
+    assert not real.get("failed") and real["changed"], "the real run: %r" % real
+    assert sim.writes() == [DEPLOY_CVM]
+    assert real["diff"] == check["diff"] and real["started_by"] == check["started_by"] == "this_run", (check, real)
+    assert real["cvm"]["state"] == "running" and real["cvm"]["ip"] == "192.0.2.102", real["cvm"]
+    cvms = {vm["address"]: vm["status"] for vm in sim.state()["cvms"].values()}
+    assert cvms == {"192.0.2.101/24": "running", "192.0.2.102/24": "running"}, cvms
+
+    again = sim.run(cvm, **args)
+    assert not again.get("failed") and not again["changed"] and sim.writes() == [], again
