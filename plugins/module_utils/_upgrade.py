@@ -429,8 +429,11 @@ def start_host(client: Any, cluster_uuid: str, entry: Entry, timeout: float, sta
     """
     outcome = dict(entry)
     wait_args = dict(interval=interval, stall_timeout=stall_timeout, clock=clock, sleep=sleep)
+    # a host planned ``running`` (another run's upgrade, joined): its progress read by the plan, so that a failure
+    # shown as a progress falling back (to 0.0) since then reads as one, not as an idle host to upgrade again
+    joined_at = entry.get("progress") if entry["status"] == RUNNING else None
     try:
-        baseline = read_host_task(client, cluster_uuid, entry["uuid"])
+        baseline = read_host_task(client, cluster_uuid, entry["uuid"], previous=joined_at)
         done = _joined_outcome(client, cluster_uuid, outcome, baseline)
         if done is None and baseline["running"]:
             done = _join_running(client, cluster_uuid, outcome, baseline, timeout, wait, **wait_args)

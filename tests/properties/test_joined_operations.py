@@ -11,7 +11,9 @@ stops, drops to 0 or is refused with an error envelope; the ``status``/``task_ty
 asserting on the simulator's request log and state:
 
 - a task on a host that turns out not to be the deploy of the VM asked for (an upgrade) is waited for, then the
-  VM is deployed - in check mode as in the real run, and a second run changes nothing; never "ok" with no VM.
+  VM is deployed - in check mode as in the real run, and a second run changes nothing; never "ok" with no VM;
+- a joined upgrade that fails while the run upgrades another host first is reported failed, started by another
+  run, and never sent again.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.modules import cluster as cluster_module
-from ansible_collections.tos.cloud.plugins.modules import cvm
+from ansible_collections.tos.cloud.plugins.modules import cvm, upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -138,3 +140,23 @@ def test_a_cvm_asked_for_on_a_host_that_runs_an_upgrade_is_deployed_after_it(sim
 
     again = sim.run(cvm, **args)
     assert not again.get("failed") and not again["changed"] and sim.writes() == [], again
+
+
+def test_a_joined_upgrade_that_fails_while_another_host_upgrades_is_failed_and_never_sent_again(
+        sim: Sim, cluster: str) -> None:
+    # another client's upgrade of tos-a3 fails halfway (1.5 s), while this run upgrades tos-a2 first (4 s)
+    sim.control("POST", "durations", {"upgrade": 120})
+    sim.control("POST", "upgrade_failure", {"host": "tos-a3", "at": 0.5})
+    sim.upgrade_by_another_client(cluster, "tos-a3", "compute")
+    sim.control("POST", "durations", {"upgrade": 160})
+    sim.writes()
+    result = sim.run(upgrade, cluster=cluster, hosts=["tos-a2", "tos-a3"], service_types=["compute"],
+                     stall_timeout=2, wait_timeout=60)
+    outcomes = {h["host"]: h for h in result["hosts"]}
+    assert result.get("failed"), "a failed upgrade was not reported: %r" % outcomes
+    assert outcomes["tos-a2"]["status"] == "upgraded", outcomes["tos-a2"]
+    assert outcomes["tos-a3"]["status"] == "failed" and outcomes["tos-a3"]["started_by"] == "another_run", \
+        outcomes["tos-a3"]
+    assert "nothing was sent" in outcomes["tos-a3"]["reason"], outcomes["tos-a3"]
+    assert sim.writes() == [UPGRADE], "the failed upgrade of another run was sent again"
+    assert sim.host("tos-a3")["type_version"]["compute"] != result["to_version"]
