@@ -296,9 +296,11 @@ def leader_host_uuids(cvms: Iterable[dict]) -> list:
     return keys
 
 
-def mark_running(client: Any, cluster_uuid: str, plan: list) -> list:
+def mark_running(client: Any, cluster_uuid: str, plan: list, wait: bool = True) -> list:
     """Read the task of every pending host of ``plan``: a host whose upgrade is already running (started by
-    another run) becomes ``running`` (joined, not started again); check mode and real runs both plan with it."""
+    another run) becomes ``running`` (joined, not started again); check mode and real runs both plan with it.
+    A host running another task (a server that names it, e.g. a CVM deploy) is upgraded after it with ``wait``;
+    without, it is joined and not waited for, as ``start_host`` does then (nothing is sent to it in this run)."""
     for entry in plan:
         if entry["status"] != PENDING:
             continue
@@ -307,8 +309,11 @@ def mark_running(client: Any, cluster_uuid: str, plan: list) -> list:
             entry.update(status=RUNNING, started_by=ANOTHER_RUN, progress=task["progress"],
                          reason="an upgrade started by another run is running (%.0f%%): joined, not started again" % (
                              task["progress"] * 100))
-        elif task["running"]:
+        elif task["running"] and wait:
             entry["reason"] = "waits for the %s task running on the host, then upgrades" % task["kind"]
+        elif task["running"]:
+            entry.update(status=RUNNING, started_by=ANOTHER_RUN, progress=task["progress"],
+                         reason=_joined_not_waited("%s task" % task["kind"], task["progress"]))
     return plan
 
 
@@ -359,6 +364,11 @@ def _at_target(client: Any, cluster_uuid: str, entry: Entry) -> bool:
                             entry["to_version"])
 
 
+def _joined_not_waited(what: str, progress: float) -> str:
+    return "the %s started by another run is running (%.0f%%): joined, not waited for (wait=false)" % (
+        what, progress * 100)
+
+
 def _join_running(client: Any, cluster_uuid: str, outcome: Entry, baseline: dict, timeout: float,
                   wait: bool, **kwargs: Any) -> Entry | None:
     """A task found running on the host before the upgrade is sent: joined (``_tasks`` rule), never sent
@@ -368,8 +378,7 @@ def _join_running(client: Any, cluster_uuid: str, outcome: Entry, baseline: dict
     what = "upgrade" if task_is(baseline, "upgrade") else "%s task" % baseline["kind"]
     outcome["started_by"] = ANOTHER_RUN
     if not wait:
-        outcome.update(status=RUNNING, reason="the %s started by another run is running (%.0f%%): joined, "
-                       "not waited for (wait=false)" % (what, baseline["progress"] * 100))
+        outcome.update(status=RUNNING, reason=_joined_not_waited(what, baseline["progress"]))
         return outcome
     try:
         join_host_task(client, cluster_uuid, outcome["uuid"], _label(outcome), timeout, **kwargs)

@@ -474,7 +474,7 @@ def make_plan(tm, cluster, detail, target):
         plan = plan_upgrade(hosts, versions, target, params["service_types"], leader_hosts=leaders)
     # an upgrade already running on a host (another run's) is joined, in check mode as in a real run
     tm.doing("read the running tasks of the hosts to upgrade in cluster '%s'" % cluster["name"])
-    return mark_running(tm.client, uuid, plan)
+    return mark_running(tm.client, uuid, plan, wait=params["wait"])
 
 
 def fail_host(tm, outcomes, summary, target, result):

@@ -160,3 +160,29 @@ def test_a_joined_upgrade_that_fails_while_another_host_upgrades_is_failed_and_n
     assert "nothing was sent" in outcomes["tos-a3"]["reason"], outcomes["tos-a3"]
     assert sim.writes() == [UPGRADE], "the failed upgrade of another run was sent again"
     assert sim.host("tos-a3")["type_version"]["compute"] != result["to_version"]
+
+
+@pytest.mark.parametrize("wait", [True, False])
+def test_an_upgrade_of_a_host_deploying_a_cvm_does_in_the_real_run_what_check_mode_says(
+        sim: Sim, cluster: str, wait: bool) -> None:
+    # another client deploys a CVM on tos-a3 (5 s at SPEED): a host task the documents do not name
+    sim.control("POST", "durations", {"deploy_cvm": 200})
+    sim.api(DEPLOY_CVM, {"cluster_uuid": sim.cluster_uuid(cluster), "MachineUUID": sim.host("tos-a3")["uuid"],
+                         "Networks": [{"Addr": "192.0.2.103/24", "Gateway": "192.0.2.1"}]})
+    sim.writes()
+    args = {"cluster": cluster, "hosts": ["tos-a3"], "service_types": ["compute"], "wait": wait, "wait_timeout": 60}
+    check = sim.run(upgrade, check=True, **args)
+    assert not check.get("failed") and sim.writes() == [], check
+    real = sim.run(upgrade, **args)
+    assert not real.get("failed"), real
+    sent = sim.writes()
+    assert (check["changed"], check["diff"]) == (real["changed"], real["diff"]), (
+        "check mode said changed=%s %r, the real run changed=%s %r (sent %s)" % (
+            check["changed"], check["diff"], real["changed"], real["diff"], sent))
+    assert sent == ([UPGRADE] if wait else []), sent
+    for result in (check, real):
+        if not result["changed"]:
+            assert result["diff"]["before"] == result["diff"]["after"], "no change, but a diff: %r" % result["diff"]
+    if not wait:  # joined, not waited for: the same outcome announced and met
+        assert [(h["status"], h["started_by"]) for h in check["hosts"]] == [
+            (h["status"], h["started_by"]) for h in real["hosts"]] == [("running", "another_run")], (check, real)
