@@ -275,9 +275,13 @@ def holdings_message(name, cvms, storage_vms, busy):
             len(storage_vms), ", ".join(str(v["manage_ip"] or v["name"]) for v in storage_vms)))
     if busy:
         parts.append("running tasks on %s" % ", ".join(busy))
-    return ("Cluster %r still holds %s, so it was not deleted. Set force: true to delete the cluster with "
-            "them, or remove them first (tos.cloud.cvm and tos.cloud.storage_service_vm with state: absent)."
-            % (name, " and ".join(parts)))
+    if cvms or storage_vms:
+        way_out = "remove them first (tos.cloud.cvm and tos.cloud.storage_service_vm with state: absent)"
+    else:  # a task (an upgrade, a deploy not listed yet) is nothing to remove
+        way_out = ("wait for them to finish and run again (a cloud-management VM still deploying can also be removed "
+                   "with tos.cloud.cvm, state: absent)")
+    return ("Cluster %r still holds %s, so it was not deleted. Set force: true to delete the cluster with them, or %s."
+            % (name, " and ".join(parts), way_out))
 
 
 def ensure_absent(tm, params):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from unittest import mock
 
+import pytest
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tos.cloud.plugins.modules import cluster
@@ -112,6 +114,20 @@ def test_delete_of_a_cluster_with_vms_fails_before_any_mutation_and_says_what_to
         assert "1 cloud-management VM(s) (192.0.2.101)" in result["msg"]
         assert "1 storage-service VM(s) (192.0.2.121)" in result["msg"]
         assert "force: true" in result["msg"] and "remove them first" in result["msg"]
+    assert platform.mutations() == [] and uuid in platform.clusters
+
+
+@pytest.mark.parametrize("kind", ["upgrade", "deploy_cvm", None])
+def test_delete_of_a_cluster_with_only_a_running_task_says_to_wait_for_it(capsys, kind):
+    # an upgrade (or a CVM deploy: no VM is listed yet) started from the console: nothing to remove, a task to wait for
+    platform = FakePlatform(step=0.0)
+    uuid = platform.add_cluster("prod", "192.0.2.11")
+    platform.tasks["h-a2"] = {"status": "running", "progress": 0.3, "task_type": kind, "target": "h-a2"}
+    for check_mode in (True, False):
+        result = run(platform, capsys, name="prod", state="absent", check_mode=check_mode)
+        assert result["failed"] and "running tasks on tos-a2" in result["msg"], result
+        assert "force: true" in result["msg"] and "wait for them to finish" in result["msg"], result["msg"]
+        assert "remove them first" not in result["msg"], result["msg"]
     assert platform.mutations() == [] and uuid in platform.clusters
 
 
