@@ -296,7 +296,7 @@ class SystemVm:
             confirm = (lambda: self.deployed() is not None) if started_by == THIS_RUN else None
             self.tm.run_or_fail(lambda: join_host_task(self.client, self.cluster["uuid"], task[0], task[1], timeout,
                                                        confirm=confirm),
-                                HostTaskFailed, lambda failure: self.deploy_failed(failure, started_by))
+                                HostTaskFailed, lambda failure: self.deploy_failed(failure, started_by, view))
             # the host's task is over: a VM still listed as deploying says so a moment later
             current = self.current()
             if current is not None and self.is_deploying(current):
@@ -323,11 +323,19 @@ class SystemVm:
                     "deployed and nothing was sent." % (kind, label, failure.reason, self.noun, self.label),
                     {"progress": failure.progress, "started_by": ANOTHER_RUN}))
 
-    def deploy_failed(self, failure: Any, started_by: str) -> Any:
-        return ("The deploy of the %s %s (started by %s) did not finish: %s%s" % (
-            self.noun, self.label, started_by.replace("_", " "), failure.reason,
-            "; nothing was sent" if started_by == ANOTHER_RUN else ""),
-            {"progress": failure.progress, "started_by": started_by})
+    def deploy_failed(self, failure: Any, started_by: str, view: Any = None) -> Any:
+        what = "The deploy of the %s %s (started by %s)" % (self.noun, self.label, started_by.replace("_", " "))
+        if started_by == ANOTHER_RUN and view is not None and self.known_by_task_only(view):
+            what = ("The task running on host %s (started by another run; taken for the deploy of its %s, since the "
+                    "manager does not say which operation a host task is: it may as well be an upgrade)" % (
+                        self.task_host(view)[1], self.noun))
+        return ("%s did not finish: %s%s" % (what, failure.reason, "; nothing was sent" if started_by == ANOTHER_RUN
+                                             else ""),
+                {"progress": failure.progress, "started_by": started_by})
+
+    def known_by_task_only(self, view: dict[str, Any]) -> bool:
+        """kind: whether ``view`` is a VM inferred from its host's running task alone (no list names it)."""
+        return False
 
     def deploy(self, predicted: dict[str, Any]) -> Any:
         with self.tm.scope(self.deploy_operation % (self.noun, self.label)):
@@ -475,6 +483,9 @@ class Cvm(SystemVm):
 
     def other_task(self) -> Any:
         return self._other_task
+
+    def known_by_task_only(self, view: dict[str, Any]) -> bool:
+        return view["state"] == "deploying" and not view.get("uuid")
 
     def is_deploying(self, view: dict[str, Any]) -> bool:
         return view["state"] == "deploying"

@@ -186,3 +186,21 @@ def test_an_upgrade_of_a_host_deploying_a_cvm_does_in_the_real_run_what_check_mo
     if not wait:  # joined, not waited for: the same outcome announced and met
         assert [(h["status"], h["started_by"]) for h in check["hosts"]] == [
             (h["status"], h["started_by"]) for h in real["hosts"]] == [("running", "another_run")], (check, real)
+
+
+def test_a_cvm_asked_for_on_a_host_whose_upgrade_fails_fails_naming_the_task_and_sends_nothing(
+        sim: Sim, cluster: str) -> None:
+    sim.control("POST", "durations", {"upgrade": 120})
+    args = {"cluster": cluster, "host": "tos-a2", "address": "192.0.2.102/24", "gateway": "192.0.2.1",
+            "wait_timeout": 4}
+    for check in (True, False):  # each run meets an upgrade running, that fails at 1.5 s
+        sim.control("POST", "upgrade_failure", {"host": "tos-a2", "at": 0.5})
+        sim.upgrade_by_another_client(cluster, "tos-a2", "compute")
+        sim.writes()
+        result = sim.run(cvm, check=check, **args)
+        msg = result.get("msg", "")
+        assert result.get("failed") and not result["changed"] and "nothing was sent" in msg, result
+        # the documents' progress does not say what runs: never told as the failure of a CVM deploy alone
+        assert "upgrade" in msg and not msg.startswith("The deploy of"), msg
+        assert sim.writes() == [], "a CVM was deployed beside a failed task"
+    assert [vm["address"] for vm in sim.state()["cvms"].values()] == ["192.0.2.101/24"]
