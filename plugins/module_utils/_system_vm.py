@@ -21,6 +21,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._host_tasks import (
     ANOTHER_RUN,
     THIS_RUN,
     HostTaskFailed,
+    busy_hosts,
     join_host_task,
     read_host_task,
     task_is,
@@ -640,7 +641,8 @@ class StorageVm(SystemVm):
                 " and ".join(missing) + (" are" if len(missing) > 1 else " is"), self.label)
         with self.tm.scope("read cluster %r" % self.cluster["name"]):
             detail = get_cluster(self.client, self.cluster["uuid"])
-        if not any("usm" in enabled_roles(node) for node in physical_nodes(detail)):
+        storage_hosts = [node for node in physical_nodes(detail) if "usm" in enabled_roles(node)]
+        if not storage_hosts:
             return "No host of cluster %r runs the storage service, so it cannot take a storage-service VM." % (
                 self.cluster["name"])
         claims = [({vm["manage_ip"], vm["storage_ip"]}, "storage-service VM %s" % vm["name"])
@@ -651,6 +653,15 @@ class StorageVm(SystemVm):
             if owner:
                 return "%s: %s is already used by %s in cluster %r." % (option, ip, owner, self.cluster["name"])
         if self.tm.check_mode:
+            # the platform places the VM on a storage host without a running task and refuses the deploy when there
+            # is none (an upgrade of every storage host): check mode reads their tasks to predict it, as it predicts
+            # an address another cluster uses; a real run lets the platform say it
+            with self.tm.scope("read the tasks of the storage hosts of cluster %r" % self.cluster["name"]):
+                busy = busy_hosts(self.client, self.cluster["uuid"], {"TopoHostNode": storage_hosts})
+            if len(busy) == len(storage_hosts):
+                return ("Every host of cluster %r that runs the storage service is busy with a task (%s): the platform "
+                        "places a storage-service VM on a host without one, so it would refuse the deploy of %s. Run "
+                        "again once a task has finished." % (self.cluster["name"], ", ".join(busy), self.label))
             options = ("manage_address", "storage_address")
             elsewhere = other_clusters_owners(self.tm, self.cluster["uuid"], [ip_of(params[o]) for o in options])
             for option in options:

@@ -33,7 +33,7 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.tos.cloud.plugins.module_utils import _progress
 from ansible_collections.tos.cloud.plugins.modules import cluster as cluster_module
-from ansible_collections.tos.cloud.plugins.modules import cvm, upgrade
+from ansible_collections.tos.cloud.plugins.modules import cvm, storage_service_vm, upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -204,3 +204,23 @@ def test_a_cvm_asked_for_on_a_host_whose_upgrade_fails_fails_naming_the_task_and
         assert "upgrade" in msg and not msg.startswith("The deploy of"), msg
         assert sim.writes() == [], "a CVM was deployed beside a failed task"
     assert [vm["address"] for vm in sim.state()["cvms"].values()] == ["192.0.2.101/24"]
+
+
+def test_a_storage_vm_while_every_storage_host_upgrades_is_refused_in_check_mode_as_for_real(sim: Sim) -> None:
+    # rack c: tos-c1 and tos-c2 run the storage service (tos-c3 is compute only); the console upgrades both
+    sim.control("POST", "reset", {})
+    assert sim.run(cluster_module, name="busy", ip="203.0.113.11")["changed"]
+    sim.control("POST", "durations", {"upgrade": 400})  # 10 s at SPEED
+    sim.api(UPGRADE, {"cluster_uuid": sim.cluster_uuid("busy"), "list": [
+        {"host_ip": sim.host(name)["management"]["ip"], "service_type": "storage"} for name in ("tos-c1", "tos-c2")]})
+    sim.writes()
+    args = {"cluster": "busy", "manage_address": "203.0.113.120/24", "manage_gateway": "203.0.113.1",
+            "storage_address": "203.0.113.170/24", "storage_gateway": "203.0.113.1"}
+    check = sim.run(storage_service_vm, check=True, **args)
+    assert sim.writes() == []
+    real = sim.run(storage_service_vm, **args)
+    assert real.get("failed") and not real["changed"], real  # the platform's refusal: no storage host is free
+    assert check.get("failed") and not check["changed"], "check mode predicted %r, the real run failed: %s" % (
+        check, real["msg"])
+    assert "tos-c1" in check["msg"] and "tos-c2" in check["msg"], check["msg"]
+    assert sim.state()["storage_vms"] == {}
