@@ -392,6 +392,12 @@ class SystemVm:
         if current is None:
             self.tm.track({}, {})
             return {self.result_key: {}, "started_by": None}
+        if self.is_deploying(current) and self.known_by_task_only(current):
+            # only its host's task tells of this VM, and the documents' progress does not say which operation that
+            # is (an upgrade as well): whether there is a VM to remove shows once the task ends, so it is waited for
+            # (read-only, in check mode too), as a deploy found running is before a present VM is compared
+            self.wait_deploy(current, ANOTHER_RUN)
+            return self.ensure_absent()
         refusal = self.removal_refusal(current)
         if refusal:
             self.tm.fail(refusal, **{self.result_key: current})

@@ -21,6 +21,10 @@ description:
     joined, never sent again; RV(started_by) says which run started it. The platform reports a CVM's address
     only once it is deployed, so when O(address) is set such a deploy is waited for (read-only, also in check
     mode and with O(wait=false)) and a different address fails exactly as it would after the deploy.
+  - The documents' host task progress does not say which operation runs on a host. A host without a listed CVM
+    whose task runs is taken to be deploying one. With O(state=present) a deploy is sent only once that task has
+    ended without a CVM (it was another operation, such as an upgrade). With O(state=absent) the task is waited
+    for (read-only, also in check mode and with O(wait=false)) and the CVM it deployed, if any, is then removed.
 author:
   - tos.cloud maintainers (@tos-cloud)
 extends_documentation_fragment:

@@ -224,3 +224,34 @@ def test_a_storage_vm_while_every_storage_host_upgrades_is_refused_in_check_mode
         check, real["msg"])
     assert "tos-c1" in check["msg"] and "tos-c2" in check["msg"], check["msg"]
     assert sim.state()["storage_vms"] == {}
+
+
+def test_state_absent_on_a_host_whose_task_runs_removes_what_the_task_leaves(sim: Sim, cluster: str) -> None:
+    # an upgrade on a host without a CVM: nothing to remove, in check mode as for real (never a delete sent)
+    sim.control("POST", "durations", {"upgrade": 120, "deploy_cvm": 120})
+    sim.upgrade_by_another_client(cluster, "tos-a2", "compute")
+    sim.writes()
+    args = {"cluster": cluster, "host": "tos-a2", "state": "absent"}
+    for check in (True, False):
+        result = sim.run(cvm, check=check, **args)
+        assert not result.get("failed") and not result["changed"], result
+        assert sim.writes() == [], "a CVM that is not there was deleted"
+    # a CVM another client deploys: removed once deployed (a cancelled deploy's progress may stay where it stopped)
+    sim.api(DEPLOY_CVM, {"cluster_uuid": sim.cluster_uuid(cluster), "MachineUUID": sim.host("tos-a3")["uuid"],
+                         "Networks": [{"Addr": "192.0.2.103/24", "Gateway": "192.0.2.1"}]})
+    sim.writes()
+    args["host"] = "tos-a3"
+    check = sim.run(cvm, check=True, **args)
+    assert not check.get("failed") and check["changed"] and sim.writes() == [], check
+    sim.control("POST", "time", {"advance": 10})  # the check run may not have waited
+    sim.api(DEPLOY_CVM, {"cluster_uuid": sim.cluster_uuid(cluster), "MachineUUID": sim.host("tos-a4")["uuid"],
+                         "Networks": [{"Addr": "192.0.2.104/24", "Gateway": "192.0.2.1"}]})
+    sim.writes()
+    for host in ("tos-a3", "tos-a4"):  # one deployed meanwhile, one still deploying
+        real = sim.run(cvm, **dict(args, host=host))
+        assert not real.get("failed") and real["changed"], real
+        assert sim.writes() == ["/v1/cluster/delete/cvm"]
+    assert [vm["address"] for vm in sim.state()["cvms"].values()] == ["192.0.2.101/24"]
+    for host in ("tos-a3", "tos-a4"):
+        again = sim.run(cvm, **dict(args, host=host))
+        assert not again.get("failed") and not again["changed"] and sim.writes() == [], again
