@@ -431,7 +431,7 @@ def test_a_report_dir_under_the_home_directory_or_relative_is_written_where_the_
     home.mkdir()
     given = "~/reports" if where == "home" else os.path.relpath(home / "reports", REPO_ROOT / "playbooks")
     extra = dict(description, inspection_report_inspect=False, **{variable: given})
-    runs = [sim.playbook(playbook, extra_vars=extra, env={"HOME": str(home)}) for _ in range(2)]
+    runs = [sim.playbook(playbook, extra_vars=extra, env={"HOME": str(home)}) for _run in range(2)]
     assert runs[0].rc == 0, str(runs[0])
     assert (home / "reports" / "index.html").is_file(), str(runs[0])
     assert str(home / "reports") in runs[0].out, str(runs[0])
