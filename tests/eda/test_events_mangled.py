@@ -54,8 +54,13 @@ def msim(request, tmp_path_factory):
     sim.stop()
 
 
-@pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize("fault", sorted(FAULTS))
+# an answer trickled past ``timeout`` is a timeout whatever the path (about 4 s a case: two polls, each tried twice):
+# the first read of a poll and a per-host read
+TRICKLED = ("/v1/system/member/list", "/v1/cluster/host/task/progress")
+CASES = [(fault, path) for fault in sorted(FAULTS) for path in PATHS if fault != "trickle" or path in TRICKLED]
+
+
+@pytest.mark.parametrize(("fault", "path"), CASES)
 def test_a_mangled_read_is_an_unreachable_manager_never_a_platform_change(events, msim, tmp_path, fault, path):
     msim.reset(msim.fixture_file)
     msim.clear_faults()
