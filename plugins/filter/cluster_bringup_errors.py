@@ -18,7 +18,6 @@ from ansible_collections.tos.cloud.plugins.module_utils._checks import (
     check_name,
     check_vm_cidr,
     check_vm_gateway,
-    kind_of,
 )
 from ansible_collections.tos.cloud.plugins.module_utils._config import (
     DRS_OPTIONS,
@@ -32,6 +31,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._config import (
     snapshot_interval,
     system_settings_desired,
 )
+from ansible_collections.tos.cloud.plugins.module_utils._shapes import kind_of
 
 
 def _vm_errors(where, vm, pairs):

@@ -144,16 +144,6 @@ def as_kind(option: str, value: Any, kind: str) -> tuple[Any, str | None]:
         return None, "%s: %r is not %s" % (option, value, "an integer" if kind == "int" else "a number")
 
 
-def kind_of(value: Any) -> str:
-    """What ``value`` is, in words for a message: ``a string``, ``a list``, ... (never a Python class name: a string
-    from ``-e`` is an ``_AnsibleTaggedStr`` in ansible-core 2.19)."""
-    for kind, name in ((bool, "a boolean"), (str, "a string"), ((int, float), "a number"), (dict, "a dictionary"),
-                       ((list, tuple), "a list")):
-        if isinstance(value, kind):
-            return name
-    return "a %s" % type(value).__name__
-
-
 def finite(value: Any) -> bool:
     """A real number (not a bool, not NaN or infinite)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

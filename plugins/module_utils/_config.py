@@ -26,7 +26,6 @@ from ansible_collections.tos.cloud.plugins.module_utils._checks import (
     check_positive,
     finite,
     from_api,
-    kind_of,
     meta_data,
     parse_interval,
     parse_ip_range,
@@ -34,7 +33,7 @@ from ansible_collections.tos.cloud.plugins.module_utils._checks import (
     pick,
     to_api,
 )
-from ansible_collections.tos.cloud.plugins.module_utils._shapes import text_list
+from ansible_collections.tos.cloud.plugins.module_utils._shapes import kind_of, text_list
 
 
 def same_number(a: Any, b: Any, rel_tol: float = 1e-6, abs_tol: float = 1e-9) -> bool:

@@ -36,7 +36,7 @@ def _shape_problem(name: str, option: str, value: Any) -> str | None:
     if kind in ("str", "path") and isinstance(value, (list, dict)):
         return "%s: must be %s, not a %s" % (name, _SHAPES[kind], "list" if isinstance(value, list) else "dictionary")
     if kind == "dict" and not isinstance(value, (dict, str)):
-        return "%s: must be %s, not %s" % (name, _SHAPES["dict"], _type_name(value))
+        return "%s: must be %s, not %s" % (name, _SHAPES["dict"], kind_of(value))
     if kind == "dict" and isinstance(value, str) and _not_a_dict(value):
         return "%s: must be %s; the text given is neither JSON nor key=value pairs" % (name, _SHAPES["dict"])
     if kind == "list" and isinstance(value, list):
@@ -48,7 +48,7 @@ def _shape_problem(name: str, option: str, value: Any) -> str | None:
                 return "%s[%d]: must be %s, not a %s" % (name, index, _SHAPES[elements],
                                                          "list" if isinstance(item, list) else "dictionary")
             if elements == "dict" and not isinstance(item, (dict, str)):
-                return "%s[%d]: must be %s, not %s" % (name, index, _SHAPES["dict"], _type_name(item))
+                return "%s[%d]: must be %s, not %s" % (name, index, _SHAPES["dict"], kind_of(item))
     return None
 
 
@@ -82,9 +82,14 @@ def _not_a_dict(text: str) -> bool:
     return False
 
 
-def _type_name(value: Any) -> str:
-    return {list: "a list", bool: "a boolean", int: "a number", float: "a number", dict: "a dictionary"}.get(
-        type(value), "a %s" % type(value).__name__)
+def kind_of(value: Any) -> str:
+    """What ``value`` is, in words for a message: ``a string``, ``a list``, ... (never a Python class name: a string
+    from ``-e`` is an ``_AnsibleTaggedStr`` in ansible-core 2.19)."""
+    for kind, name in ((bool, "a boolean"), (str, "a string"), ((int, float), "a number"), (dict, "a dictionary"),
+                       ((list, tuple), "a list")):
+        if isinstance(value, kind):
+            return name
+    return "a %s" % type(value).__name__
 
 
 def shape_problems(spec: dict[str, Any], raw: Any, prefix: str = "") -> tuple[list[str], dict[str, Any]]:
