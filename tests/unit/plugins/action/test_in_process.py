@@ -368,3 +368,47 @@ def test_a_task_that_may_leave_an_operation_running_unsettles_the_run_cache(monk
     inproc._play_context = SimpleNamespace(check_mode=check_mode)
     inproc._run_in_process("cvm", {})  # the in-process path
     assert marks == (["unsettled", "unsettled"] if unsettled else ["invalidated"])
+
+
+WARM_SCRIPT = r"""
+import json, sys
+from ansible.plugins.loader import filter_loader, init_plugin_loader, test_loader
+init_plugin_loader([sys.argv[1]])
+from ansible_collections.tos.cloud.plugins.plugin_utils import in_process
+if sys.argv[2] == "preload":
+    in_process.preload("ansible_collections.tos.cloud.plugins.action.upgrade")
+loaded = []
+for loader in (filter_loader, test_loader):
+    real = loader._load_module_source
+    def record(*args, _real=real, **kwargs):
+        name = kwargs.get("python_module_name") or args[0]
+        if name not in sys.modules:
+            loaded.append(name)
+        return _real(*args, **kwargs)
+    loader._load_module_source = record
+# what a task's templates look up in its worker: a tos.cloud filter, built-in filters and tests
+filter_loader.get("tos.cloud.name_list")
+filter_loader.get("to_json")
+test_loader.get("truthy")
+print(json.dumps(loaded))
+"""
+
+
+@pytest.mark.parametrize("preloaded", [True, False])
+def test_preload_leaves_the_workers_no_template_plugin_to_load(tmp_path, preloaded):
+    """After preload() in the controller, a worker forked from it (this process's state) loads no filter or test
+    file to resolve a tos.cloud filter, a built-in filter or a built-in test; without it, it loads several (every
+    tos.cloud filter file among them): the case that shows the test can fail."""
+    import subprocess
+
+    collections = Path(in_process.__file__).parents[5]  # the directory holding ansible_collections/ (not resolved)
+    proc = subprocess.run([sys.executable, "-c", WARM_SCRIPT, str(collections), "preload" if preloaded else "none"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    if preloaded:
+        assert loaded == []
+    else:
+        assert "ansible_collections.tos.cloud.plugins.filter.name_list" in loaded
+        assert any(name.startswith("ansible_collections.tos.cloud.plugins.filter.") and not name.endswith("name_list")
+                   for name in loaded), loaded
