@@ -2,7 +2,7 @@
 batch size 1 against 4: wall time against the simulated time (the overhead ratio), and the orchestration
 overhead per host (wall minus the simulated critical path, over the hosts; goal <= 0.15 s) beside its
 floor: the same playbook shape with an empty task in place of every task of ours (ansible-core's start-up, a
-serial batch per planned batch, the include of the batch's tasks), so the ratio says what is ours."""
+serial batch per planned batch, the imported batch task), so the ratio says what is ours."""
 from __future__ import annotations
 
 import math
@@ -56,13 +56,11 @@ def phases(run) -> dict[str, float]:
 
 
 def batch_tasks(run) -> int:
-    """Tasks run by the batches: from the first batch's first task (named "Batch 1 of N: ...", or the include
-    of the batch's tasks just before it) to the end."""
-    names = [task["name"] for task in run.tasks]
-    first = next((i for i, name in enumerate(names) if "Batch 1 of " in name), len(names))
-    if 0 < first < len(names) and run.tasks[first - 1]["action"].endswith(("include_role", "include_tasks")):
-        first -= 1
-    return len(names) - first
+    """Tasks run by the batches: every task after play 1's last one (the add_host that queues the planned
+    hosts), to the end."""
+    actions = [task["action"] for task in run.tasks]
+    queued = [i for i, action in enumerate(actions) if action.endswith("add_host")]
+    return len(actions) - queued[-1] - 1 if queued else 0
 
 
 def batch_span(run) -> float:
@@ -102,24 +100,23 @@ FLOOR_PLAYBOOK = """---
   gather_facts: false
   serial: %s
   tasks:
-    - name: Include the batch's tasks
-      ansible.builtin.include_role:
+    - name: Import the batch's task
+      ansible.builtin.import_role:
         name: floor_batch
         tasks_from: batch
-        apply:
-          delegate_to: localhost
+      delegate_to: localhost
       run_once: true
 """
 
 
 def structure_floor(ansible: Ansible, work: Path, batch: int) -> dict[str, float]:
     """The floor of the playbook's shape at ``batch``: playbooks/rolling_upgrade.yml's two plays, serial batches
-    and per-batch include with one empty task in place of each play's work. Its wall over the hosts, and its
+    and the imported batch task, with one empty task in place of each play's work. Its wall over the hosts, and its
     batches' span over the batches (as batch_span measures ours)."""
     floor = work / "floor"
     (floor / "roles" / "floor_batch" / "tasks").mkdir(parents=True, exist_ok=True)
     (floor / "roles" / "floor_batch" / "tasks" / "batch.yml").write_text(
-        "---\n- name: Batch {{ ansible_play_batch | join(', ') }}\n  ansible.builtin.debug:\n    msg: ''\n")
+        "---\n- name: Upgrade the batch\n  ansible.builtin.debug:\n    msg: ''\n")
     inventory = floor / "hosts.ini"
     inventory.write_text("[queue]\n" + "".join("floor-%02d ansible_connection=local\n" % i for i in range(HOSTS)))
     playbook = floor / ("floor_batch%d.yml" % batch)
@@ -128,9 +125,9 @@ def structure_floor(ansible: Ansible, work: Path, batch: int) -> dict[str, float
     check_playbook(result, "the rolling upgrade's floor (batch size %d)" % batch)
     batches = math.ceil(HOSTS / batch)
     tasks = result.tasks
-    first = next((i for i, task in enumerate(tasks) if task["action"].endswith("include_role")), None)
+    first = next((i for i, task in enumerate(tasks) if task["name"].endswith("Upgrade the batch")), None)
     if first is None:
-        raise BenchError("the floor playbook recorded no include")
+        raise BenchError("the floor playbook recorded no batch task")
     return {"per_host": result.wall / HOSTS, "per_batch": (tasks[-1]["end"] - tasks[first]["start"]) / batches,
             "wall": result.wall}
 
@@ -147,7 +144,7 @@ def overhead_row(batch: int, wall: dict[str, Any], tasks: int, empty: float, flo
         "reference_label": "floor: the playbook's shape, empty tasks", "ratio": overhead / floor["per_host"],
         "ratio_label": "overhead / floor", "goal": "<= %.2f s per host" % OVERHEAD_GOAL, "met": overhead <= OVERHEAD_GOAL,
         "note": "(wall %.1f s - simulated critical path %.0f s) / %d hosts; the floor is the same two plays, serial "
-                "batches and per-batch include with an empty task in place of each play's work (wall %.2f s / %d "
+                "batches and the imported batch task, with an empty task in place of each play's work (wall %.2f s / %d "
                 "hosts), %.1f tasks per batch (an empty task %.3f s)" % (
                     wall["median"], critical, HOSTS, floor["wall"], HOSTS, per_batch, empty),
     }

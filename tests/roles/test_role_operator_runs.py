@@ -121,7 +121,7 @@ def test_rolling_upgrade_resume_keeps_the_snapshot_from_before_the_first_host(si
 def test_rolling_upgrade_version_given_as_a_yaml_number_is_compared_not_crashed_on(sim: Sim) -> None:
     """AWX extra vars `rolling_upgrade_version: 3.3` (a YAML float): the argument spec (type str) accepts it, then the
     pre-flight crashes "object of type '_AnsibleTaggedFloat' has no len()" without naming the variable, instead of
-    refusing the package: "the uploaded package ... has version 3.2.5.rc2, not 3.3"."""
+    refusing the package, naming the role's variable, both versions and that nothing changed."""
     sim.reset()
     run = sim.playbook("bringup.yml", extra_vars={
         "cluster_bringup_clusters": [{"name": "ver-c", "seed_ip": "203.0.113.11", "cvms": [
@@ -131,7 +131,9 @@ def test_rolling_upgrade_version_given_as_a_yaml_number_is_compared_not_crashed_
     run = sim.playbook("rolling_upgrade.yml", "--check", extra_vars={
         "rolling_upgrade_cluster": "ver-c", "rolling_upgrade_version": 3.3})
     assert run.rc != 0, str(run)
-    assert "has version 3.2.5.rc2, not 3.3" in run.out, str(run)
+    assert "Pre-flight failed: rolling_upgrade_version: 3.3 is not the version of the uploaded package" in run.out, str(run)
+    assert "(3.2.5.rc2); upload the package of 3.3 or set rolling_upgrade_version to 3.2.5.rc2. Nothing was changed." \
+        in run.out, str(run)
     assert sim.mutations() == []
 
 

@@ -4,11 +4,14 @@ cleared a re-run finishes, skipping the host already upgraded."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 import requests
-from conftest import Sim
+from conftest import SPEED, Sim
+
+from simulator.testing import run_simulator
 
 TARGET = "3.2.5.rc2"
 # rack-a of the default fixture; the leader CVM on tos-a1, so the order is a2, a3, a4, then a1
@@ -40,11 +43,22 @@ def versions(sim: Sim) -> dict[str, set[str]]:
     return {name: set(h["type_version"].values()) for name, h in sim.hosts().items() if name.startswith("tos-a")}
 
 
-def batch_banners(out: str) -> list[str]:
-    """The task banners of the batches, in order: each serial batch must announce its own hosts (ansible-core
-    templates an imported task's name only once per play, so they would all repeat batch 1's)."""
-    prefix = "TASK [tos.cloud.rolling_upgrade : "
-    return [line[len(prefix):].split("]")[0] for line in out.splitlines() if line.startswith(prefix + "Batch ")]
+NODE_OF_IP = {"192.0.2.1%d" % n: "tos-a%d" % n for n in range(1, 5)}  # the inventory names the hosts by IP
+
+
+def batch_hosts(out: str) -> list[str]:
+    """The host each serial batch ran on, in order, from the first result line after each batch task's banner
+    ("changed: [tos-a3 -> localhost]"): the batch's task has a fixed name (an imported task's name is templated once),
+    so the batches are told apart by their hosts, in the result lines and in the failure message."""
+    hosts, waiting = [], False
+    for line in out.splitlines():
+        if line.startswith("TASK [tos.cloud.rolling_upgrade : Upgrade the batch's hosts"):
+            waiting = True
+        elif waiting and re.match(r"(ok|changed|fatal): \[", line):
+            host = line.split("[", 1)[1].split(" ")[0].rstrip("]")
+            hosts.append(NODE_OF_IP.get(host, host))
+            waiting = False
+    return hosts
 
 
 def test_check_mode_prints_the_plan_and_changes_nothing(sim: Sim, cluster: Path) -> None:
@@ -53,9 +67,7 @@ def test_check_mode_prints_the_plan_and_changes_nothing(sim: Sim, cluster: Path)
                        extra_vars={"rolling_upgrade_cluster": "upgrade-a"})
     assert run.rc == 0, run
     assert f"Upgrade plan for cluster upgrade-a to {TARGET}: 4 host(s) in 4 batch(es) (check mode: nothing is changed)" in run.out
-    assert batch_banners(run.out) == [
-        "Batch 1 of 4: tos-a2; done: none yet", "Batch 2 of 4: tos-a3; done: tos-a2",
-        "Batch 3 of 4: tos-a4; done: tos-a2, tos-a3", "Batch 4 of 4: tos-a1; done: tos-a2, tos-a3, tos-a4"], run
+    assert batch_hosts(run.out) == ["tos-a2", "tos-a3", "tos-a4", "tos-a1"], run
     lines = [line for line in run.out.splitlines() if line.strip().startswith('"batch ')]
     assert [line.split(": ")[1].split()[0] for line in lines] == ORDER, run
     assert "tos-a1 (192.0.2.11), leader CVM: compute 3.2.4 -> 3.2.5.rc2" in run.out
@@ -113,7 +125,7 @@ def test_fault_on_the_second_host_stops_the_run_naming_it(sim: Sim, cluster: Pat
     assert run.rc != 0, run
     # the failing batch's own line: batch 2, not the first batch's name repeated
     assert "Rolling upgrade of upgrade-a stopped at tos-a3 (Batch 2 of 4: tos-a3; done: tos-a2): " in run.out, run
-    assert batch_banners(run.out) == ["Batch 1 of 4: tos-a2; done: none yet", "Batch 2 of 4: tos-a3; done: tos-a2"], run
+    assert batch_hosts(run.out) == ["tos-a2", "tos-a3"], run
     assert "upgrade failed on host 192.0.2.13 (tos-a3)" in run.out, run
     assert "Not started: tos-a4, tos-a1." in run.out, run
     now = versions(sim)
@@ -145,9 +157,7 @@ def test_rerun_after_the_fault_is_cleared_resumes_and_skips_the_first_host(sim: 
     run = sim.playbook("rolling_upgrade.yml", inventory=cluster, extra_vars={"rolling_upgrade_cluster": "upgrade-a"})
     assert run.rc == 0, run
     assert f"skipped, already at {TARGET}: tos-a2" in run.out, run
-    assert batch_banners(run.out) == [
-        "Batch 1 of 3: tos-a3; done: none yet", "Batch 2 of 3: tos-a4; done: tos-a3",
-        "Batch 3 of 3: tos-a1; done: tos-a3, tos-a4"], run
+    assert batch_hosts(run.out) == ["tos-a3", "tos-a4", "tos-a1"], run
     upgrades = [r for r in sim.control("GET", "requests")["requests"] if r["path"] == "/v1/system/compute/version/upgrade"]
     assert [item["host_ip"] for r in upgrades for item in r["body"]["list"][:1]] == ["192.0.2.13", "192.0.2.14", "192.0.2.11"]
     assert set().union(*versions(sim).values()) == {TARGET}
@@ -160,3 +170,25 @@ def test_a_finished_cluster_needs_nothing(sim: Sim, cluster: Path) -> None:
     assert "0 host(s) in 0 batch(es)" in run.out
     mutations = [r["path"] for r in sim.control("GET", "requests")["requests"] if r["method"] != "GET"]
     assert mutations == []
+
+
+def test_the_role_variables_connect_every_batch_and_the_token_is_never_shown(tmp_path: Path) -> None:
+    """rolling_upgrade_api_url/_api_token (not the environment) against a manager that requires the token: play 1
+    resolves them once for the batches (module_defaults of play 2), so each batch must still reach the manager with
+    them, and no output, even at -vvv, may show the token (the set_fact that keeps them is no_log)."""
+    token = "rolling-upgrade-token-7f3a9c"
+    with run_simulator(speed=SPEED, extensions="all", token=token) as url:
+        manager = Sim(url, tmp_path)
+        run = manager.playbook("bringup.yml", env={"TOS_API_TOKEN": token}, extra_vars={
+            "cluster_bringup_clusters": [CLUSTER], "cluster_bringup_mail": {}, "cluster_bringup_system_settings": {}})
+        assert run.rc == 0, run.out[-3000:]
+        manager.clear()
+        run = manager.playbook("rolling_upgrade.yml", "-vvv", env={"TOS_API_URL": "", "TOS_API_TOKEN": ""}, extra_vars={
+            "rolling_upgrade_cluster": "upgrade-a", "rolling_upgrade_hosts": ["tos-a2", "tos-a3"],
+            "rolling_upgrade_api_url": url, "rolling_upgrade_api_token": token})
+        assert run.rc == 0, run
+        assert token not in run.out
+        assert batch_hosts(run.out) == ["tos-a2", "tos-a3"], run
+        upgrades = [r for r in manager.log() if r["path"] == "/v1/system/compute/version/upgrade"]
+        assert len(upgrades) == 2 and all(r["status"] == 200 for r in manager.log()), manager.log()[-3:]
+        assert versions(manager)["tos-a2"] == {TARGET} and versions(manager)["tos-a3"] == {TARGET}
