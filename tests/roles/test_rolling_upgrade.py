@@ -95,6 +95,25 @@ def test_the_queue_uses_the_inventory_host_of_each_planned_host(sim: Sim, cluste
     assert ran == {"localhost", "alias-a3", "tos-a4", "192.0.2.12", "192.0.2.11"}, recap
 
 
+def test_a_host_name_that_is_a_pattern_is_queued_as_itself(sim: Sim, cluster: Path) -> None:
+    """Play 2 runs on the queue's names as a list of host patterns; a name that a pattern splits ("edge,a3" reads as
+    hosts edge and a3, neither of which exists) must still be exactly that one host: the playbook then queues the
+    planned hosts in a group instead."""
+    uuids = {name: h["uuid"] for name, h in sim.hosts().items()}
+    inventory = sim.tmp / "patterns.yml"
+    inventory.write_text(json.dumps({"all": {"hosts": {
+        "edge,a3": {"tos_uuid": uuids["tos-a3"]},  # found by tos_uuid; as a pattern, two hosts that do not exist
+        "tos-a4": {"tos_uuid": uuids["tos-a4"]},
+    }}}))
+    run = sim.playbook("rolling_upgrade.yml", "--check", inventory=inventory,
+                       extra_vars={"rolling_upgrade_cluster": "upgrade-a"})
+    assert run.rc == 0, run
+    recap = run.out[run.out.index("PLAY RECAP"):]
+    ran = {line.split()[0] for line in recap.splitlines()[1:] if ": ok=" in line}
+    assert ran == {"localhost", "edge,a3", "tos-a4", "192.0.2.12", "192.0.2.11"}, recap
+    assert batch_hosts(run.out) == ["tos-a2", "edge,a3", "tos-a4", "tos-a1"], run
+
+
 def test_preflight_stops_while_an_inspection_runs_and_changes_nothing(sim: Sim, cluster: Path) -> None:
     """The pre-flight checks of what cluster_info read are one task; its message is the failing check's."""
     before = sim.control("POST", "durations", {})["durations"]
