@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -76,23 +77,28 @@ def test_check_mode_prints_the_plan_and_changes_nothing(sim: Sim, cluster: Path)
     assert sim.cluster("upgrade-a")["snapshots"] == []
 
 
-def test_the_queue_uses_the_inventory_host_of_each_planned_host(sim: Sim, cluster: Path) -> None:
-    """Play 1 queues each planned host under its inventory name: the host named as the node when its tos_uuid is
-    the node's, else any host with that tos_uuid (an alias), else a new host named by the node's IP."""
-    uuids = {name: h["uuid"] for name, h in sim.hosts().items()}
-    inventory = sim.tmp / "aliases.yml"
-    inventory.write_text(json.dumps({"all": {"hosts": {
-        "alias-a3": {"tos_uuid": uuids["tos-a3"]},  # found by tos_uuid only
-        "alias-a4": {"tos_uuid": uuids["tos-a4"]},  # first with tos-a4's tos_uuid, but tos-a4 is named as the node
-        "tos-a4": {"tos_uuid": uuids["tos-a4"]},  # found by name
-        "tos-a2": {"tos_uuid": "not-the-node-of-tos-a2"},  # named as the node but another host: not used
-    }}}))
+def check_with_inventory(sim: Sim, name: str, hosts: dict[str, Any]) -> tuple[Any, set[str]]:
+    """The playbook in check mode over a static inventory of ``hosts``; the run and the hosts of its recap."""
+    inventory = sim.tmp / name
+    inventory.write_text(json.dumps({"all": {"hosts": hosts}}))
     run = sim.playbook("rolling_upgrade.yml", "--check", inventory=inventory,
                        extra_vars={"rolling_upgrade_cluster": "upgrade-a"})
     assert run.rc == 0, run
     recap = run.out[run.out.index("PLAY RECAP"):]
-    ran = {line.split()[0] for line in recap.splitlines()[1:] if ": ok=" in line}
-    assert ran == {"localhost", "alias-a3", "tos-a4", "192.0.2.12", "192.0.2.11"}, recap
+    return run, {line.split()[0] for line in recap.splitlines()[1:] if ": ok=" in line}
+
+
+def test_the_queue_uses_the_inventory_host_of_each_planned_host(sim: Sim, cluster: Path) -> None:
+    """Play 1 queues each planned host under its inventory name: the host named as the node when its tos_uuid is
+    the node's, else any host with that tos_uuid (an alias), else a new host named by the node's IP."""
+    uuids = {name: h["uuid"] for name, h in sim.hosts().items()}
+    run, ran = check_with_inventory(sim, "aliases.yml", {
+        "alias-a3": {"tos_uuid": uuids["tos-a3"]},  # found by tos_uuid only
+        "alias-a4": {"tos_uuid": uuids["tos-a4"]},  # first with tos-a4's tos_uuid, but tos-a4 is named as the node
+        "tos-a4": {"tos_uuid": uuids["tos-a4"]},  # found by name
+        "tos-a2": {"tos_uuid": "not-the-node-of-tos-a2"},  # named as the node but another host: not used
+    })
+    assert ran == {"localhost", "alias-a3", "tos-a4", "192.0.2.12", "192.0.2.11"}, run
 
 
 def test_a_host_name_that_is_a_pattern_is_queued_as_itself(sim: Sim, cluster: Path) -> None:
@@ -100,17 +106,11 @@ def test_a_host_name_that_is_a_pattern_is_queued_as_itself(sim: Sim, cluster: Pa
     hosts edge and a3, neither of which exists) must still be exactly that one host: the playbook then queues the
     planned hosts in a group instead."""
     uuids = {name: h["uuid"] for name, h in sim.hosts().items()}
-    inventory = sim.tmp / "patterns.yml"
-    inventory.write_text(json.dumps({"all": {"hosts": {
+    run, ran = check_with_inventory(sim, "patterns.yml", {
         "edge,a3": {"tos_uuid": uuids["tos-a3"]},  # found by tos_uuid; as a pattern, two hosts that do not exist
         "tos-a4": {"tos_uuid": uuids["tos-a4"]},
-    }}}))
-    run = sim.playbook("rolling_upgrade.yml", "--check", inventory=inventory,
-                       extra_vars={"rolling_upgrade_cluster": "upgrade-a"})
-    assert run.rc == 0, run
-    recap = run.out[run.out.index("PLAY RECAP"):]
-    ran = {line.split()[0] for line in recap.splitlines()[1:] if ": ok=" in line}
-    assert ran == {"localhost", "edge,a3", "tos-a4", "192.0.2.12", "192.0.2.11"}, recap
+    })
+    assert ran == {"localhost", "edge,a3", "tos-a4", "192.0.2.12", "192.0.2.11"}, run
     assert batch_hosts(run.out) == ["tos-a2", "edge,a3", "tos-a4", "tos-a1"], run
 
 
