@@ -53,7 +53,7 @@ def batch_hosts(out: str) -> list[str]:
     so the batches are told apart by their hosts, in the result lines and in the failure message."""
     hosts, waiting = [], False
     for line in out.splitlines():
-        if line.startswith("TASK [tos.cloud.rolling_upgrade : Upgrade the batch's hosts"):
+        if re.match(r"TASK \[(tos\.cloud\.rolling_upgrade : )?Upgrade the batch's hosts", line):
             waiting = True
         elif waiting and re.match(r"(ok|changed|fatal): \[", line):
             host = line.split("[", 1)[1].split(" ")[0].rstrip("]")
@@ -211,3 +211,27 @@ def test_the_role_variables_connect_every_batch_and_the_token_is_never_shown(tmp
         upgrades = [r for r in manager.log() if r["path"] == "/v1/system/compute/version/upgrade"]
         assert len(upgrades) == 2 and all(r["status"] == 200 for r in manager.log()), manager.log()[-3:]
         assert versions(manager)["tos-a2"] == {TARGET} and versions(manager)["tos-a3"] == {TARGET}
+
+
+def test_the_playbooks_batch_call_passes_every_role_variable(sim: Sim, cluster: Path, tmp_path: Path) -> None:
+    """playbooks/rolling_upgrade.yml does not run the role's batch step: play 1 prepares each batch's arguments
+    (module_defaults of play 2's one task). They must be what the role's tasks/batch.yml passes, every role
+    variable included: the first batch's invocation, read from the -vvv output of a check-mode run (the default
+    callback shows module_args from -vvv on)."""
+    halt = tmp_path / "no-such.halt"  # set, absent: the run goes on
+    run = sim.playbook("rolling_upgrade.yml", "--check", "-vvv", inventory=cluster, extra_vars={
+        "rolling_upgrade_cluster": "upgrade-a", "rolling_upgrade_hosts": "tos-a3", "rolling_upgrade_wait_timeout": 77,
+        "rolling_upgrade_health_retries": 4, "rolling_upgrade_health_delay": 2, "rolling_upgrade_service_types": "compute",
+        "rolling_upgrade_halt_file": str(halt)})
+    assert run.rc == 0, run
+    lines = run.out.splitlines()
+    banner = next(i for i, line in enumerate(lines) if re.match(r"TASK \[Upgrade the batch's hosts", line))
+    start = next(i for i in range(banner, len(lines)) if lines[i].startswith(("changed: [", "ok: [")))
+    text = "\n".join(lines[start:]).split(" => ", 1)[1]
+    result = json.JSONDecoder().raw_decode(text)[0]
+    args = result["invocation"]["module_args"]
+    uuid = sim.hosts()["tos-a3"]["uuid"]
+    assert {key: args[key] for key in ("cluster", "hosts", "service_types", "version", "batch_size", "wait",
+                                       "wait_timeout", "health_retries", "health_delay", "halt_file")} == {
+        "cluster": "upgrade-a", "hosts": [uuid], "service_types": ["compute"], "version": TARGET, "batch_size": 1,
+        "wait": True, "wait_timeout": 77, "health_retries": 4, "health_delay": 2, "halt_file": str(halt)}, args
