@@ -31,6 +31,12 @@ ORDER = ["tos-a2", "tos-a3", "tos-a4", "tos-a1"]
 @pytest.fixture(scope="module")
 def cluster(sim: Sim) -> Path:
     """The cluster brought up on a fresh simulator; the inventory file of tos.cloud.hosts."""
+    return bring_up(sim)
+
+
+def bring_up(sim: Sim) -> Path:
+    """Reset the simulator and bring the cluster up (every host behind the target); the inventory file of
+    tos.cloud.hosts."""
     sim.reset()
     run = sim.playbook("bringup.yml", extra_vars={
         "cluster_bringup_clusters": [CLUSTER], "cluster_bringup_mail": {}, "cluster_bringup_system_settings": {}})
@@ -213,11 +219,12 @@ def test_the_role_variables_connect_every_batch_and_the_token_is_never_shown(tmp
         assert versions(manager)["tos-a2"] == {TARGET} and versions(manager)["tos-a3"] == {TARGET}
 
 
-def test_the_playbooks_batch_call_passes_every_role_variable(sim: Sim, cluster: Path, tmp_path: Path) -> None:
+def test_the_playbooks_batch_call_passes_every_role_variable(sim: Sim, tmp_path: Path) -> None:
     """playbooks/rolling_upgrade.yml does not run the role's batch step: play 1 prepares each batch's arguments
     (module_defaults of play 2's one task). They must be what the role's tasks/batch.yml passes, every role
     variable included: the first batch's invocation, read from the -vvv output of a check-mode run (the default
-    callback shows module_args from -vvv on)."""
+    callback shows module_args from -vvv on). On a cluster of its own: the tests before it upgrade every host."""
+    cluster = bring_up(sim)
     halt = tmp_path / "no-such.halt"  # set, absent: the run goes on
     run = sim.playbook("rolling_upgrade.yml", "--check", "-vvv", inventory=cluster, extra_vars={
         "rolling_upgrade_cluster": "upgrade-a", "rolling_upgrade_hosts": "tos-a3", "rolling_upgrade_wait_timeout": 77,
