@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..common import ROOT, Ansible, BenchError, Phase, Sim, check_playbook, summary
+from .inventory import static_inventory
 
 HOSTS = 20
 UPGRADE_SECONDS = 30.0  # the simulator's upgrade of one host at speed 1 (simulator/ops.py DURATIONS)
@@ -36,25 +37,18 @@ def fixture(workdir: Path) -> Path:
 
 def cloud_inventory(ansible: Ansible, sim: Sim, work: Path) -> Path:
     """The inventory the playbook is documented with (tos.cloud.hosts on the manager), read once, untimed, and
-    written as a static file: the same host names and variables (tos_uuid among them, which play 1 matches the
+    written as a static file: the same host names, variables and groups (tos_uuid among them, which play 1 matches the
     plan's hosts by), so a run measures the playbook and not an inventory parse (scenario 4 measures that)."""
     source = work / "cloud.tos.yml"
     source.write_text("---\nplugin: tos.cloud.hosts\napi_url: %s\n" % sim.url)
     run = ansible.inventory(source, env={"ANSIBLE_INVENTORY_ENABLED": "tos.cloud.hosts"})
     if run.rc != 0:
         raise BenchError("the cloud inventory of the upgrade scenario failed:\n%s" % run.tail())
-
-    def plain(value: Any) -> Any:  # ansible-inventory marks untrusted strings {"__ansible_unsafe": ...}
-        if isinstance(value, dict):
-            return value["__ansible_unsafe"] if set(value) == {"__ansible_unsafe"} else {
-                k: plain(v) for k, v in value.items()}
-        return [plain(v) for v in value] if isinstance(value, list) else value
-
-    hostvars = plain(json.loads(run.stdout)["_meta"]["hostvars"])
-    if len(hostvars) < HOSTS:
-        raise BenchError("the cloud inventory has %d hosts, expected %d" % (len(hostvars), HOSTS))
+    static = static_inventory(json.loads(run.stdout))  # scenario 4's floor is made the same way
+    if len(static["all"]["hosts"]) < HOSTS:
+        raise BenchError("the cloud inventory has %d hosts, expected %d" % (len(static["all"]["hosts"]), HOSTS))
     path = work / "cloud-inventory.json"
-    path.write_text(json.dumps({"all": {"hosts": hostvars}}))
+    path.write_text(json.dumps(static))
     return path
 
 
