@@ -139,8 +139,8 @@ test: collection test-state
 	@rm -rf $(TEST_LOGS); mkdir -p $(TEST_LOGS); start=$$(date +%s); \
 	  echo "make test: lane 1: $(filter $(TEST_ALL),$(TEST_LANE_CPU)); lane 2: $(TEST_LANE_WAIT)"; \
 	  status=0; $(MAKE) --no-print-directory -j$(TEST_JOBS) STATE_READY=1 test-lanes || status=$$?; \
-	  echo "== time per suite (s):"; sort -k2 -n -r $(TEST_LOGS)/times 2>/dev/null | \
-	    awk '{printf "   %-16s %5d%s\n", $$1, $$2, ($$3 == 0 ? "" : "  FAILED")}'; \
+	  echo "== time per suite (s):     wall   CPU"; sort -k2 -n -r $(TEST_LOGS)/times 2>/dev/null | \
+	    awk '{printf "   %-16s %5d %5d%s\n", $$1, $$2, $$4, ($$3 == 0 ? "" : "  FAILED")}'; \
 	  echo "== make test: $$(( $$(date +%s) - start )) s"; \
 	  if [ $$status -ne 0 ]; then echo "make test: FAILED"; exit $$status; fi; \
 	  missing=$$(for s in $(TEST_ALL); do grep -q "^$$s " $(TEST_LOGS)/times || echo $$s; done); \
