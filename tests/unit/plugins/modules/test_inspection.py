@@ -12,6 +12,9 @@ from ansible_collections.tos.cloud.plugins.modules import inspection
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_module
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.operations_harness import CLUSTER, OneClusterClient
 
+# the fake platform moves on per request: its waits take no real time (conftest.py)
+pytestmark = pytest.mark.usefixtures("virtual_clock")
+
 IDLE = {"state": 0, "finishedPercent": 0, "checking": "", "normal": 0, "alarm": 0, "fault": 0, "score": 0,
         "system": None, "network": None, "hardware": None, "status": {"code": 0, "UUID": ""}}
 

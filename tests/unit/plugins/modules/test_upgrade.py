@@ -13,6 +13,9 @@ from ansible_collections.tos.cloud.plugins.modules import upgrade, upgrade_info
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_module
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.operations_harness import TARGET, FakePlatform
 
+# the fake platform moves on per request: its waits take no real time (conftest.py)
+pytestmark = pytest.mark.usefixtures("virtual_clock")
+
 OLD = {"compute": "3.2.4", "storage": "3.2.4"}
 
 
@@ -221,6 +224,16 @@ def test_the_health_gate_waits_after_each_batch_before_the_next_starts(capsys):
     order = [(method, path) for method, path, _params in fake.calls if method == "POST" or path == OVERALL]
     assert order == [("POST", UPGRADE)] * 2 + [("GET", OVERALL)] * 3 + [("POST", UPGRADE), ("GET", OVERALL)]
     assert fake.reads(MEMBERS) == 2  # ready at once, after each batch
+
+
+def test_the_waits_run_on_the_virtual_clock(virtual_clock, capsys):
+    """The fixture reaches the wait loops (else this file's tests sleep some 20 s for real): the upgrade's task
+    polls and the health gate's pauses are virtual sleeps."""
+    fake = platform(leader="u1")
+    fake.fault_reads = 2
+    result = run_module(upgrade.main, GATE, fake, capsys)
+    assert result["upgraded_hosts"] == ["h12", "h13", "h11"]
+    assert len(virtual_clock) >= 3 and sum(virtual_clock) >= 1.0, virtual_clock
 
 
 def test_the_health_gate_fails_naming_the_fault_and_starts_no_later_host(capsys):
