@@ -5,18 +5,19 @@
 #   make properties TOS_PROPERTY_EXAMPLES=N  more cases per module and seed (default 15)
 # Also: check mode against the real run over valid draws (test_check_predicts.py), the in-process and module-process
 # paths compared (test_process_parity.py), a Python without requests, a progress read before the task registered.
-# Two workers, one file (or one test class) each at a time, --dist loadscope: the parity test alone takes about
-# 70 s, and test_joined_operations.py's two classes (about 70 s each, waiting on simulated operations) go to both
-# workers; about 150 s on 2 cores.
+# Three workers, one file (or one test class) each at a time, --dist loadscope: the parity test's setup alone takes
+# about 70 s of CPU, and test_joined_operations.py's two classes (about 100 s and 60 s, mostly waiting on
+# simulated operations) each get a worker of their own: about 110 s on 2 cores, against 165 s with two workers
+# for 3 s more CPU (the third worker's start).
 
 PROPERTY_SEED ?=
-# one rotating seed for both workers (each would otherwise take its own from the clock)
+# one rotating seed for every worker (each would otherwise take its own from the clock)
 PROPERTY_SEED_USED := $(or $(PROPERTY_SEED),$(shell echo $$(( $$(date +%s) % 100000 ))))
 
 .PHONY: properties
 
 properties: collection
-	cd $(ROOT) && python -m pytest -q -p no:cacheprovider -n 2 --dist loadscope tests/properties \
+	cd $(ROOT) && python -m pytest -q -p no:cacheprovider -n 3 --dist loadscope tests/properties \
 	  --property-seed $(PROPERTY_SEED_USED)
 
 TEST_SUITES += properties
