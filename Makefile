@@ -49,7 +49,7 @@ export ANSIBLE_NOCOLOR := 1
 TEST_SUITES :=
 -include mk/*.mk
 
-.PHONY: help venv collection test-state demo test test-lanes units simtests sanity integration integration-all integration-extended lint \
+.PHONY: help venv collection test-state demo test test-lanes units simtests sanity shellcheck integration integration-all integration-extended lint \
         molecule clean \
         sim-start sim-stop build-collection
 
@@ -135,7 +135,7 @@ TEST_NEEDS_eda-test   = eda-java eda-venv
 TEST_NEEDS_roles-tests = chromium
 TEST_NEEDS_molecule   = $(VENV)/.molecule-stamp
 TEST_NEEDS_matrix     = $(foreach v,$(MATRIX_VERSIONS),$(BUILD)/venv-$(v)/.stamp)
-TEST_NEEDS_sanity     = $(GET_PIP_CACHE)/.stamp
+TEST_NEEDS_sanity     = $(GET_PIP_CACHE)/.stamp shellcheck
 
 test: collection test-state
 	@rm -rf $(TEST_LOGS); mkdir -p $(TEST_LOGS); start=$$(date +%s); \
@@ -170,7 +170,14 @@ simtests: collection
 $(TEST_COPY): FORCE
 	@tools/sanity-copy $(TEST_COPY)
 
-sanity: collection $(GET_PIP_CACHE)/.stamp $(TEST_COPY)
+# Debian's shellcheck: without it ansible-test skips its shellcheck test with a warning, and the runme.sh scripts
+# of the integration targets go unchecked; installed when missing (as root, as on CI)
+shellcheck:
+	@command -v shellcheck >/dev/null 2>&1 || { \
+	  echo "installing shellcheck (Debian package) for the sanity test of the shell scripts"; \
+	  $(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq shellcheck >/dev/null; }
+
+sanity: collection shellcheck $(GET_PIP_CACHE)/.stamp $(TEST_COPY)
 	cd $(TEST_COPY) && ansible-test sanity --color no $(foreach d,simulator bench tools,$(if $(wildcard $(d)),--exclude $(d)/))
 
 integration: collection $(TEST_COPY)
