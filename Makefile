@@ -119,11 +119,12 @@ demo: collection
 # wall and CPU): the first lane holds the suites that are slow only on a first run (sanity and the matrix
 # build ansible-test's environments) and those that mostly wait (units, properties, eda-test), the second the
 # suites that drive ansible-playbook and keep more than a core busy (integration, reliability, roles-tests...),
-# ending with the one that can use a core the first lane leaves free (roles-tests, three workers). What the suites share (the venv, the collection link, the state HOME of
-# the guard) is made once, first; what only some need (chromium, Java, the EDA and matrix venvs, molecule)
-# is a prerequisite of that suite's step, so make builds it once, in a free job slot, while the lanes run
-# (TEST_JOBS slots: the two lanes and one for installs). Each suite's output goes to build/logs/<suite>.log
-# and is printed whole when the suite ends (tools/run-suite). `make test TEST_JOBS=1` runs it all serially.
+# ending with the one that can use a core the first lane leaves free (roles-tests, three workers). What the
+# suites share (the venv, the collection link, the state HOME of the guard) is made once, first; what only some
+# need (chromium, Java, shellcheck, the EDA and matrix venvs, molecule) is a prerequisite of that suite's step,
+# so make builds it once, in a free job slot, while the lanes run (TEST_JOBS slots: the two lanes and one for
+# installs). Each suite's output goes to build/logs/<suite>.log and is printed whole when the suite ends
+# (tools/run-suite). `make test TEST_JOBS=1` runs it all serially.
 # A suite added by an mk/*.mk file (TEST_SUITES += x) joins the second lane unless listed in TEST_LANE_CPU.
 TEST_ALL       := units simtests sanity integration-all $(TEST_SUITES)
 TEST_LANE_CPU  ?= units simtests sanity lint matrix properties eda-test bench-quick galaxy-check

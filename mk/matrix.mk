@@ -7,7 +7,7 @@
 #     `make sanity` runs it on every target Python (3.8-3.13), and what it would add per version - our plugins
 #     and modules importing against that ansible-core - the unit tests below do, all of them; its two
 #     environments per version were about a third of the matrix's cost on a new machine.
-#   - every unit test (tests/unit, ~20 s)
+#   - every unit test (tests/unit, ~35 s)
 #   - the smoke integration run: tests/integration/targets/in_process, the same API tasks in-process and as
 #     module processes, results and requests compared (the in-process action uses ansible-core internals that
 #     changed after 2.19), against a private simulator

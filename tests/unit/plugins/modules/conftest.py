@@ -34,16 +34,20 @@ def virtual_clock(monkeypatch):
         now[0] += max(float(seconds), 0.0)
 
     virtual = {time.sleep: sleep, time.monotonic: clock}
+
+    def swap(default):
+        return virtual.get(default, default) if callable(default) else default
+
     for info in pkgutil.iter_modules(module_utils.__path__, module_utils.__name__ + "."):
         mod = importlib.import_module(info.name)
         functions = [f for f in vars(mod).values() if inspect.isfunction(f) and f.__module__ == mod.__name__]
         for cls in (c for c in vars(mod).values() if inspect.isclass(c) and c.__module__ == mod.__name__):
             functions += [f for f in vars(cls).values() if inspect.isfunction(f)]
         for func in functions:
-            if func.__defaults__ and any(d in virtual for d in func.__defaults__ if callable(d)):
-                monkeypatch.setattr(func, "__defaults__", tuple(
-                    virtual.get(d, d) if callable(d) else d for d in func.__defaults__))
-            if func.__kwdefaults__ and any(d in virtual for d in func.__kwdefaults__.values() if callable(d)):
-                monkeypatch.setattr(func, "__kwdefaults__", {
-                    k: virtual.get(d, d) if callable(d) else d for k, d in func.__kwdefaults__.items()})
+            defaults = tuple(map(swap, func.__defaults__ or ()))
+            if defaults != (func.__defaults__ or ()):
+                monkeypatch.setattr(func, "__defaults__", defaults)
+            kwdefaults = {k: swap(d) for k, d in (func.__kwdefaults__ or {}).items()}
+            if kwdefaults != (func.__kwdefaults__ or {}):
+                monkeypatch.setattr(func, "__kwdefaults__", kwdefaults)
     return slept

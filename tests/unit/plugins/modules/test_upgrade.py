@@ -215,25 +215,17 @@ MEMBERS = "/v1/system/member/list"
 GATE = {"cluster": "demo", "batch_size": 2, "health_retries": 2, "health_delay": 0}
 
 
-def test_the_health_gate_waits_after_each_batch_before_the_next_starts(capsys):
+def test_the_health_gate_waits_after_each_batch_before_the_next_starts(virtual_clock, capsys):
     fake = platform(leader="u1")
     fake.fault_reads = 2  # storage in fault for two readings after the first batch, then normal
     result = run_module(upgrade.main, GATE, fake, capsys)
     assert result["changed"] is True and "failed" not in result, result
+    # the task polls and the gate's pauses were virtual sleeps (else this file's tests sleep some 20 s for real)
+    assert len(virtual_clock) >= 3 and sum(virtual_clock) >= 1.0, virtual_clock
     assert result["upgraded_hosts"] == ["h12", "h13", "h11"] and set(fake.versions["192.0.2.11"].values()) == {TARGET}
     order = [(method, path) for method, path, _params in fake.calls if method == "POST" or path == OVERALL]
     assert order == [("POST", UPGRADE)] * 2 + [("GET", OVERALL)] * 3 + [("POST", UPGRADE), ("GET", OVERALL)]
     assert fake.reads(MEMBERS) == 2  # ready at once, after each batch
-
-
-def test_the_waits_run_on_the_virtual_clock(virtual_clock, capsys):
-    """The fixture reaches the wait loops (else this file's tests sleep some 20 s for real): the upgrade's task
-    polls and the health gate's pauses are virtual sleeps."""
-    fake = platform(leader="u1")
-    fake.fault_reads = 2
-    result = run_module(upgrade.main, GATE, fake, capsys)
-    assert result["upgraded_hosts"] == ["h12", "h13", "h11"]
-    assert len(virtual_clock) >= 3 and sum(virtual_clock) >= 1.0, virtual_clock
 
 
 def test_the_health_gate_fails_naming_the_fault_and_starts_no_later_host(capsys):
