@@ -13,6 +13,8 @@ from ansible_collections.tos.cloud.plugins.modules import cvm
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.cluster_harness import FakePlatform
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_module
 
+pytestmark = pytest.mark.usefixtures("virtual_clock")  # conftest.py: the fake platform moves per request
+
 DEPLOY = ("POST", "/v1/cluster/deploy/cvm")
 REMOVE = ("POST", "/v1/cluster/delete/cvm")
 

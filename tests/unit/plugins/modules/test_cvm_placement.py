@@ -31,6 +31,8 @@ from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.operations_harness import CLUSTER
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.operations_harness import FakePlatform as UpgradePlatform
 
+pytestmark = pytest.mark.usefixtures("virtual_clock")  # conftest.py: the fake platform moves per request
+
 READINGS = ("machine_uuid", "topology")
 
 

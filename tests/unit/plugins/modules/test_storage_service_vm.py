@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from ansible_collections.tos.cloud.plugins.module_utils._system_vm import describe_storage_vm, differences, is_deploying
 from ansible_collections.tos.cloud.plugins.modules import storage_service_vm as ssvm
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.cluster_harness import FakePlatform
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_module
+
+pytestmark = pytest.mark.usefixtures("virtual_clock")  # conftest.py: the fake platform moves per request
 
 DEPLOY = ("POST", "/v1/cluster/deploy/storage_service/vm")
 DELETE = ("POST", "/v1/cluster/storage_service/vm/delete")
