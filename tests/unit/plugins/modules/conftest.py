@@ -18,8 +18,9 @@ def virtual_clock(monkeypatch):
     """Waits against a fake platform take no real time: every function of the collection's module_utils whose
     ``sleep`` or ``clock`` defaults to ``time.sleep`` / ``time.monotonic`` gets one virtual clock instead, which a
     sleep moves forward. The fake platforms move on per request, not per second, so only the real seconds go
-    (about 30 s of polls in test_upgrade and test_inspection); timeouts still count, in virtual seconds. Not for a
-    test whose platform moves with the real clock (the simulator's): its waits would time out at once.
+    (polls and pauses of test_upgrade, test_inspection, test_cvm, test_cvm_placement and test_storage_service_vm,
+    which use it); timeouts still count, in virtual seconds. Not for a test whose platform moves with the real
+    clock (the simulator's): its waits would time out at once.
     Returns the list of the sleeps taken, in seconds."""
     from ansible_collections.tos.cloud.plugins import module_utils  # pylint: disable=import-outside-toplevel
 
