@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The action behind every API module of tos.cloud (``plugins/action/<module>.py`` imports it).
+"""The action behind every API module of tos.cloud (``plugins/action/<module>.py`` imports it), and behind
+``report_files``, which writes the roles' reports on the controller (LOCAL_MODULES: no manager, no run cache).
 
 The API modules talk HTTP to the manager; they run on the controller (``delegate_to: localhost``)
 and change nothing on the host they run on.  Started the usual way, each task packages the module
@@ -74,6 +75,10 @@ API_MODULES = frozenset((
     "cluster", "cluster_info", "cvm", "storage_service_vm", "drs_config", "global_config", "snapshot_policy",
     "metadata_snapshot", "mail_setting", "system_setting", "system_info", "inspection", "upgrade", "upgrade_info",
 ))
+# Modules that run on the controller without the manager (the roles' report files): in-process the same way, with
+# no run cache (they read and write nothing of the manager's, so they neither use nor clear its answers).
+LOCAL_MODULES = frozenset(("report_files",))
+IN_PROCESS_MODULES = API_MODULES | LOCAL_MODULES
 OPT_OUT_VAR = "tos_cloud_in_process"
 # serialization profile of the module's JSON (what ansible-core uses for modules that do not declare one)
 PROFILE = "legacy"
@@ -96,7 +101,7 @@ def preload(action_module_name):
     module that cannot be imported here is left to the worker, which reports why as it always did."""
     name = action_module_name.rpartition(".")[2]
     warm_template_plugins()
-    if name not in API_MODULES or not HAS_REQUESTS:
+    if name not in IN_PROCESS_MODULES or not HAS_REQUESTS:
         return
     try:
         importlib.import_module("ansible_collections.tos.cloud.plugins.modules.%s" % name)
@@ -167,14 +172,16 @@ class ActionModule(NormalAction):
         return bool(getattr(getattr(self, "_play_context", None), "check_mode", False))
 
     def _run_process(self, tmp, task_vars):
-        """The module as a process; it may write, and the run's cache cannot see it: forget the cache after it."""
+        """The module as a process; it may write, and the run's cache cannot see it: forget the cache after it
+        (not after a module that never talks to the manager)."""
         try:
             return super().run(tmp, task_vars)
         finally:
-            if _leaves_running(getattr(self._task, "args", None) or {}, self._checking()):
-                run_cache.unsettle_run()
-            else:
-                run_cache.invalidate_run()
+            if self._task.action.rpartition(".")[2] not in LOCAL_MODULES:
+                if _leaves_running(getattr(self._task, "args", None) or {}, self._checking()):
+                    run_cache.unsettle_run()
+                else:
+                    run_cache.invalidate_run()
 
     def _in_process_module(self, task_vars):
         """The short name of the module to run in-process, or ``(None, reason)`` to start a module process."""
@@ -210,7 +217,7 @@ class ActionModule(NormalAction):
             self._task.action, collection_list=self._task.collections)
         fqcn = getattr(context, "resolved_fqcn", None) or ""
         namespace, _dot, name = fqcn.rpartition(".")
-        if not context.resolved or namespace != COLLECTION or name not in API_MODULES:
+        if not context.resolved or namespace != COLLECTION or name not in IN_PROCESS_MODULES:
             return None, "%s is not an API module of %s" % (fqcn or self._task.action, COLLECTION)
         return name, None
 
@@ -266,7 +273,10 @@ class ActionModule(NormalAction):
         _progress.reset()
         hidden = any(bool(getattr(owner, "no_log", False)) for owner in (self._task, getattr(self, "_play_context", None)))
         _progress.EMIT = None if hidden else (lambda line: display.display("[%s] %s" % (host, redact(line, secrets))))
-        cache = _api.RUN_CACHE = run_cache.for_task(task_vars, getattr(self, "_templar", None), check_mode=self._checking())
+        cache = None
+        if name in API_MODULES:
+            cache = _api.RUN_CACHE = run_cache.for_task(task_vars, getattr(self, "_templar", None),
+                                                        check_mode=self._checking())
         try:
             with patched, contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
                 module.main()

@@ -175,6 +175,12 @@ SYSTEM_CASES = [
       ["attachments"]),
     c("report-mail-port-word", "report_mail", {"to": ["b@example.com"], "sender": "a@example.com", "subject": "s",
                                                "smtp_port": "smtp"}, ["smtp_port"]),
+    c("report-files-name-traversal", "report_files", {"path": "/nonexistent-tos-report",
+                                                      "files": [{"name": TRAVERSAL, "content": "x"}]}, ["files[0].name"]),
+    c("report-files-no-content", "report_files", {"path": "/nonexistent-tos-report", "files": [{"name": "a"}]},
+      ["content"]),
+    c("report-files-mode-word", "report_files", {"path": "/nonexistent-tos-report", "mode": "rw-r--r--",
+                                                 "files": [{"name": "a", "content": "x"}]}, ["mode"]),
 ]
 
 ROLE_BASE = {"name": "rel-r", "seed_ip": relib.SEEDS["b"]}
