@@ -107,8 +107,9 @@ import os
 import stat
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.tos.cloud.plugins.module_utils._shapes import checked_module
 
 
 def octal(module, option):
@@ -170,7 +171,7 @@ def as_text(data):
 
 
 def main():
-    module = AnsibleModule(
+    module = checked_module(
         argument_spec=dict(
             path=dict(type="path", required=True),
             files=dict(type="list", elements="dict", required=True, options=dict(

@@ -28,7 +28,7 @@ from simulator.testing import run_simulator
 
 QUERIES = load_yaml(REPO_ROOT / "extensions" / "audit" / "event_query.yml")
 # modules that manage no node of the platform (see the comment at the top of event_query.yml)
-NO_NODE = {"host_facts", "report_mail", "mail_setting", "system_setting"}
+NO_NODE = {"host_facts", "report_mail", "report_files", "mail_setting", "system_setting"}
 
 
 def state_modules():

@@ -20,10 +20,10 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.tos.cloud.plugins.module_utils._shapes import shape_problems
 from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import module_spec as _spec
 
-# every module: built on TosModule, or on checked_module (report_mail, host_facts)
+# every module: built on TosModule, or on checked_module (report_mail, report_files, host_facts)
 MODULES = ("cluster", "cluster_info", "cvm", "storage_service_vm", "drs_config", "global_config", "snapshot_policy",
            "metadata_snapshot", "mail_setting", "system_setting", "system_info", "inspection", "upgrade", "upgrade_info",
-           "report_mail", "host_facts")
+           "report_mail", "report_files", "host_facts")
 FORMS = {
     "commas and spaces": "{a}, {b}",
     "one line each (AWX multiple choice)": "{a}\n{b}",

@@ -193,3 +193,12 @@ def test_a_failed_write_names_the_file_and_leaves_no_temporary_file(tmp_path, ca
     assert result["written"] == [str(folder), str(folder / "index.html")]
     assert result["msg"].startswith("Could not write %s: [Errno 13] Permission denied. Check that" % (folder / "report.json"))
     assert sorted(p.name for p in folder.iterdir()) == ["index.html"]
+
+
+@pytest.mark.parametrize(("files", "said"), [("index.html", "files"), ([["index.html", "x"]], "files"),
+                                             ([{"name": "a", "content": "x", "mode": "0600"}], "mode")])
+def test_files_of_the_wrong_shape_are_refused_naming_the_option(tmp_path, capsys, files, said):
+    result = run_module(dict(path=str(tmp_path / "report"), files=files), capsys)
+    assert result["failed"] and said in result["msg"], result["msg"]
+    assert "Traceback" not in json.dumps(result)
+    assert not (tmp_path / "report").exists()
