@@ -16,6 +16,11 @@ SIM_OPTIONS = {"extensions": "all"}
 DEPLOY_CVM = "/v1/cluster/deploy/cvm"
 UPGRADE = "/v1/system/compute/version/upgrade"
 NO_SETTINGS = {"cluster_bringup_mail": {}, "cluster_bringup_system_settings": {}}
+# The two clouds the tests start from (Sim.converged: brought up once per module, then reloaded): one cluster, and
+# one cluster with its cloud-management VM (hosts tos-c1..tos-c3, upgradable).
+PLAIN = {"cluster_bringup_clusters": [{"name": "ops-c", "seed_ip": "203.0.113.11"}], **NO_SETTINGS}
+WITH_CVM = {"cluster_bringup_clusters": [{"name": "ops-u", "seed_ip": "203.0.113.11", "cvms": [
+    {"host": "tos-c1", "address": "203.0.113.101/24", "gateway": "203.0.113.1"}]}], **NO_SETTINGS}
 
 
 def test_bringup_rerun_over_a_cvm_deploy_still_running_sets_the_snapshot_policy(sim: Sim, durations: Any) -> None:
@@ -45,13 +50,10 @@ def test_drift_mail_only_on_drift_given_as_the_string_false_still_mails(sim: Sim
     """-e drift_report_mail_only_on_drift=false (a string, as -e key=value and AWX pass it) must mail an in-sync
     report like the boolean false does. tasks/main.yml tests `not drift_report_mail_only_on_drift` without `| bool`:
     the non-empty string is truthy, so the mail is skipped."""
-    sim.reset()
-    run = sim.playbook("bringup.yml", extra_vars={
-        "cluster_bringup_clusters": [{"name": "mail-d", "seed_ip": "203.0.113.11"}], **NO_SETTINGS})
-    assert run.rc == 0, str(run)
+    sim.converged(PLAIN)
     args = ["-e", "tos_report_dir=%s" % (sim.tmp / "drift"), "-e", "drift_report_mail_to=ops@example.com",
             "-e", "drift_report_smtp_host=127.0.0.1", "-e", "drift_report_smtp_port=9949"]
-    description = {"cluster_bringup_clusters": [{"name": "mail-d", "seed_ip": "203.0.113.11"}], **NO_SETTINGS}
+    description = PLAIN
     as_bool = sim.playbook("drift.yml", *args, extra_vars=dict(description, drift_report_mail_only_on_drift=False))
     as_string = sim.playbook("drift.yml", *args, "-e", "drift_report_mail_only_on_drift=false",
                              extra_vars=description)
@@ -63,12 +65,9 @@ def test_drift_mail_only_on_drift_given_as_the_string_false_still_mails(sim: Sim
 def test_inspection_report_clusters_given_as_a_string(sim: Sim) -> None:
     """-e inspection_report_clusters=NAME (an AWX survey text field): the argument spec accepts it (a list of one),
     but tasks/main.yml loops over the raw string: "The `loop` value must resolve to a 'list', not 'str'"."""
-    sim.reset()
-    run = sim.playbook("bringup.yml", extra_vars={
-        "cluster_bringup_clusters": [{"name": "str-c", "seed_ip": "203.0.113.11"}], **NO_SETTINGS})
-    assert run.rc == 0, str(run)
+    sim.converged(PLAIN)
     report = sim.tmp / "inspect-str"
-    run = sim.playbook("inspect.yml", "-e", "inspection_report_clusters=str-c", "-e", "inspection_report_inspect=false",
+    run = sim.playbook("inspect.yml", "-e", "inspection_report_clusters=ops-c", "-e", "inspection_report_inspect=false",
                        "-e", "tos_report_dir=%s" % report)
     assert run.rc == 0, str(run)
     assert (report / "report.json").exists()
@@ -77,19 +76,15 @@ def test_inspection_report_clusters_given_as_a_string(sim: Sim) -> None:
 def test_rolling_upgrade_failure_without_a_snapshot_does_not_claim_one(sim: Sim) -> None:
     """rolling_upgrade_snapshot=false: no snapshot is taken, yet the failure message says 'A metadata snapshot was
     taken before the first host' (tasks/batch.yml), which an operator would rely on to roll back."""
-    sim.reset()
-    run = sim.playbook("bringup.yml", extra_vars={"cluster_bringup_clusters": [
-        {"name": "nosnap-c", "seed_ip": "203.0.113.11",
-         "cvms": [{"host": "tos-c1", "address": "203.0.113.101/24", "gateway": "203.0.113.1"}]}], **NO_SETTINGS})
-    assert run.rc == 0, str(run)
+    sim.converged(WITH_CVM)
     sim.control("POST", "upgrade_failure", {"host": "tos-c2", "at": 0.5})
     try:
         run = sim.playbook("rolling_upgrade.yml", extra_vars={
-            "rolling_upgrade_cluster": "nosnap-c", "rolling_upgrade_snapshot": False})
+            "rolling_upgrade_cluster": "ops-u", "rolling_upgrade_snapshot": False})
     finally:
         sim.control("DELETE", "upgrade_failure")
     assert run.rc != 0 and "stopped at tos-c2" in run.out, str(run)
-    assert sim.cluster("nosnap-c")["snapshots"] == []
+    assert sim.cluster("ops-u")["snapshots"] == []
     assert "A metadata snapshot was taken" not in run.out, str(run)
 
 
@@ -97,39 +92,30 @@ def test_rolling_upgrade_resume_keeps_the_snapshot_from_before_the_first_host(si
     """The documented failure-and-resume (docs/upgrades.md) with rolling_upgrade_snapshot_retain: 1: the resume takes
     a new 'before the first host' snapshot while hosts are already upgraded, and the retain prunes the only
     snapshot from before the upgrade began: the rollback point is gone."""
-    sim.reset()
-    run = sim.playbook("bringup.yml", extra_vars={"cluster_bringup_clusters": [
-        {"name": "resume-c", "seed_ip": "203.0.113.11",
-         "cvms": [{"host": "tos-c1", "address": "203.0.113.101/24", "gateway": "203.0.113.1"}]}], **NO_SETTINGS})
-    assert run.rc == 0, str(run)
-    extra = {"rolling_upgrade_cluster": "resume-c", "rolling_upgrade_snapshot_retain": 1}
+    sim.converged(WITH_CVM)
+    extra = {"rolling_upgrade_cluster": "ops-u", "rolling_upgrade_snapshot_retain": 1}
     sim.control("POST", "upgrade_failure", {"host": "tos-c3", "at": 0.5})
     try:
         first = sim.playbook("rolling_upgrade.yml", extra_vars=extra)
     finally:
         sim.control("DELETE", "upgrade_failure")
     assert first.rc != 0 and "stopped at tos-c3" in first.out, str(first)
-    before_upgrade = list(sim.cluster("resume-c")["snapshots"])
+    before_upgrade = list(sim.cluster("ops-u")["snapshots"])
     assert len(before_upgrade) == 1
     resumed = sim.playbook("rolling_upgrade.yml", extra_vars=extra)
     assert resumed.rc == 0, str(resumed)
     assert re.search(r"skipped, already at \S+: tos-c2", resumed.out), str(resumed)
-    assert before_upgrade[0] in sim.cluster("resume-c")["snapshots"], (
-        "the snapshot from before the first host was pruned by the resume", sim.cluster("resume-c")["snapshots"])
+    assert before_upgrade[0] in sim.cluster("ops-u")["snapshots"], (
+        "the snapshot from before the first host was pruned by the resume", sim.cluster("ops-u")["snapshots"])
 
 
 def test_rolling_upgrade_version_given_as_a_yaml_number_is_compared_not_crashed_on(sim: Sim) -> None:
     """AWX extra vars `rolling_upgrade_version: 3.3` (a YAML float): the argument spec (type str) accepts it, then the
     pre-flight crashes "object of type '_AnsibleTaggedFloat' has no len()" without naming the variable, instead of
     refusing the package, naming the role's variable, both versions and that nothing changed."""
-    sim.reset()
-    run = sim.playbook("bringup.yml", extra_vars={
-        "cluster_bringup_clusters": [{"name": "ver-c", "seed_ip": "203.0.113.11", "cvms": [
-            {"host": "tos-c1", "address": "203.0.113.101/24", "gateway": "203.0.113.1"}]}], **NO_SETTINGS})
-    assert run.rc == 0, str(run)
-    sim.control("DELETE", "requests")
+    sim.converged(WITH_CVM)
     run = sim.playbook("rolling_upgrade.yml", "--check", extra_vars={
-        "rolling_upgrade_cluster": "ver-c", "rolling_upgrade_version": 3.3})
+        "rolling_upgrade_cluster": "ops-u", "rolling_upgrade_version": 3.3})
     assert run.rc != 0, str(run)
     assert "Pre-flight failed: rolling_upgrade_version: 3.3 is not the version of the uploaded package" in run.out, str(run)
     assert "(3.2.5.rc2); upload the package of 3.3 or set rolling_upgrade_version to 3.2.5.rc2. Nothing was changed." \
@@ -140,10 +126,7 @@ def test_rolling_upgrade_version_given_as_a_yaml_number_is_compared_not_crashed_
 def test_inspection_report_message_names_a_file_it_wrote(sim: Sim) -> None:
     """inspection_report_formats: [json]: only report.json is written, yet the last message points the operator to
     DIR/index.html (tasks/render.yml, 'Show where the report is')."""
-    sim.reset()
-    run = sim.playbook("bringup.yml", extra_vars={
-        "cluster_bringup_clusters": [{"name": "fmt-c", "seed_ip": "203.0.113.11"}], **NO_SETTINGS})
-    assert run.rc == 0, str(run)
+    sim.converged(PLAIN)
     report = sim.tmp / "inspect-json"
     run = sim.playbook("inspect.yml", extra_vars={
         "inspection_report_dir": str(report), "inspection_report_formats": ["json"], "inspection_report_inspect": False})
@@ -160,17 +143,13 @@ def test_rolling_upgrade_playbook_refuses_a_limit_before_any_change(sim: Sim, li
     """playbooks/rolling_upgrade.yml with --limit (an AWX job template's Limit): without localhost both plays were
     skipped and the run succeeded having upgraded nothing; with localhost, the serial batch of the limited host ran
     the whole planned batch, upgrading tos-c2 that the limit left out. Now refused before any request that writes."""
-    sim.reset()
-    run = sim.playbook("bringup.yml", extra_vars={"cluster_bringup_clusters": [
-        {"name": "limit-c", "seed_ip": "203.0.113.11",
-         "cvms": [{"host": "tos-c1", "address": "203.0.113.101/24", "gateway": "203.0.113.1"}]}], **NO_SETTINGS})
-    assert run.rc == 0, str(run)
+    sim.converged(WITH_CVM)
     inventory = sim.tmp / "limit.tos.yml"
     inventory.write_text(f"plugin: tos.cloud.hosts\napi_url: {sim.url}\n")
     before = {name: h["type_version"] for name, h in sim.hosts().items()}
     sim.control("DELETE", "requests")
     run = sim.playbook("rolling_upgrade.yml", "--limit", limit, inventory=inventory, extra_vars={
-        "rolling_upgrade_cluster": "limit-c", "rolling_upgrade_batch_size": 2})
+        "rolling_upgrade_cluster": "ops-u", "rolling_upgrade_batch_size": 2})
     assert run.rc != 0, str(run)
     assert "does not take --limit (%s)" % limit in run.out and "rolling_upgrade_hosts" in run.out, str(run)
     assert {name: h["type_version"] for name, h in sim.hosts().items()} == before
@@ -207,14 +186,9 @@ def test_drift_report_names_an_invalid_description_readably(sim: Sim, tmp_path: 
 def test_rolling_upgrade_under_the_free_strategy_sends_each_upgrade_once(sim: Sim) -> None:
     """An ansible.cfg with strategy = free (ANSIBLE_STRATEGY): ansible-core does not honour run_once under it, so
     the batch's include ran once per queued host of the batch, and each sent the batch's upgrade."""
-    sim.reset()
-    run = sim.playbook("bringup.yml", extra_vars={"cluster_bringup_clusters": [
-        {"name": "free-c", "seed_ip": "203.0.113.11",
-         "cvms": [{"host": "tos-c1", "address": "203.0.113.101/24", "gateway": "203.0.113.1"}]}], **NO_SETTINGS})
-    assert run.rc == 0, str(run)
-    sim.clear()
+    sim.converged(WITH_CVM)
     run = sim.playbook("rolling_upgrade.yml", env={"ANSIBLE_STRATEGY": "free"}, extra_vars={
-        "rolling_upgrade_cluster": "free-c", "rolling_upgrade_batch_size": 2, "rolling_upgrade_snapshot": False})
+        "rolling_upgrade_cluster": "ops-u", "rolling_upgrade_batch_size": 2, "rolling_upgrade_snapshot": False})
     assert run.rc == 0, str(run)
     # one POST per batch, one list item per host and service type: a host in two POSTs was sent twice
     upgrades = [sorted({item["host_ip"] for item in e["body"]["list"]}) for e in sim.mutations() if e["path"] == UPGRADE]
@@ -268,24 +242,20 @@ def test_a_role_in_a_play_of_several_hosts_under_the_free_strategy_runs_its_api_
 # Before: the argument spec's choices refused "json, markdown" with "Got no match for:  markdown" (the invisible
 # " markdown"), "" for checks or service types ("Got no match for: "), and the hosts went to the module untrimmed.
 def test_report_lists_given_as_strings_with_spaces_and_empty_entries(sim: Sim) -> None:
-    sim.reset()
-    run = sim.playbook("bringup.yml", extra_vars={
-        "cluster_bringup_clusters": [{"name": "list-c", "seed_ip": "203.0.113.11"}], **NO_SETTINGS})
-    assert run.rc == 0, str(run)
-    sim.control("DELETE", "requests")
+    sim.converged(PLAIN)
     report = sim.tmp / "lists-inspect"
     run = sim.playbook("inspect.yml", extra_vars={
         "inspection_report_formats": " json , markdown,", "inspection_report_checks": "network, hardware ",
-        "inspection_report_clusters": " list-c, ", "inspection_report_mail_to": "", "inspection_report_dir": str(report)})
+        "inspection_report_clusters": " ops-c, ", "inspection_report_mail_to": "", "inspection_report_dir": str(report)})
     assert run.rc == 0, str(run)
     assert sorted(p.name for p in report.iterdir() if not p.name.startswith(".")) == ["report.json", "report.md"]
     starts = [e["body"] for e in sim.log() if e["path"] == "/v1/cluster/inspection"]
     assert [(b["cluster_name"], b["check_system"], b["check_network"], b["check_hardware"]) for b in starts] == [
-        ("list-c", False, True, True)], starts
+        ("ops-c", False, True, True)], starts
     assert "Mail the report" not in run.out.replace("TASK [tos.cloud.inspection_report : Mail the report]", ""), str(run)
     drift = sim.tmp / "lists-drift"
     run = sim.playbook("drift.yml", extra_vars={
-        "cluster_bringup_clusters": [{"name": "list-c", "seed_ip": "203.0.113.11"}], **NO_SETTINGS,
+        **PLAIN,
         "drift_report_formats": "junit , json", "drift_report_mail_to": " ", "drift_report_dir": str(drift)})
     assert run.rc == 0, str(run)
     assert sorted(p.name for p in drift.iterdir() if not p.name.startswith(".")) == ["junit.xml", "report.json"]
@@ -295,7 +265,7 @@ def test_report_lists_given_as_strings_with_spaces_and_empty_entries(sim: Sim) -
     ("inspect.yml", {"inspection_report_formats": "json, pdf"}, "Unknown pdf: inspection_report_formats takes html"),
     ("inspect.yml", {"inspection_report_checks": "system,disk"}, "Unknown disk: inspection_report_formats takes html"),
     ("drift.yml", {"drift_report_formats": "json, xml"}, "drift_report_formats: unknown xml (it takes html"),
-    ("rolling_upgrade.yml", {"rolling_upgrade_cluster": "list-c", "rolling_upgrade_service_types": "compute, disk"},
+    ("rolling_upgrade.yml", {"rolling_upgrade_cluster": "ops-c", "rolling_upgrade_service_types": "compute, disk"},
      "Unknown service type(s) disk: rolling_upgrade_service_types takes compute"),
 ])
 def test_an_unknown_entry_in_a_list_variable_is_refused_before_any_request(
@@ -308,22 +278,17 @@ def test_an_unknown_entry_in_a_list_variable_is_refused_before_any_request(
 
 
 def test_rolling_upgrade_hosts_and_service_types_given_as_strings_with_spaces(sim: Sim) -> None:
-    sim.reset()
-    run = sim.playbook("bringup.yml", extra_vars={"cluster_bringup_clusters": [
-        {"name": "list-u", "seed_ip": "203.0.113.11",
-         "cvms": [{"host": "tos-c1", "address": "203.0.113.101/24", "gateway": "203.0.113.1"}]}], **NO_SETTINGS})
-    assert run.rc == 0, str(run)
+    sim.converged(WITH_CVM)
     before = {name: h["type_version"] for name, h in sim.hosts().items()}
-    sim.control("DELETE", "requests")
     run = sim.playbook("rolling_upgrade.yml", "--check", extra_vars={
-        "rolling_upgrade_cluster": "list-u", "rolling_upgrade_hosts": "tos-c3 , tos-c2,",
+        "rolling_upgrade_cluster": "ops-u", "rolling_upgrade_hosts": "tos-c3 , tos-c2,",
         "rolling_upgrade_service_types": "compute, storage"})
     assert run.rc == 0, str(run)
     planned = re.findall(r"batch \d+: (tos-c\d) \([^)]*\)[^:]*: ([^\"\n]*)", run.out)
     assert [host for host, _types in planned] == ["tos-c3", "tos-c2"], str(run)
     assert all("cloud" not in types and "compute" in types for _host, types in planned), planned
     run = sim.playbook("rolling_upgrade.yml", "--check", extra_vars={
-        "rolling_upgrade_cluster": "list-u", "rolling_upgrade_hosts": "", "rolling_upgrade_service_types": ""})
+        "rolling_upgrade_cluster": "ops-u", "rolling_upgrade_hosts": "", "rolling_upgrade_service_types": ""})
     assert run.rc == 0, str(run)
     assert "3 host(s) in 3 batch(es)" in run.out, str(run)
     assert {name: h["type_version"] for name, h in sim.hosts().items()} == before
@@ -349,29 +314,28 @@ def test_a_role_after_meta_end_host_on_the_first_host_runs_once_on_the_next(sim:
 
 
 BLANK_CONNECTION = {"tos_api_token": "", "tos_validate_certs": "", "tos_ca_path": " ", "tos_timeout": ""}
-BLANK_CLUSTER = {"cluster_bringup_clusters": [{"name": "blank-b", "seed_ip": "203.0.113.11", "cvms": [
-    {"host": "tos-c1", "address": "203.0.113.101/24", "gateway": "203.0.113.1"}]}], **NO_SETTINGS}
+BLANK_CLUSTER = WITH_CVM
 
 
 @pytest.mark.parametrize(("playbook", "extra"), [
     ("bringup.yml", BLANK_CLUSTER),
     ("inspect.yml", {"inspection_report_inspect": False}),
     ("drift.yml", BLANK_CLUSTER),
-    ("rolling_upgrade.yml", {"rolling_upgrade_cluster": "blank-b"}),
+    ("rolling_upgrade.yml", {"rolling_upgrade_cluster": "ops-u"}),
 ])
 def test_blank_connection_variables_count_as_unset_in_every_role(sim: Sim, playbook: str, extra: dict[str, Any]) -> None:
     """An AWX survey that asks for tos_timeout, tos_validate_certs... and is left unanswered gives "": the roles'
     argument specs refused it ("argument 'inspection_report_validate_certs' is of type str and we were unable to
     convert to bool: The value '' is not a valid boolean") before the modules could read it as unset."""
-    sim.reset()
-    if playbook != "bringup.yml":  # a cloud to inspect, compare and upgrade, brought up with the usual variables
-        ready = sim.playbook("bringup.yml", extra_vars=BLANK_CLUSTER)
-        assert ready.rc == 0, str(ready)
+    if playbook == "bringup.yml":
+        sim.reset()
+    else:  # a cloud to inspect, compare and upgrade, brought up with the usual variables
+        sim.converged(BLANK_CLUSTER)
     run = sim.playbook(playbook, "--check" if playbook == "rolling_upgrade.yml" else "-v", extra_vars=dict(
         extra, **BLANK_CONNECTION, inspection_report_dir=str(sim.tmp / "blank-i"), drift_report_dir=str(sim.tmp / "blank-d")))
     assert run.rc == 0, str(run)
     assert "validate_certs is false" not in run.out, str(run)
-    assert sim.cluster("blank-b"), str(run)
+    assert sim.cluster("ops-u"), str(run)
 
 
 @pytest.mark.parametrize(("variable", "value"), [("tos_timeout", "soon"), ("tos_validate_certs", "perhaps")])
@@ -427,9 +391,8 @@ def test_dictionary_variables_given_as_strings_are_applied_and_compared(sim: Sim
 ])
 def test_a_report_dir_under_the_home_directory_or_relative_is_written_where_the_messages_say_and_kept(
         sim: Sim, tmp_path: Any, playbook: str, variable: str, where: str) -> None:
-    sim.reset()
-    description = {"cluster_bringup_clusters": [{"name": "home-c", "seed_ip": "203.0.113.11"}], **NO_SETTINGS}
-    assert sim.playbook("bringup.yml", extra_vars=description).rc == 0
+    sim.converged(PLAIN)
+    description = PLAIN
     home = tmp_path / "home"
     home.mkdir()
     given = "~/reports" if where == "home" else os.path.relpath(home / "reports", REPO_ROOT / "playbooks")
