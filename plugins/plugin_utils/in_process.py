@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """The action behind every API module of tos.cloud (``plugins/action/<module>.py`` imports it), and behind
-``report_files``, which writes the roles' reports on the controller (LOCAL_MODULES: no manager, no run cache).
+``report_files`` and ``report_mail``, which write and mail the roles' reports from the controller (LOCAL_MODULES:
+no manager, no run cache).
 
 The API modules talk HTTP to the manager; they run on the controller (``delegate_to: localhost``)
 and change nothing on the host they run on.  Started the usual way, each task packages the module
@@ -75,9 +76,9 @@ API_MODULES = frozenset((
     "cluster", "cluster_info", "cvm", "storage_service_vm", "drs_config", "global_config", "snapshot_policy",
     "metadata_snapshot", "mail_setting", "system_setting", "system_info", "inspection", "upgrade", "upgrade_info",
 ))
-# Modules that run on the controller without the manager (the roles' report files): in-process the same way, with
-# no run cache (they read and write nothing of the manager's, so they neither use nor clear its answers).
-LOCAL_MODULES = frozenset(("report_files",))
+# Modules that run on the controller without the manager (the roles' report files and mail): in-process the same
+# way, with no run cache (they read and write nothing of the manager's, so they neither use nor clear its answers).
+LOCAL_MODULES = frozenset(("report_files", "report_mail"))
 IN_PROCESS_MODULES = API_MODULES | LOCAL_MODULES
 OPT_OUT_VAR = "tos_cloud_in_process"
 # serialization profile of the module's JSON (what ansible-core uses for modules that do not declare one)

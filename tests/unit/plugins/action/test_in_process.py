@@ -73,7 +73,7 @@ def test_every_api_module_and_only_those_has_the_in_process_action():
     actions = {p.stem for p in (ROOT / "plugins" / "action").glob("*.py") if p.stem not in ("__init__", "host_facts")}
     assert actions == set(in_process.IN_PROCESS_MODULES)
     assert set(in_process.API_MODULES) == set(runtime["action_groups"]["api"])
-    assert set(in_process.LOCAL_MODULES) == {"report_files"}  # no connection option: not in the api group
+    assert set(in_process.LOCAL_MODULES) == {"report_files", "report_mail"}  # no connection option: not in the api group
     for name in actions:
         module = importlib.import_module("ansible_collections.tos.cloud.plugins.action.%s" % name)
         assert module.ActionModule is in_process.ActionModule
