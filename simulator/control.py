@@ -67,7 +67,8 @@ def add_routes(app: web.Application, key: web.AppKey[Simulator]) -> None:
             since = int(request.query.get("since", "0"))
         except ValueError:
             raise ControlError("'since' must be an integer") from None
-        return web.json_response({"requests": sim_of(request).requests.since(since)})
+        log = sim_of(request).requests
+        return web.json_response({"requests": log.since(since), "last": log.last})
 
     async def clear_requests(request: web.Request) -> web.Response:
         sim_of(request).requests.clear()

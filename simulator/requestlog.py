@@ -15,11 +15,13 @@ class RequestLog:
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self.entries: deque[dict[str, Any]] = deque(maxlen=max_entries)
         self._seq = itertools.count(1)
+        self.last = 0  # the seq of the latest request, cleared or not: "since" it, a reader sees only what follows
 
     def start(self, method: str, path: str, query: dict[str, Any], body: Any) -> dict[str, Any]:
         """Record a request on arrival; status and code are filled in when it is answered."""
+        self.last = next(self._seq)
         entry: dict[str, Any] = {
-            "seq": next(self._seq),
+            "seq": self.last,
             "time": time.time(),
             "method": method,
             "path": path,

@@ -209,8 +209,13 @@ def test_request_log_records_every_v1_call_with_secrets_masked(api: Api) -> None
     assert [r["seq"] for r in log] == sorted(r["seq"] for r in log) and isinstance(log[0]["time"], float)
     since = api.control("GET", f"/_sim/requests?since={log[1]['seq']}").json()["requests"]
     assert [r["path"] for r in since] == ["/v1/cluster/get", "/v1/system/setting/update"]
+    last = api.control("GET", "/_sim/requests?since=999999999").json()
+    assert last == {"requests": [], "last": log[-1]["seq"] + 1}  # the settings update, popped above
     assert api.control("DELETE", "/_sim/requests").json() == {"ok": True}
-    assert api.control("GET", "/_sim/requests").json()["requests"] == []
+    assert api.control("GET", "/_sim/requests").json() == {"requests": [], "last": last["last"]}  # seq keeps counting
+    api.get("/v1/cluster/get")
+    after = api.control("GET", "/_sim/requests?since=%d" % last["last"]).json()
+    assert [r["path"] for r in after["requests"]] == ["/v1/cluster/get"] and after["last"] == last["last"] + 1
 
 
 def test_stderr_log_has_one_line_per_request_and_no_secret(secured: SimulatorProcess) -> None:
