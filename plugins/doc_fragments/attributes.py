@@ -31,6 +31,20 @@ attributes:
     platforms: all
 """
 
+    # Modules that run on the controller and not against the manager (report_files, report_mail).
+    CONTROLLER = r"""
+options: {}
+notes:
+  - With a C(local) connection (C(localhost), C(delegate_to=localhost), as the roles run it) the module runs in the
+    task's worker process, as the API modules do; set the variable C(tos_cloud_in_process) to V(false) for a module
+    process.
+attributes:
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+"""
+
     INFO_MODULE = r"""
 options: {}
 attributes:

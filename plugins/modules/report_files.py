@@ -17,13 +17,12 @@ description:
     task - what M(ansible.builtin.file) and a M(ansible.builtin.template) or M(ansible.builtin.copy) task per file
     would do, without a module run per file. Render the content first, for example with the
     C(ansible.builtin.template) lookup.
-  - With a C(local) connection (C(localhost), C(delegate_to=localhost), as the roles run it) it runs in the task's
-    worker process, as the API modules do; set the variable C(tos_cloud_in_process) to V(false) for a module process.
-    It does not talk to the manager and takes no connection option.
+  - It does not talk to the manager and takes no connection option.
 author:
   - tos.cloud maintainers (@tos-cloud)
 extends_documentation_fragment:
   - tos.cloud.attributes
+  - tos.cloud.attributes.controller
 attributes:
   check_mode:
     support: full
@@ -31,10 +30,6 @@ attributes:
   diff_mode:
     support: full
     details: Each file to write, with its content before and after (a new file's before is empty).
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 options:
   path:
     description:

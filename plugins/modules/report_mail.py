@@ -15,22 +15,17 @@ description:
   - Made for the reports of the C(tos.cloud.inspection_report) role, which needs no other collection to mail
     them. It talks to the SMTP server directly, not to the manager's API; the manager's own mail settings
     (M(tos.cloud.mail_setting)) are not used.
-  - With a C(local) connection (C(localhost), C(delegate_to=localhost), as the roles run it) it runs in the task's
-    worker process, as the API modules do; set the variable C(tos_cloud_in_process) to V(false) for a module process.
 author:
   - tos.cloud maintainers (@tos-cloud)
 extends_documentation_fragment:
   - tos.cloud.attributes
+  - tos.cloud.attributes.controller
 attributes:
   check_mode:
     support: full
     details: In check mode the mail is built (so missing attachments fail) but not sent.
   diff_mode:
     support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 options:
   to:
     description: Recipients' addresses.

@@ -18,18 +18,14 @@ Each test failed before the fix (1.0.x).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import sys
-from unittest import mock
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
-
 from ansible_collections.tos.cloud.plugins.module_utils._api import TosApiError, TosClient, connection_problems
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_plain_module
 
 URL_PASSWORD = "PW-url-zz9"
 TOKEN = "S3cr3t-T0ken-zz9"
@@ -59,14 +55,7 @@ def test_client_error_never_echoes_a_url_password(url):
 
 
 def _run_module(main, args, capsys):
-    payload = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(mock.patch.object(basic, "_ANSIBLE_ARGS", payload))
-        if hasattr(basic, "_ANSIBLE_PROFILE"):  # ansible-core 2.19+
-            stack.enter_context(mock.patch.object(basic, "_ANSIBLE_PROFILE", "legacy"))
-        with pytest.raises(SystemExit):
-            main()
-    return capsys.readouterr().out
+    return run_plain_module(main, args, capsys)
 
 
 @pytest.mark.parametrize("url", ["https://admin:%s@127.0.0.1:9" % URL_PASSWORD, MALFORMED_URLS[0]])

@@ -48,6 +48,18 @@ def module_spec(name):
     return captured
 
 
+def run_plain_module(main, args, capsys, check_mode=False, diff=False):
+    """Run ``main()`` of a module that has no API client (report_mail, report_files) with ``args``; its raw output."""
+    payload = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)}))
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(mock.patch.object(basic, "_ANSIBLE_ARGS", payload))
+        if hasattr(basic, "_ANSIBLE_PROFILE"):  # ansible-core 2.19+
+            stack.enter_context(mock.patch.object(basic, "_ANSIBLE_PROFILE", "legacy"))
+        with pytest.raises(SystemExit):
+            main()
+    return capsys.readouterr().out
+
+
 def run_module_output(main, args, client, capsys, check_mode=False, diff=False):
     """Run ``main()`` with ``args`` and ``client`` as the module's API client; return the parsed JSON
     result (``failed`` set on failure) and the raw output, so tests can look for secrets in exactly

@@ -6,32 +6,21 @@ the directory itself, not only on the module's word."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import stat
-from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
-
 from ansible_collections.tos.cloud.plugins.modules import report_files
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_plain_module
 
 
 def run_module(args, capsys, check_mode=False, diff=False):
     """report_files.main() with ``args``; the parsed result."""
-    payload = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)}))
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(mock.patch.object(basic, "_ANSIBLE_ARGS", payload))
-        if hasattr(basic, "_ANSIBLE_PROFILE"):  # ansible-core 2.19+
-            stack.enter_context(mock.patch.object(basic, "_ANSIBLE_PROFILE", "legacy"))
-        with pytest.raises(SystemExit):
-            report_files.main()
-    return json.loads(capsys.readouterr().out)
+    return json.loads(run_plain_module(report_files.main, args, capsys, check_mode=check_mode, diff=diff))
 
 
 def tree(folder):

@@ -4,18 +4,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
-from unittest import mock
-
-import pytest
-
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.tos.cloud.plugins.modules import report_mail
 from ansible_collections.tos.cloud.plugins.modules.report_mail import build_message
+from ansible_collections.tos.cloud.tests.unit.plugins.modules.harness import run_plain_module
 
 
 def params(**kw):
@@ -56,14 +50,7 @@ def _free_port():
 
 def run_module(args, capsys, check_mode=False):
     """report_mail.main() with ``args`` (no API client: it talks SMTP); the parsed result."""
-    payload = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=check_mode)}))
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(mock.patch.object(basic, "_ANSIBLE_ARGS", payload))
-        if hasattr(basic, "_ANSIBLE_PROFILE"):  # ansible-core 2.19+
-            stack.enter_context(mock.patch.object(basic, "_ANSIBLE_PROFILE", "legacy"))
-        with pytest.raises(SystemExit):
-            report_mail.main()
-    return json.loads(capsys.readouterr().out)
+    return json.loads(run_plain_module(report_mail.main, args, capsys, check_mode=check_mode))
 
 
 def test_a_failed_send_is_not_a_change(capsys):
