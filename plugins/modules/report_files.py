@@ -29,7 +29,10 @@ attributes:
     details: In check mode nothing is written; the result names the files that would be.
   diff_mode:
     support: full
-    details: Each file to write, with its content before and after (a new file's before is empty).
+    details:
+      - Each file to write, with its content before and after (a new file's before is empty).
+      - As for M(ansible.builtin.copy), a side larger than C(ANSIBLE_MAX_DIFF_SIZE) bytes (104448 unless that
+        environment variable says otherwise) or a binary file before is not shown, only said.
 options:
   path:
     description:
@@ -102,6 +105,8 @@ import os
 import stat
 import tempfile
 
+DIFF_LIMIT = 104448  # ansible-core's default MAX_FILE_SIZE_FOR_DIFF
+
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.tos.cloud.plugins.module_utils._shapes import checked_module
@@ -161,8 +166,26 @@ def write_atomically(folder, name, data, mode):
         raise
 
 
-def as_text(data):
-    return "" if data is None else data.decode("utf-8", "replace")
+def diff_limit():
+    """The largest file shown in a diff: ansible-core's MAX_FILE_SIZE_FOR_DIFF (ANSIBLE_MAX_DIFF_SIZE), default 104448."""
+    try:
+        return int(os.environ.get("ANSIBLE_MAX_DIFF_SIZE", DIFF_LIMIT))
+    except ValueError:
+        return DIFF_LIMIT
+
+
+def file_diff(target, before, after, limit):
+    """One file's diff as the callback shows the copy module's: the texts, or why a side is not shown."""
+    diff = dict(before_header=target, after_header=target)
+    if before is not None and b"\0" in before:
+        diff["dst_binary"] = 1
+    elif before is not None and len(before) > limit:
+        diff["dst_larger"] = limit
+    if len(after) > limit:
+        diff["src_larger"] = limit
+    if len(diff) == 2:
+        diff.update(before="" if before is None else before.decode("utf-8", "replace"), after=after.decode("utf-8", "replace"))
+    return diff
 
 
 def main():
@@ -182,6 +205,7 @@ def main():
     directory_mode = octal(module, "directory_mode")
     files = checked_files(module)
     folder = os.path.abspath(module.params["path"])
+    limit = diff_limit()
     written = []
     diffs = []
     result = dict(changed=False, path=folder, written=written)
@@ -216,9 +240,8 @@ def main():
                 else:
                     write_atomically(folder, name, data, mode)
             written.append(target)
-            if before != data:
-                diffs.append(dict(before_header=target, after_header=target, before=as_text(before),
-                                  after=as_text(data)))
+            if before != data and module._diff:
+                diffs.append(file_diff(target, before, data, limit))
     except OSError as exc:
         result["changed"] = bool(written) and not module.check_mode
         module.fail_json(msg="Could not %s: %s. Check that the user running the play can write there, or choose "

@@ -191,3 +191,25 @@ def test_files_of_the_wrong_shape_are_refused_naming_the_option(tmp_path, capsys
     assert result["failed"] and said in result["msg"], result["msg"]
     assert "Traceback" not in json.dumps(result)
     assert not (tmp_path / "report").exists()
+
+
+def test_diff_says_why_a_large_or_binary_file_is_not_shown(tmp_path, capsys, monkeypatch):
+    """As the copy module's diff: a side over ANSIBLE_MAX_DIFF_SIZE, or a binary file before, is named, not shown
+    (a 50-cluster report's page would fill the job output)."""
+    folder = tmp_path / "report"
+    folder.mkdir()
+    (folder / "old.bin").write_bytes(b"\x00\x01")
+    monkeypatch.setenv("ANSIBLE_MAX_DIFF_SIZE", "10")
+    files = [{"name": "big.html", "content": "x" * 11}, {"name": "old.bin", "content": "text"},
+             {"name": "small.md", "content": "y" * 10}]
+    diffs = {d["after_header"].rpartition("/")[2]: d for d in run_module(dict(path=str(folder), files=files), capsys,
+                                                                         diff=True)["diff"]}
+    assert diffs["big.html"] == {"before_header": str(folder / "big.html"), "after_header": str(folder / "big.html"),
+                                 "src_larger": 10}
+    assert "before" not in diffs["old.bin"] and diffs["old.bin"]["dst_binary"] == 1
+    assert diffs["small.md"]["before"] == "" and diffs["small.md"]["after"] == "y" * 10
+    assert (folder / "big.html").read_text() == "x" * 11  # written all the same
+    monkeypatch.setenv("ANSIBLE_MAX_DIFF_SIZE", "not a number")  # ansible-core's default then
+    (folder / "small.md").write_text("z")
+    again = run_module(dict(path=str(folder), files=files[2:]), capsys, diff=True)
+    assert again["diff"][0]["before"] == "z" and again["diff"][0]["after"] == "y" * 10
