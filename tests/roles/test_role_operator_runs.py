@@ -402,3 +402,29 @@ def test_a_report_dir_under_the_home_directory_or_relative_is_written_where_the_
     assert (home / "reports" / "index.html").is_file(), str(runs[0])
     assert str(home / "reports") in runs[0].out, str(runs[0])
     assert runs[1].rc == 0 and "changed=0" in runs[1].out, str(runs[1])
+
+
+def test_report_files_in_check_mode_drift_writes_inspection_predicts(sim: Sim, tmp_path: Any) -> None:
+    """The reports' files (tos.cloud.report_files): the drift report is written with --check too (its README says so:
+    check mode is how it compares), not shown as a diff; the inspection report in check mode writes nothing and
+    names what a run writes, which --diff shows, and the run then writes exactly that."""
+    sim.converged(PLAIN)
+    drift_dir, inspect_dir = tmp_path / "drift", tmp_path / "inspect"
+    drift = sim.playbook("drift.yml", "--check", "--diff", extra_vars=dict(PLAIN, drift_report_dir=str(drift_dir)))
+    assert drift.rc == 0, str(drift)
+    assert sorted(p.name for p in drift_dir.iterdir()) == [".report-state.json", "index.html", "junit.xml",
+                                                             "report.json", "report.md"]
+    assert "<html" not in drift.out, "the drift report's page was shown as a diff"
+    extra = {"inspection_report_dir": str(inspect_dir), "inspection_report_inspect": False}
+    check = sim.playbook("inspect.yml", "--check", "--diff", "-v", extra_vars=extra)
+    assert check.rc == 0, str(check)
+    assert not inspect_dir.exists(), "check mode wrote the inspection report"
+    predicted = re.search(r'"written": (\[[^]]*\])', check.out)
+    assert predicted and "+<!DOCTYPE html>" in check.out, str(check)
+    run = sim.playbook("inspect.yml", "-v", extra_vars=extra)
+    assert run.rc == 0, str(run)
+    written = re.search(r'"written": (\[[^]]*\])', run.out)
+    assert written and json.loads(written.group(1)) == json.loads(predicted.group(1)) == [
+        str(inspect_dir)] + [str(inspect_dir / name) for name in ("index.html", "report.json", "report.md",
+                                                                  ".report-state.json")], str(run)
+    assert sim.mutations() == []
