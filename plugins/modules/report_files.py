@@ -105,11 +105,11 @@ import os
 import stat
 import tempfile
 
-DIFF_LIMIT = 104448  # ansible-core's default MAX_FILE_SIZE_FOR_DIFF
-
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.tos.cloud.plugins.module_utils._shapes import checked_module
+
+DIFF_LIMIT = 104448  # ansible-core's default MAX_FILE_SIZE_FOR_DIFF
 
 
 def octal(module, option):

@@ -412,8 +412,8 @@ def test_report_files_in_check_mode_drift_writes_inspection_predicts(sim: Sim, t
     drift_dir, inspect_dir = tmp_path / "drift", tmp_path / "inspect"
     drift = sim.playbook("drift.yml", "--check", "--diff", extra_vars=dict(PLAIN, drift_report_dir=str(drift_dir)))
     assert drift.rc == 0, str(drift)
-    assert sorted(p.name for p in drift_dir.iterdir()) == [".report-state.json", "index.html", "junit.xml",
-                                                             "report.json", "report.md"]
+    written = sorted(p.name for p in drift_dir.iterdir())
+    assert written == [".report-state.json", "index.html", "junit.xml", "report.json", "report.md"]
     assert "<html" not in drift.out, "the drift report's page was shown as a diff"
     extra = {"inspection_report_dir": str(inspect_dir), "inspection_report_inspect": False}
     check = sim.playbook("inspect.yml", "--check", "--diff", "-v", extra_vars=extra)
@@ -423,8 +423,7 @@ def test_report_files_in_check_mode_drift_writes_inspection_predicts(sim: Sim, t
     assert predicted and "+<!DOCTYPE html>" in check.out, str(check)
     run = sim.playbook("inspect.yml", "-v", extra_vars=extra)
     assert run.rc == 0, str(run)
-    written = re.search(r'"written": (\[[^]]*\])', run.out)
-    assert written and json.loads(written.group(1)) == json.loads(predicted.group(1)) == [
-        str(inspect_dir)] + [str(inspect_dir / name) for name in ("index.html", "report.json", "report.md",
-                                                                  ".report-state.json")], str(run)
+    listed = re.search(r'"written": (\[[^]]*\])', run.out)
+    files = [str(inspect_dir / name) for name in ("index.html", "report.json", "report.md", ".report-state.json")]
+    assert listed and json.loads(listed.group(1)) == json.loads(predicted.group(1)) == [str(inspect_dir), *files], str(run)
     assert sim.mutations() == []
