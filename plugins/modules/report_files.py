@@ -211,7 +211,8 @@ def main():
     result = dict(changed=False, path=folder, written=written)
     step = "read %s" % folder
     try:
-        if os.path.isdir(folder):
+        existed = os.path.isdir(folder)  # a directory made now holds no file yet (nor does one check mode would make)
+        if existed:
             if stat.S_IMODE(os.stat(folder).st_mode) != directory_mode:
                 step = "set the mode of %s" % folder
                 if not module.check_mode:
@@ -230,7 +231,7 @@ def main():
         for name, data in files:
             target = os.path.join(folder, name)
             step = "read %s" % target
-            before, before_mode = current(target) if os.path.isdir(folder) else (None, None)
+            before, before_mode = current(target) if existed else (None, None)
             if before == data and before_mode == mode:
                 continue
             step = "write %s" % target
