@@ -113,22 +113,27 @@ demo: collection
 
 # ---- tests -------------------------------------------------------------------------------
 
-# ---- make test: two lanes ------------------------------------------------------------------
+# ---- make test: two lanes and a shared tail -------------------------------------------------
 # Every suite runs in one of two lanes, and the lanes run at once, one per core. Within a lane the suites run
-# one after the other. The lanes are balanced by measured time on a new machine (the times `make test` prints,
-# wall and CPU): the first lane holds the suites that are slow only on a first run (sanity and the matrix
-# build ansible-test's environments) and those that mostly wait (units, properties, eda-test), the second the
-# suites that drive ansible-playbook and keep more than a core busy (integration, reliability, roles-tests...),
-# ending with the one that can use a core the first lane leaves free (roles-tests, three workers). What the
-# suites share (the venv, the collection link, the state HOME of the guard) is made once, first; what only some
-# need (chromium, Java, shellcheck, the EDA and matrix venvs, molecule) is a prerequisite of that suite's step,
+# one after the other. Each lane starts with suites it must hold: the first lane those that use ansible-test in
+# the real HOME (sanity, then the matrix's sanity: one at a time, they create its venvs) and those that mostly
+# wait (units, simtests, lint), the second the suites that drive ansible-playbook and keep more than a core busy
+# (integration, reliability, roles-tests). Then comes the tail (TEST_TAIL, longest first): one queue that both
+# lanes take from, each when it is free (tools/run-tail), so the lanes end together whichever part ran slow
+# on the day (fixed lanes ended ~100 s apart on a slow run, and which lane ended last flipped between runs).
+# A tail suite must not use ansible-test in the real HOME. What the suites share (the venv, the collection
+# link, the state HOME of the guard) is made once, first; what only some need (chromium, Java, shellcheck, the
+# EDA and matrix venvs, molecule) is a prerequisite of that suite's step (of both tail steps for a tail suite),
 # so make builds it once, in a free job slot, while the lanes run (TEST_JOBS slots: the two lanes and one for
 # installs). Each suite's output goes to build/logs/<suite>.log and is printed whole when the suite ends
 # (tools/run-suite). `make test TEST_JOBS=1` runs it all serially.
-# A suite added by an mk/*.mk file (TEST_SUITES += x) joins the second lane unless listed in TEST_LANE_CPU.
+# A suite added by an mk/*.mk file (TEST_SUITES += x) joins the second lane unless listed in TEST_LANE_CPU or
+# TEST_TAIL.
 TEST_ALL       := units simtests sanity integration-all $(TEST_SUITES)
-TEST_LANE_CPU  ?= units simtests sanity lint matrix properties eda-test bench-quick galaxy-check
-TEST_LANE_WAIT ?= $(filter-out $(TEST_LANE_CPU),$(TEST_ALL))
+TEST_LANE_CPU  ?= units simtests sanity lint matrix
+TEST_TAIL      ?= properties molecule eda-test ecosystem bench-quick galaxy-check
+TEST_LANE_WAIT ?= $(filter-out $(TEST_LANE_CPU) $(TEST_TAIL),$(TEST_ALL))
+TEST_TAIL_RUN  := $(filter $(TEST_ALL),$(TEST_TAIL))
 TEST_JOBS      ?= 3
 TEST_LOGS      := $(BUILD)/logs
 # the installs a suite needs before it starts (each defined in its mk/*.mk)
@@ -140,7 +145,7 @@ TEST_NEEDS_sanity     = $(GET_PIP_CACHE)/.stamp shellcheck
 
 test: collection test-state
 	@rm -rf $(TEST_LOGS); mkdir -p $(TEST_LOGS); start=$$(date +%s); \
-	  echo "make test: lane 1: $(filter $(TEST_ALL),$(TEST_LANE_CPU)); lane 2: $(TEST_LANE_WAIT)"; \
+	  echo "make test: lane 1: $(filter $(TEST_ALL),$(TEST_LANE_CPU)); lane 2: $(TEST_LANE_WAIT); then either lane: $(TEST_TAIL_RUN)"; \
 	  status=0; $(MAKE) --no-print-directory -j$(TEST_JOBS) STATE_READY=1 test-lanes || status=$$?; \
 	  echo "== time per suite (s):     wall   CPU"; sort -k2 -n -r $(TEST_LOGS)/times 2>/dev/null | \
 	    awk '{printf "   %-16s %5d %5d%s\n", $$1, $$2, $$4, ($$3 == 0 ? "" : "  FAILED")}'; \
@@ -152,11 +157,15 @@ test: collection test-state
 
 # each lane is a chain: a step waits (order-only) for the one before it in its lane
 lane_chain = $(if $(word 2,$(1)),$(eval test-step-$(word 2,$(1)): | test-step-$(firstword $(1)))$(call lane_chain,$(wordlist 2,$(words $(1)),$(1))))
-$(call lane_chain,$(filter $(TEST_ALL),$(TEST_LANE_CPU)))
-$(call lane_chain,$(TEST_LANE_WAIT))
-$(foreach s,$(TEST_ALL),$(eval test-step-$(s): $$(TEST_NEEDS_$(s))))
+$(call lane_chain,$(filter $(TEST_ALL),$(TEST_LANE_CPU)) $(if $(TEST_TAIL_RUN),test-tail-1))
+$(call lane_chain,$(TEST_LANE_WAIT) $(if $(TEST_TAIL_RUN),test-tail-2))
+$(foreach s,$(filter-out $(TEST_TAIL),$(TEST_ALL)),$(eval test-step-$(s): $$(TEST_NEEDS_$(s))))
 
-test-lanes: $(addprefix test-step-,$(TEST_ALL))
+test-lanes: $(addprefix test-step-,$(filter-out $(TEST_TAIL),$(TEST_ALL))) $(if $(TEST_TAIL_RUN),test-step-test-tail-1 test-step-test-tail-2)
+
+# the tail: both lanes' last step, one queue (tools/run-tail); each needs every tail suite's installs
+test-step-test-tail-1 test-step-test-tail-2: $(foreach s,$(TEST_TAIL_RUN),$(TEST_NEEDS_$(s)))
+	@MAKE="$(MAKE)" tools/run-tail $(TEST_LOGS) $(TEST_TAIL_RUN)
 
 # not .PHONY: a phony target would not get this pattern's recipe (no file is ever made)
 test-step-%:
