@@ -24,16 +24,18 @@ $(VENV)/.molecule-stamp: requirements-molecule.txt $(VENV)/.stamp
 	$(VPY) -m pip install -q --disable-pip-version-check -r requirements-molecule.txt
 	@touch $@
 
-# the scenarios at once: each has its own simulator and molecule state
+# the scenarios at once: each has its own simulator and molecule state (build/molecule/<role>, emptied first: what a
+# first destroy step would do, without its playbook run)
 molecule: collection $(VENV)/.molecule-stamp test-state
 	@$(GUARD) $(MAKE) --no-print-directory -j$(words $(ROLES)) --output-sync=target $(addprefix molecule-,$(ROLES))
 
 $(addprefix molecule-,$(ROLES)): molecule-%: collection $(VENV)/.molecule-stamp
 	@rm -f $(ROLES_SIMDIR)-$*/state.json
+	@rm -rf $(BUILD)/molecule/$*
 	@tools/simctl start $(ROLES_SIMDIR)-$* --speed $(SIM_SPEED) $(MOLECULE_SIM_OPTS_$*) >/dev/null
 	@trap '$(ROOT)/tools/simctl stop $(ROLES_SIMDIR)-$*' EXIT; \
 	  export TOS_API_URL=$$(cat $(ROLES_SIMDIR)-$*/sim.url) TOS_SIM_URL=$$(cat $(ROLES_SIMDIR)-$*/sim.url) \
-	    ANSIBLE_FORCE_COLOR=0 NO_COLOR=1; \
+	    MOLECULE_EPHEMERAL_DIRECTORY=$(BUILD)/molecule/$* ANSIBLE_FORCE_COLOR=0 NO_COLOR=1; \
 	  cd $(ROOT)/roles/$* && molecule test
 
 # Debian's chromium for the browser test; installed when missing (as root, as on CI)
