@@ -22,7 +22,7 @@ decoded by ansible-core exactly as a module's output would be.
 It falls back to the usual module process (``ansible.builtin.normal``) whenever running in-process
 could differ from it: another connection (the module must run on that host), ``become``, ``async``,
 a task ``environment`` (the module process would see it), ``requests`` not importable in the
-controller's Python, a localhost ``ansible_python_interpreter`` (the delegated host's with ``delegate_to``)
+controller's Python (for an API module: the report modules do not use it), a localhost ``ansible_python_interpreter`` (the delegated host's with ``delegate_to``)
 that is not the controller's Python, an ansible-core version it was not tested with (``TESTED_CORE``),
 ansible-core internals that no longer look as expected, a module the controller cannot import (a module_util
 missing: the module process names it), or ``tos_cloud_in_process: false`` (a host, group, play or extra variable).
@@ -102,7 +102,7 @@ def preload(action_module_name):
     module that cannot be imported here is left to the worker, which reports why as it always did."""
     name = action_module_name.rpartition(".")[2]
     warm_template_plugins()
-    if name not in IN_PROCESS_MODULES or not HAS_REQUESTS:
+    if name not in IN_PROCESS_MODULES or (name in API_MODULES and not HAS_REQUESTS):
         return
     try:
         importlib.import_module("ansible_collections.tos.cloud.plugins.modules.%s" % name)
@@ -194,8 +194,6 @@ class ActionModule(NormalAction):
         changed = self._changed_internals()
         if changed:
             return None, changed
-        if not HAS_REQUESTS:
-            return None, "the controller's Python has no requests library"
         if getattr(self._connection, "transport", None) != "local":
             return None, "the connection is not local"
         if self._task.async_val:
@@ -220,6 +218,8 @@ class ActionModule(NormalAction):
         namespace, _dot, name = fqcn.rpartition(".")
         if not context.resolved or namespace != COLLECTION or name not in IN_PROCESS_MODULES:
             return None, "%s is not an API module of %s" % (fqcn or self._task.action, COLLECTION)
+        if name in API_MODULES and not HAS_REQUESTS:  # the local modules do not use it
+            return None, "the controller's Python has no requests library"
         return name, None
 
     def _changed_internals(self):

@@ -67,6 +67,17 @@ def test_a_module_process_whenever_in_process_could_differ(kwargs, task_vars, re
     assert action(**kwargs)._in_process_module(task_vars) == (None, reason)
 
 
+def test_without_requests_only_the_api_modules_start_a_module_process(monkeypatch):
+    """The report modules write files and send mail: a controller without requests still runs them in-process,
+    and an API module names requests as the reason it starts a module process."""
+    monkeypatch.setattr(in_process, "HAS_REQUESTS", False)
+    assert action()._in_process_module({}) == (None, "the controller's Python has no requests library")
+    for name in sorted(in_process.LOCAL_MODULES):
+        assert action(name="tos.cloud." + name)._in_process_module({}) == (name, None)
+    # what starts a module process for any module still says so first
+    assert action(transport="ssh")._in_process_module({}) == (None, "the connection is not local")
+
+
 def test_every_api_module_and_only_those_has_the_in_process_action():
     runtime = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
     # host_facts has its own action (it runs on the managed host: tests/unit/plugins/modules/test_host_facts_action.py)
