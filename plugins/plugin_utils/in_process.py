@@ -22,10 +22,11 @@ decoded by ansible-core exactly as a module's output would be.
 It falls back to the usual module process (``ansible.builtin.normal``) whenever running in-process
 could differ from it: another connection (the module must run on that host), ``become``, ``async``,
 a task ``environment`` (the module process would see it), ``requests`` not importable in the
-controller's Python (for an API module: the report modules do not use it), a localhost ``ansible_python_interpreter`` (the delegated host's with ``delegate_to``)
-that is not the controller's Python, an ansible-core version it was not tested with (``TESTED_CORE``),
-ansible-core internals that no longer look as expected, a module the controller cannot import (a module_util
-missing: the module process names it), or ``tos_cloud_in_process: false`` (a host, group, play or extra variable).
+controller's Python (for an API module: the report modules do not use it), a localhost
+``ansible_python_interpreter`` (the delegated host's with ``delegate_to``) that is not the controller's Python,
+an ansible-core version it was not tested with (``TESTED_CORE``), ansible-core internals that no longer look as
+expected, a module the controller cannot import (a module_util missing: the module process names it), or
+``tos_cloud_in_process: false`` (a host, group, play or extra variable).
 
 In the worker the module's client answers the reads that repeat within a run from the run's cache when
 ``tos_cloud_run_cache`` is true (plugins/plugin_utils/run_cache.py); any write clears it, and so does a module
