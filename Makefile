@@ -146,7 +146,7 @@ TEST_NEEDS_sanity     = $(GET_PIP_CACHE)/.stamp shellcheck
 test: collection test-state
 	@rm -rf $(TEST_LOGS); mkdir -p $(TEST_LOGS); start=$$(date +%s); \
 	  echo "make test: lane 1: $(filter $(TEST_ALL),$(TEST_LANE_CPU)); lane 2: $(TEST_LANE_WAIT); then either lane: $(TEST_TAIL_RUN)"; \
-	  status=0; $(MAKE) --no-print-directory -j$(TEST_JOBS) STATE_READY=1 TEST_INSTALL_CHAIN=1 test-lanes || status=$$?; \
+	  status=0; $(MAKE) --no-print-directory -j$(TEST_JOBS) STATE_READY=1 test-lanes || status=$$?; \
 	  echo "== time per suite (s):     wall   CPU"; sort -k2 -n -r $(TEST_LOGS)/times 2>/dev/null | \
 	    awk '{printf "   %-16s %5d %5d%s\n", $$1, $$2, $$4, ($$3 == 0 ? "" : "  FAILED")}'; \
 	  echo "== make test: $$(( $$(date +%s) - start )) s"; \
@@ -162,10 +162,11 @@ $(call lane_chain,$(TEST_LANE_WAIT) $(if $(TEST_TAIL_RUN),test-tail-2))
 # In make test the installs run one at a time, in the order the lanes need them: make hands a freed job slot to
 # whatever asked for one first, and with several installs waiting, the next suite of the lane that had just
 # freed it waited behind them (about 25 s after units, on a cold start). Chained, at most one install runs or
-# waits, so the lanes always have their two slots. (Only in make test: `make roles-tests` alone must not
-# install the matrix's venvs.)
+# waits, so the lanes always have their two slots. Only in the make that runs the lanes (its goal, not a
+# variable, which would reach every sub-make: the matrix's own make then built the sanity's get-pip stamp in
+# the guard's HOME), as `make roles-tests` alone must not install the matrix's venvs either.
 order_chain = $(if $(word 2,$(1)),$(eval $(word 2,$(1)): | $(firstword $(1)))$(call order_chain,$(wordlist 2,$(words $(1)),$(1))))
-ifeq ($(TEST_INSTALL_CHAIN),1)
+ifeq ($(MAKECMDGOALS),test-lanes)
 $(call order_chain,$(foreach s,sanity roles-tests matrix $(TEST_TAIL),$(if $(filter $(s),$(TEST_ALL)),$(TEST_NEEDS_$(s)))))
 endif
 $(foreach s,$(filter-out $(TEST_TAIL),$(TEST_ALL)),$(eval test-step-$(s): $$(TEST_NEEDS_$(s))))
