@@ -131,7 +131,7 @@ demo: collection
 # TEST_TAIL.
 TEST_ALL       := units simtests sanity integration-all $(TEST_SUITES)
 TEST_LANE_CPU  ?= units simtests sanity lint matrix
-TEST_TAIL      ?= properties molecule eda-test ecosystem bench-quick galaxy-check
+TEST_TAIL      ?= properties eda-test molecule ecosystem bench-quick galaxy-check
 TEST_LANE_WAIT ?= $(filter-out $(TEST_LANE_CPU) $(TEST_TAIL),$(TEST_ALL))
 TEST_TAIL_RUN  := $(filter $(TEST_ALL),$(TEST_TAIL))
 TEST_JOBS      ?= 3
