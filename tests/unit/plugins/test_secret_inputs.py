@@ -54,16 +54,12 @@ def test_client_error_never_echoes_a_url_password(url):
     assert URL_PASSWORD not in info.value.message
 
 
-def _run_module(main, args, capsys):
-    return run_plain_module(main, args, capsys)
-
-
 @pytest.mark.parametrize("url", ["https://admin:%s@127.0.0.1:9" % URL_PASSWORD, MALFORMED_URLS[0]])
 def test_module_result_never_holds_a_url_password(url, capsys):
     """The whole JSON a module returns (msg and invocation.module_args, what -vvv and AWX's job events show)."""
     from ansible_collections.tos.cloud.plugins.modules import system_info
 
-    out = _run_module(system_info.main, {"api_url": url, "api_token": TOKEN}, capsys)
+    out = run_plain_module(system_info.main, {"api_url": url, "api_token": TOKEN}, capsys)
     result = json.loads(out)
     assert result.get("failed"), result
     assert URL_PASSWORD not in out, out
@@ -74,7 +70,7 @@ def test_report_mail_never_holds_a_password_given_as_a_dictionary(capsys):
 
     args = {"to": ["ops@example.com"], "sender": "tos@example.com", "subject": "s", "smtp_host": "127.0.0.1",
             "smtp_port": 9, "timeout": 2, "username": "u", "password": {MAIL_PASSWORD: "x"}}
-    out = _run_module(report_mail.main, args, capsys)
+    out = run_plain_module(report_mail.main, args, capsys)
     assert MAIL_PASSWORD not in out, out
 
 

@@ -48,13 +48,16 @@ def module_spec(name):
     return captured
 
 
-def run_plain_module(main, args, capsys, check_mode=False, diff=False):
-    """Run ``main()`` of a module that has no API client (report_mail, report_files) with ``args``; its raw output."""
+def run_plain_module(main, args, capsys, check_mode=False, diff=False, patches=()):
+    """Run ``main()`` of a module with ``args`` as Ansible passes them (and ``patches`` applied); its raw output.
+    As it is for a module without an API client (report_mail, report_files); run_module_output adds the client."""
     payload = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)}))
     with contextlib.ExitStack() as stack:
         stack.enter_context(mock.patch.object(basic, "_ANSIBLE_ARGS", payload))
         if hasattr(basic, "_ANSIBLE_PROFILE"):  # ansible-core 2.19+
             stack.enter_context(mock.patch.object(basic, "_ANSIBLE_PROFILE", "legacy"))
+        for patch in patches:
+            stack.enter_context(patch)
         with pytest.raises(SystemExit):
             main()
     return capsys.readouterr().out
@@ -64,18 +67,8 @@ def run_module_output(main, args, client, capsys, check_mode=False, diff=False):
     """Run ``main()`` with ``args`` and ``client`` as the module's API client; return the parsed JSON
     result (``failed`` set on failure) and the raw output, so tests can look for secrets in exactly
     what Ansible would show."""
-    args = dict(args, api_url=API_URL, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    payload = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    patches = [mock.patch.object(basic, "_ANSIBLE_ARGS", payload),
-               mock.patch.object(_module, "client_from_options", lambda options, warn=None: client)]
-    if hasattr(basic, "_ANSIBLE_PROFILE"):  # ansible-core 2.19+
-        patches.append(mock.patch.object(basic, "_ANSIBLE_PROFILE", "legacy"))
-    with contextlib.ExitStack() as stack:
-        for patch in patches:
-            stack.enter_context(patch)
-        with pytest.raises(SystemExit):
-            main()
-    out = capsys.readouterr().out
+    out = run_plain_module(main, dict(args, api_url=API_URL), capsys, check_mode=check_mode, diff=diff,
+                           patches=[mock.patch.object(_module, "client_from_options", lambda options, warn=None: client)])
     return structured_diff(json.loads(out)), out
 
 
