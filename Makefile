@@ -156,16 +156,15 @@ test: collection test-state
 	  echo "make test: all suites passed"
 
 # each lane is a chain: a step waits (order-only) for the one before it in its lane
-lane_chain = $(if $(word 2,$(1)),$(eval test-step-$(word 2,$(1)): | test-step-$(firstword $(1)))$(call lane_chain,$(wordlist 2,$(words $(1)),$(1))))
-$(call lane_chain,$(filter $(TEST_ALL),$(TEST_LANE_CPU)) $(if $(TEST_TAIL_RUN),test-tail-1))
-$(call lane_chain,$(TEST_LANE_WAIT) $(if $(TEST_TAIL_RUN),test-tail-2))
+order_chain = $(if $(word 2,$(1)),$(eval $(word 2,$(1)): | $(firstword $(1)))$(call order_chain,$(wordlist 2,$(words $(1)),$(1))))
+$(call order_chain,$(addprefix test-step-,$(filter $(TEST_ALL),$(TEST_LANE_CPU)) $(if $(TEST_TAIL_RUN),test-tail-1)))
+$(call order_chain,$(addprefix test-step-,$(TEST_LANE_WAIT) $(if $(TEST_TAIL_RUN),test-tail-2)))
 # In make test the installs run one at a time, in the order the lanes need them: make hands a freed job slot to
 # whatever asked for one first, and with several installs waiting, the next suite of the lane that had just
 # freed it waited behind them (about 25 s after units, on a cold start). Chained, at most one install runs or
 # waits, so the lanes always have their two slots. Only in the make that runs the lanes (its goal, not a
 # variable, which would reach every sub-make: the matrix's own make then built the sanity's get-pip stamp in
 # the guard's HOME), as `make roles-tests` alone must not install the matrix's venvs either.
-order_chain = $(if $(word 2,$(1)),$(eval $(word 2,$(1)): | $(firstword $(1)))$(call order_chain,$(wordlist 2,$(words $(1)),$(1))))
 ifeq ($(MAKECMDGOALS),test-lanes)
 $(call order_chain,$(foreach s,sanity roles-tests matrix $(TEST_TAIL),$(if $(filter $(s),$(TEST_ALL)),$(TEST_NEEDS_$(s)))))
 endif
