@@ -284,8 +284,10 @@ def test_post_is_not_repeated_after_a_dropped_connection():
 
 def test_post_read_timeout_is_not_repeated(threaded_server):
     httpserver = threaded_server
+    arrived = []
 
     def slow(_request):
+        arrived.append(time.monotonic())
         time.sleep(1.2)
         return Response(json.dumps(NEW_OK), content_type="application/json")
 
@@ -293,7 +295,12 @@ def test_post_read_timeout_is_not_repeated(threaded_server):
     client, dummy = make_client(httpserver.url_for(""), timeout=0.4)
     with pytest.raises(TosApiError) as err:
         client.post("/v1/cluster/add", {"name": "c1"})
-    time.sleep(1)
+    # the server logs a request when its handler returns, 1.2 s after it arrived: wait for every request that
+    # arrived to be logged (a fixed 1 s after the timeout was too short on a loaded machine), at most 10 s; a
+    # repeat would have been sent before post() raised, 0.4 s or more before the first one is logged
+    deadline = time.monotonic() + 10
+    while (not arrived or len(httpserver.log) < len(arrived)) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert len(httpserver.log) == 1 and err.value.may_have_landed and err.value.kind == "timeout"
 
 
